@@ -1,0 +1,85 @@
+import { defineConfig } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * End-to-end tests: the built frontend (served with an SPA fallback) against the real backend binary on a
+ * fresh SQLite database, in Debian's Chromium. Both sites use the hostname `localhost`, so the API's
+ * cookies are first-party to the page.
+ */
+
+const FRONTEND_PORT = Number(process.env.E2E_FRONTEND_PORT ?? 4173);
+const API_PORT = Number(process.env.E2E_API_PORT ?? 18000);
+export const FRONTEND_URL = `http://localhost:${FRONTEND_PORT}`;
+export const API_URL = `http://localhost:${API_PORT}`;
+
+const backend = resolve(import.meta.dirname, '..', 'target', 'debug', 'latchkey');
+if (!existsSync(backend)) {
+	throw new Error(`${backend} is missing: build it first with \`cargo build -p latchkey\`.`);
+}
+
+// The config is loaded by the runner and again by each worker: make the scratch directory once.
+process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
+process.env.LATCHKEY_E2E_JWT_SECRET ??= randomBytes(32).toString('hex');
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	outputDir: 'test-results/artifacts',
+	fullyParallel: false,
+	workers: 1,
+	retries: 0,
+	timeout: 60_000,
+	expect: { timeout: 10_000 },
+	forbidOnly: !!process.env.CI,
+	reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+	use: {
+		baseURL: FRONTEND_URL,
+		browserName: 'chromium',
+		headless: true,
+		trace: 'retain-on-failure',
+		launchOptions: {
+			executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+			args: [
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync'
+			]
+		}
+	},
+	projects: [{ name: 'chromium', use: { viewport: { width: 1280, height: 800 } } }],
+	webServer: [
+		{
+			command: `${JSON.stringify(backend)} serve`,
+			url: `http://127.0.0.1:${API_PORT}/health`,
+			reuseExistingServer: false,
+			timeout: 60_000,
+			stdout: 'ignore',
+			stderr: 'pipe',
+			env: {
+				DATABASE_URL: `sqlite://${join(process.env.LATCHKEY_E2E_DIR, 'e2e.db')}?mode=rwc`,
+				JWT_SECRET: process.env.LATCHKEY_E2E_JWT_SECRET,
+				HOST: '127.0.0.1',
+				PORT: String(API_PORT),
+				CORS_ORIGINS: FRONTEND_URL,
+				ACCESS_TOKEN_EXPIRATION: '3',
+				RUST_LOG: process.env.RUST_LOG ?? 'warn'
+			}
+		},
+		{
+			// Build with the e2e API URL baked in, then serve it like production would.
+			command: `npx vite build --logLevel warn && node tests/e2e/static-server.mjs ${FRONTEND_PORT}`,
+			url: FRONTEND_URL,
+			reuseExistingServer: false,
+			timeout: 120_000,
+			stdout: 'ignore',
+			stderr: 'pipe',
+			env: { VITE_API_URL: API_URL }
+		}
+	]
+});

@@ -1,0 +1,231 @@
+import { describe, expect, it, vi } from 'vitest';
+import {
+	createRefreshingFetch,
+	REFRESH_LOCK_NAME,
+	type FetchLike,
+	type LockManagerLike,
+	type RefreshClock
+} from './refresh';
+
+const BASE = 'http://api.test';
+
+function json(status: number, body: unknown = {}): Response {
+	return new Response(JSON.stringify(body), {
+		status,
+		headers: { 'Content-Type': 'application/json' }
+	});
+}
+
+/** A fake API: /profile answers 401 until the session is refreshed, then 200. */
+function fakeApi(options: { refreshOk?: boolean; refreshDelayMs?: number } = {}) {
+	const { refreshOk = true, refreshDelayMs = 5 } = options;
+	let fresh = false;
+	const calls: string[] = [];
+	const bodies: string[] = [];
+	const fetch: FetchLike = async (request) => {
+		const path = new URL(request.url).pathname;
+		calls.push(`${request.method} ${path}`);
+		if (request.body) bodies.push(await request.text());
+		if (path === '/login') return json(401, { code: 'invalid_credentials' });
+		return fresh ? json(200, { ok: true }) : json(401, { code: 'unauthenticated' });
+	};
+	const refresh = vi.fn(async () => {
+		calls.push('refresh');
+		await new Promise((resolve) => setTimeout(resolve, refreshDelayMs));
+		fresh = refreshOk;
+		return refreshOk;
+	});
+	return { fetch, refresh, calls, bodies };
+}
+
+const get = (path: string) => new Request(BASE + path);
+
+describe('createRefreshingFetch', () => {
+	it('refreshes once and retries the original request after a 401', async () => {
+		const api = fakeApi();
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, ...api, locks: null, clock: null });
+
+		const response = await wrapped(get('/profile'));
+
+		expect(response.status).toBe(200);
+		expect(api.calls).toEqual(['GET /profile', 'refresh', 'GET /profile']);
+	});
+
+	it('shares one refresh between many concurrent 401s in a tab', async () => {
+		const api = fakeApi({ refreshDelayMs: 20 });
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, ...api, locks: null, clock: null });
+
+		const responses = await Promise.all(Array.from({ length: 5 }, () => wrapped(get('/profile'))));
+
+		expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+		expect(api.refresh).toHaveBeenCalledTimes(1);
+		expect(api.calls.filter((c) => c === 'GET /profile')).toHaveLength(10);
+	});
+
+	it('does not refresh again for a late 401 to a request sent before the last refresh', async () => {
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => (release = resolve));
+		let fresh = false;
+		let t = 0;
+		const fetch: FetchLike = async (request) => {
+			const sentWithFreshCookie = fresh;
+			if (new URL(request.url).pathname === '/slow') await gate;
+			return sentWithFreshCookie ? json(200) : json(401);
+		};
+		const refresh = vi.fn(async () => (fresh = true));
+		const wrapped = createRefreshingFetch({
+			baseUrl: BASE,
+			fetch,
+			refresh,
+			locks: null,
+			clock: null,
+			now: () => ++t
+		});
+
+		const slow = wrapped(get('/slow'));
+		expect((await wrapped(get('/profile'))).status).toBe(200);
+		release();
+
+		expect((await slow).status).toBe(200);
+		expect(refresh).toHaveBeenCalledTimes(1);
+	});
+
+	it('retries at most once: a second 401 is returned, not refreshed again', async () => {
+		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'unauthenticated' }));
+		const refresh = vi.fn(async () => true);
+		const onSessionExpired = vi.fn();
+		const wrapped = createRefreshingFetch({
+			baseUrl: BASE,
+			fetch,
+			refresh,
+			onSessionExpired,
+			locks: null,
+			clock: null
+		});
+
+		const response = await wrapped(get('/profile'));
+
+		expect(response.status).toBe(401);
+		expect(refresh).toHaveBeenCalledTimes(1);
+		expect(fetch).toHaveBeenCalledTimes(2);
+		expect(onSessionExpired).toHaveBeenCalledTimes(1);
+	});
+
+	it.each(['/login', '/register', '/refresh'])('never refreshes for a 401 from %s', async (path) => {
+		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'invalid_credentials' }));
+		const refresh = vi.fn(async () => true);
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
+
+		const response = await wrapped(new Request(BASE + path, { method: 'POST', body: '{}' }));
+
+		expect(response.status).toBe(401);
+		expect(refresh).not.toHaveBeenCalled();
+		expect(fetch).toHaveBeenCalledTimes(1);
+	});
+
+	it('matches excluded paths below a base URL prefix', async () => {
+		const fetch = vi.fn<FetchLike>(async () => json(401));
+		const refresh = vi.fn(async () => true);
+		const wrapped = createRefreshingFetch({
+			baseUrl: 'http://api.test/v1/',
+			fetch,
+			refresh,
+			locks: null,
+			clock: null
+		});
+
+		await wrapped(new Request('http://api.test/v1/login', { method: 'POST' }));
+
+		expect(refresh).not.toHaveBeenCalled();
+	});
+
+	it('reports an expired session and returns the 401 when the refresh fails', async () => {
+		const api = fakeApi({ refreshOk: false });
+		const onSessionExpired = vi.fn();
+		const wrapped = createRefreshingFetch({
+			baseUrl: BASE,
+			...api,
+			onSessionExpired,
+			locks: null,
+			clock: null
+		});
+
+		const responses = await Promise.all([wrapped(get('/profile')), wrapped(get('/profile'))]);
+
+		expect(responses.map((r) => r.status)).toEqual([401, 401]);
+		expect(api.refresh).toHaveBeenCalledTimes(1);
+		expect(api.calls).toEqual(['GET /profile', 'GET /profile', 'refresh']);
+		expect(onSessionExpired).toHaveBeenCalledTimes(2);
+	});
+
+	it('treats a refresh that throws (network down) as a failed refresh', async () => {
+		const fetch = vi.fn<FetchLike>(async () => json(401));
+		const refresh = vi.fn(async (): Promise<boolean> => {
+			throw new TypeError('Failed to fetch');
+		});
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
+
+		expect((await wrapped(get('/profile'))).status).toBe(401);
+	});
+
+	it('resends the original body on the retry', async () => {
+		const api = fakeApi();
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, ...api, locks: null, clock: null });
+
+		await wrapped(new Request(BASE + '/things', { method: 'POST', body: '{"name":"x"}' }));
+
+		expect(api.bodies).toEqual(['{"name":"x"}', '{"name":"x"}']);
+	});
+
+	it('passes other statuses through untouched', async () => {
+		const fetch = vi.fn<FetchLike>(async () => json(500));
+		const refresh = vi.fn(async () => true);
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
+
+		expect((await wrapped(get('/profile'))).status).toBe(500);
+		expect(refresh).not.toHaveBeenCalled();
+	});
+
+	it('runs the refresh inside the cross-tab lock', async () => {
+		const api = fakeApi();
+		const held: string[] = [];
+		const locks: LockManagerLike = {
+			request: async (name, callback) => {
+				held.push(name);
+				return callback();
+			}
+		};
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, ...api, locks, clock: null });
+
+		await wrapped(get('/profile'));
+
+		expect(held).toEqual([REFRESH_LOCK_NAME]);
+	});
+
+	it('serialises two tabs: the second reuses the first tab’s refresh instead of refreshing again', async () => {
+		// A real mutual-exclusion lock and a shared clock, as two tabs of one browser would have.
+		let queue = Promise.resolve();
+		const locks: LockManagerLike = {
+			request: (_name, callback) => {
+				const run = queue.then(callback);
+				queue = run.then(
+					() => undefined,
+					() => undefined
+				);
+				return run;
+			}
+		};
+		let stored: number | null = null;
+		const clock: RefreshClock = { get: () => stored, set: (v) => (stored = v) };
+		let t = 0;
+		const now = () => ++t;
+		const api = fakeApi({ refreshDelayMs: 10 });
+		const tabA = createRefreshingFetch({ baseUrl: BASE, ...api, locks, clock, now });
+		const tabB = createRefreshingFetch({ baseUrl: BASE, ...api, locks, clock, now });
+
+		const [a, b] = await Promise.all([tabA(get('/profile')), tabB(get('/profile'))]);
+
+		expect([a.status, b.status]).toEqual([200, 200]);
+		expect(api.refresh).toHaveBeenCalledTimes(1);
+	});
+});

@@ -1,0 +1,112 @@
+/**
+ * An in-memory stand-in for the Latchkey API, speaking the contract in openapi.json, for unit tests.
+ * The "cookie jar" is the `session` field: `fresh` (valid access token), `expired` (access token expired,
+ * refresh token still valid) or `none`.
+ */
+import type { FetchLike } from '$lib/api/refresh';
+
+export const BASE_URL = 'http://api.test';
+
+interface StoredUser {
+	id: string;
+	username: string;
+	password: string;
+	created_at: string;
+}
+
+export interface FakeApi {
+	fetch: FetchLike;
+	session: 'fresh' | 'expired' | 'none';
+	users: StoredUser[];
+	/** `METHOD /path` of every request, in order. */
+	calls: string[];
+	/** Set to make every request fail like a dropped connection. */
+	offline: boolean;
+	signedInAs: string | null;
+}
+
+function json(status: number, body: unknown): Response {
+	return new Response(JSON.stringify(body), {
+		status,
+		headers: { 'Content-Type': 'application/json' }
+	});
+}
+
+export function createFakeApi(): FakeApi {
+	const api: FakeApi = {
+		session: 'none',
+		users: [],
+		calls: [],
+		offline: false,
+		signedInAs: null,
+		fetch: async (request) => {
+			const path = new URL(request.url).pathname;
+			api.calls.push(`${request.method} ${path}`);
+			if (api.offline) throw new TypeError('Failed to fetch');
+			const body = request.method === 'POST' && request.body ? await request.json() : null;
+			const publicUser = (u: StoredUser) => ({ id: u.id, username: u.username, created_at: u.created_at });
+			const current = () => api.users.find((u) => u.username === api.signedInAs);
+			const sessionBody = (u: StoredUser) => ({
+				user: publicUser(u),
+				access_token_expires_at: '2030-01-01T00:00:00Z',
+				refresh_token_expires_at: '2030-01-31T00:00:00Z'
+			});
+
+			switch (`${request.method} ${path}`) {
+				case 'POST /register': {
+					const { username, password } = body as { username: string; password: string };
+					if ([...password].length < 12) {
+						return json(400, {
+							code: 'validation_failed',
+							message: 'The request is invalid.',
+							fields: [{ field: 'password', message: 'Password must be at least 12 characters.' }]
+						});
+					}
+					if (api.users.some((u) => u.username.toLowerCase() === username.toLowerCase())) {
+						return json(409, { code: 'username_taken', message: 'That username is already taken.' });
+					}
+					const user = {
+						id: `00000000-0000-4000-8000-00000000000${api.users.length}`,
+						username,
+						password,
+						created_at: '2026-11-29T12:00:00Z'
+					};
+					api.users.push(user);
+					return json(201, publicUser(user));
+				}
+				case 'POST /login': {
+					const { username, password } = body as { username: string; password: string };
+					const user = api.users.find((u) => u.username === username && u.password === password);
+					if (!user) {
+						return json(401, { code: 'invalid_credentials', message: 'Invalid username or password.' });
+					}
+					api.session = 'fresh';
+					api.signedInAs = user.username;
+					return json(200, sessionBody(user));
+				}
+				case 'POST /refresh': {
+					const user = current();
+					if (api.session === 'none' || !user) {
+						return json(401, { code: 'invalid_refresh_token', message: 'Please sign in again.' });
+					}
+					api.session = 'fresh';
+					return json(200, sessionBody(user));
+				}
+				case 'POST /logout':
+					api.session = 'none';
+					api.signedInAs = null;
+					return json(200, { status: 'ok' });
+				case 'GET /profile': {
+					const user = current();
+					if (api.session !== 'fresh' || !user) {
+						return json(401, { code: 'unauthenticated', message: 'Please sign in.' });
+					}
+					return json(200, publicUser(user));
+				}
+				default:
+					return json(404, { code: 'not_found', message: 'Not found.' });
+			}
+		}
+	};
+	return api;
+}
