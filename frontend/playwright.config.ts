@@ -23,6 +23,7 @@ if (!existsSync(backend)) {
 // The config is loaded by the runner and again by each worker: make the scratch directory once.
 process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 process.env.LATCHKEY_E2E_JWT_SECRET ??= randomBytes(32).toString('hex');
+process.env.E2E_API_URL = API_URL;
 
 export default defineConfig({
 	testDir: 'tests/e2e',

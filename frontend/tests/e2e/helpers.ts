@@ -1,0 +1,44 @@
+import { expect, type Page } from '@playwright/test';
+
+/** A username no earlier run on the same database has used. */
+export function uniqueUsername(prefix = 'user'): string {
+	return `${prefix}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+/**
+ * Collects console errors and uncaught exceptions. The browser's own "Failed to load resource" line for an
+ * expected 401 (signed-out session check, wrong password) is not an application error, so it is ignored.
+ */
+export function watchConsole(page: Page): string[] {
+	const errors: string[] = [];
+	page.on('console', (message) => {
+		if (message.type() !== 'error') return;
+		const text = message.text();
+		if (/Failed to load resource: the server responded with a status of 401/.test(text)) return;
+		errors.push(text);
+	});
+	page.on('pageerror', (error) => errors.push(String(error)));
+	return errors;
+}
+
+export async function signUp(page: Page, username: string, password = PASSWORD): Promise<void> {
+	await page.goto('/register');
+	await page.getByLabel('Username').fill(username);
+	await page.getByLabel('Password', { exact: true }).fill(password);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(page).toHaveURL('/');
+	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+}
+
+export async function logIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+	await page.getByLabel('Username').fill(username);
+	await page.getByLabel('Password', { exact: true }).fill(password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Waits past the access token's lifetime (ACCESS_TOKEN_EXPIRATION=3 in the e2e backend). */
+export async function waitForAccessTokenToExpire(page: Page): Promise<void> {
+	await page.waitForTimeout(4_000);
+}
