@@ -1,0 +1,537 @@
+#!/usr/bin/env python3
+"""Latchkey benchmark driver, run by scripts/bench (which builds the release binaries first).
+
+Starts the baseline server and Latchkey on a fresh PostgreSQL database (loopback only), seeds users,
+drives wrk / refresh_load / pgbench, prints a table of throughput, latency and ratios (each marked met
+or not met) and writes JSON. Python standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_DIR = ROOT / "bench" / "wrk"
+PGBENCH_SCRIPT = ROOT / "bench" / "pgbench" / "rotation.sql"
+PASSWORD = "bench-password-correct-horse"
+PG_ADMIN = dict(host="127.0.0.1", port="5432", user="postgres")
+
+# Targets from issue 4: (key, label, operator, target).
+TARGETS = [
+    ("login_vs_verify", "login req/s ÷ Argon2id-verify baseline req/s", ">=", 0.90),
+    ("profile_vs_select", "/profile req/s ÷ one-select baseline req/s", ">=", 0.80),
+    ("refresh_vs_pgbench", "/refresh req/s ÷ pgbench rotation TPS", ">=", 0.35),
+    ("profile_p99_flood_vs_idle", "/profile p99 during login flood ÷ idle p99", "<=", 3.0),
+    ("peak_rss_flood_mib", "peak RSS during 16-connection login flood (MiB)", "<=", 150.0),
+]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {dt.datetime.now().strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    out = subprocess.run(
+        ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", PG_ADMIN["host"], "-p", PG_ADMIN["port"],
+         "-U", PG_ADMIN["user"], "-d", db, "-c", sql],
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def http(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None,
+         timeout: float = 10.0) -> tuple[int, dict[str, list[str]], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        hdrs = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        all_headers: dict[str, list[str]] = {}
+        for k, v in resp.getheaders():
+            all_headers.setdefault(k.lower(), []).append(v)
+        return resp.status, all_headers, resp.read()
+    finally:
+        conn.close()
+
+
+def cookie(headers: dict[str, list[str]], name: str) -> str | None:
+    for value in headers.get("set-cookie", []):
+        first = value.split(";", 1)[0]
+        if first.startswith(name + "="):
+            return first[len(name) + 1:]
+    return None
+
+
+def wait_http(port: int, path: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode} before answering {path}")
+        try:
+            status, _, _ = http(port, "GET", path, timeout=1.0)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not answer {path} within {timeout}s")
+
+
+def proc_status(pid: int, field: str) -> int | None:
+    """A kB field of /proc/<pid>/status (VmRSS, VmHWM), in KiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Samples VmRSS every `interval` seconds until stopped; reports the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval, self.peak_kib, self.samples = pid, interval, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = proc_status(self.pid, "VmRSS")
+            if rss:
+                self.peak_kib = max(self.peak_kib, rss)
+                self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def reset_peak_rss(pid: int) -> bool:
+    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def parse_bench_json(output: str, what: str) -> dict:
+    for line in output.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    raise RuntimeError(f"{what}: no BENCH_JSON line in output:\n{output[-2000:]}")
+
+
+def summarize(raw: dict) -> dict:
+    seconds = raw["duration_us"] / 1e6
+    statuses = {str(k): v for k, v in raw.get("statuses", {}).items()}
+    ok = sum(v for k, v in statuses.items() if k.startswith("2"))
+    errors = raw.get("errors", {})
+    return {
+        "requests": raw["requests"],
+        "ok": ok,
+        "non_2xx": raw["requests"] - ok,
+        "transport_errors": sum(errors.get(k, 0) for k in ("connect", "read", "write", "timeout")),
+        "rps": ok / seconds if seconds else 0.0,
+        "p50_ms": raw["latency_us"]["p50"] / 1000,
+        "p99_ms": raw["latency_us"]["p99"] / 1000,
+        "max_ms": raw["latency_us"]["max"] / 1000,
+        "statuses": statuses,
+        "seconds": seconds,
+    }
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = Path(args.bin_dir)
+        self.procs: list[subprocess.Popen] = []
+        self.results: dict = {"scenarios": {}, "ratios": {}, "meta": {}}
+        self.env_base = dict(os.environ)
+        self.env_base["BENCH_WRK_DIR"] = str(WRK_DIR)
+        self.env_base["BENCH_PASSWORD"] = PASSWORD
+        self.env_base["BENCH_USER_PREFIX"] = "bench"
+        self.env_base["BENCH_USERS"] = str(args.users)
+        self.logs = Path(args.out).parent / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    # ---------------------------------------------------------------- processes
+    def spawn(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
+        logf = open(self.logs / f"{name}.log", "wb")
+        proc = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    # ---------------------------------------------------------------- load tools
+    def wrk(self, what: str, url: str, script: str, threads: int, conns: int, seconds: float,
+            extra_env: dict | None = None) -> dict:
+        env = dict(self.env_base, **(extra_env or {}))
+        cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s", "-s",
+               str(WRK_DIR / script), url]
+        log(f"{what}: {' '.join(cmd[:-3])} {script} {url}")
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
+        if out.returncode != 0:
+            raise RuntimeError(f"{what}: wrk failed ({out.returncode}): {out.stderr[-2000:]}")
+        res = summarize(parse_bench_json(out.stdout, what))
+        log(f"  {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+            f"statuses {res['statuses']}")
+        return res
+
+    def scenario(self, key: str, res: dict, **extra) -> dict:
+        res.update(extra)
+        self.results["scenarios"][key] = res
+        return res
+
+    # ---------------------------------------------------------------- main flow
+    def run(self) -> int:
+        a = self.args
+        self.workdir = Path(a.out).parent / "work"
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir.mkdir(parents=True)
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+        db = f"latchkey_bench_{stamp}"
+        for old in psql("SELECT datname FROM pg_database WHERE datname LIKE 'latchkey_bench_%'").split():
+            psql(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+        psql(f'CREATE DATABASE "{db}"')
+        db_url = f"postgres://postgres@127.0.0.1:5432/{db}"
+        self.results["meta"] = {
+            "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "host": socket.gethostname(), "cpus": os.cpu_count(), "database": "postgresql",
+            "duration_s": a.duration, "connections": a.connections,
+            "kernel": os.uname().release,
+            "pg_version": psql("SHOW server_version"),
+            "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
+            if shutil.which("wrk") else None,
+        }
+        try:
+            self._run(db, db_url)
+        finally:
+            self.stop_all()
+            if not a.keep_db:
+                try:
+                    psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+                except subprocess.CalledProcessError as e:
+                    log(f"could not drop {db}: {e.stderr}")
+        return self.report()
+
+    def _run(self, db: str, db_url: str) -> None:
+        a = self.args
+        d, c = a.duration, a.connections
+        lk_port, bl_port = free_port(), free_port()
+
+        # -- servers
+        bl_env = dict(self.env_base, DATABASE_URL=db_url, BASELINE_PORT=str(bl_port))
+        baseline = self.spawn("baseline", [str(self.bin / "examples" / "baseline")], bl_env)
+        lk_env = dict(self.env_base, DATABASE_URL=db_url, PORT=str(lk_port), HOST="127.0.0.1",
+                      JWT_SECRET=secrets.token_hex(32), RUST_LOG=a.rust_log, LOG_FORMAT="json",
+                      COOKIE_SECURE="false")
+        latchkey = self.spawn("latchkey", [str(self.bin / "latchkey"), "serve"], lk_env)
+        wait_http(bl_port, "/bare", baseline)
+        wait_http(lk_port, "/health", latchkey)
+        self.results["meta"]["rust_log"] = a.rust_log
+        bl, lk = f"http://127.0.0.1:{bl_port}", f"http://127.0.0.1:{lk_port}"
+
+        # -- seed: users bench0..bench{N-1}, and access tokens for /profile
+        log(f"seeding {a.users} users")
+        errors: list[str] = []
+
+        def register(i: int) -> None:
+            status, _, body = http(lk_port, "POST", "/register", {"username": f"bench{i}", "password": PASSWORD})
+            if status != 201:
+                errors.append(f"register bench{i}: {status} {body[:200]!r}")
+
+        threads = [threading.Thread(target=register, args=(i,)) for i in range(a.users)]
+        for i in range(0, len(threads), 4):
+            for t in threads[i:i + 4]:
+                t.start()
+            for t in threads[i:i + 4]:
+                t.join()
+        if errors:
+            raise RuntimeError("seeding failed: " + "; ".join(errors[:5]))
+        tokens = []
+        for i in range(min(a.users, 16)):
+            status, headers, body = http(lk_port, "POST", "/login", {"username": f"bench{i}", "password": PASSWORD})
+            token = cookie(headers, "access_token")
+            if status != 200 or not token:
+                raise RuntimeError(f"login bench{i}: {status} {body[:200]!r} (cookies {headers.get('set-cookie')})")
+            tokens.append(token)
+        tokens_file = self.workdir / "access_tokens.txt"
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        tok_env = {"BENCH_TOKENS_FILE": str(tokens_file)}
+
+        # -- warm-up (pools, caches)
+        self.wrk("warm-up baseline", f"{bl}/select", "get.lua", 2, c, 1)
+        self.wrk("warm-up latchkey", f"{lk}/profile", "get.lua", 2, c, 1, tok_env)
+
+        # -- cheap endpoints, saturating closed loop
+        self.scenario("baseline_bare", self.wrk("baseline bare JSON", f"{bl}/bare", "get.lua", 2, c, d))
+        self.scenario("baseline_select", self.wrk("baseline one select", f"{bl}/select", "get.lua", 2, c, d))
+        self.scenario("profile", self.wrk("latchkey /profile", f"{lk}/profile", "get.lua", 2, c, d, tok_env))
+
+        # -- rotation: pgbench floor, then Latchkey /refresh
+        self.scenario("pgbench_rotation", self.pgbench(db, c, d))
+        self.scenario("refresh", self.refresh_load(lk, c, d))
+
+        # -- Argon2id-bound endpoints
+        reset_peak_rss(baseline.pid)
+        with RssSampler(baseline.pid) as bl_rss:
+            self.scenario("baseline_verify",
+                          self.wrk("baseline Argon2id verify", f"{bl}/verify", "login.lua", 2, c, d))
+        self.results["scenarios"]["baseline_verify"]["peak_rss_mib"] = max(
+            bl_rss.peak_kib, proc_status(baseline.pid, "VmHWM") or 0) / 1024
+        self.scenario("login", self.wrk("latchkey /login", f"{lk}/login", "login.lua", 2, c, d))
+        run_id = secrets.token_hex(3)
+        self.scenario("register", self.wrk("latchkey /register", f"{lk}/register", "register.lua", 2, c, d,
+                                           {"BENCH_RUN_ID": run_id}))
+
+        # -- /profile latency probe: idle, then under a 16-connection login flood. The probe is a steady
+        # load (8 connections, 5 ms think time each), so p99 measures service latency, not queueing
+        # behind our own saturating loop.
+        probe_env = dict(tok_env, BENCH_DELAY_MS=str(a.probe_delay_ms))
+        idle = self.scenario("profile_probe_idle", self.wrk("/profile probe, idle", f"{lk}/profile", "get.lua",
+                                                            1, a.probe_connections, d, probe_env))
+        reset_ok = reset_peak_rss(latchkey.pid)
+        flood_seconds = d + 4
+        flood_box: dict = {}
+
+        def flood() -> None:
+            flood_box["res"] = self.wrk("login flood", f"{lk}/login", "login.lua", 2, 16, flood_seconds)
+
+        with RssSampler(latchkey.pid) as lk_rss:
+            t = threading.Thread(target=flood)
+            t.start()
+            time.sleep(2)
+            during = self.wrk("/profile probe, during login flood", f"{lk}/profile", "get.lua", 1,
+                              a.probe_connections, d, probe_env)
+            t.join()
+        hwm = proc_status(latchkey.pid, "VmHWM") or 0
+        peak_kib = max(lk_rss.peak_kib, hwm if reset_ok else 0)
+        self.scenario("profile_probe_during_login_flood", during)
+        self.scenario("login_flood", flood_box.get("res", {}), peak_rss_mib=peak_kib / 1024,
+                      rss_samples=lk_rss.samples, vmhwm_reset=reset_ok)
+        self.results["meta"]["latchkey_lifetime_vmhwm_mib"] = (proc_status(latchkey.pid, "VmHWM") or 0) / 1024
+        log(f"peak RSS during flood: {peak_kib / 1024:.1f} MiB ({lk_rss.samples} samples)")
+
+        # -- ratios
+        s = self.results["scenarios"]
+        r = self.results["ratios"]
+        r["login_vs_verify"] = s["login"]["rps"] / max(s["baseline_verify"]["rps"], 1e-9)
+        r["profile_vs_select"] = s["profile"]["rps"] / max(s["baseline_select"]["rps"], 1e-9)
+        r["refresh_vs_pgbench"] = s["refresh"]["rps"] / max(s["pgbench_rotation"]["rps"], 1e-9)
+        r["profile_p99_flood_vs_idle"] = during["p99_ms"] / max(idle["p99_ms"], 1e-9)
+        r["peak_rss_flood_mib"] = peak_kib / 1024
+        # informational
+        r["register_vs_verify"] = s["register"]["rps"] / max(s["baseline_verify"]["rps"], 1e-9)
+        r["profile_vs_bare"] = s["profile"]["rps"] / max(s["baseline_bare"]["rps"], 1e-9)
+
+        frontend = self.frontend_size()
+        if frontend:
+            self.results["frontend"] = frontend
+
+    def pgbench(self, db: str, clients: int, seconds: float) -> dict:
+        # One session row per pgbench client, generation 0, token hash sha256('<n>:0') (see rotation.sql).
+        user_id = psql("SELECT id FROM users ORDER BY created_at LIMIT 1", db)
+        psql("DELETE FROM sessions WHERE user_agent = 'pgbench'", db)
+        psql(
+            "INSERT INTO sessions (id, user_id, refresh_token_hash, previous_token_hash, generation, created_at, "
+            "last_used_at, expires_at, absolute_expires_at, rotated_at, revoked_at, user_agent, ip) "
+            f"SELECT gen_random_uuid(), '{user_id}', encode(sha256(convert_to(n::text || ':0', 'UTF8')), 'hex'), "
+            "NULL, 0, now(), now(), now() + interval '7 days', now() + interval '30 days', NULL, NULL, "
+            f"'pgbench', '127.0.0.1' FROM generate_series(1, {clients}) AS n",
+            db,
+        )
+        cmd = ["pgbench", "-h", PG_ADMIN["host"], "-p", PG_ADMIN["port"], "-U", PG_ADMIN["user"], "-n",
+               "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)), "-D", "g=0",
+               "-f", str(PGBENCH_SCRIPT), db]
+        log(f"pgbench rotation: {' '.join(cmd)}")
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+        if out.returncode != 0:
+            raise RuntimeError(f"pgbench failed: {out.stdout[-1500:]}\n{out.stderr[-1500:]}")
+        tps = float(re.search(r"tps = ([0-9.]+)", out.stdout).group(1))
+        lat = float(re.search(r"latency average = ([0-9.]+) ms", out.stdout).group(1))
+        failed = int(re.search(r"number of failed transactions: (\d+)", out.stdout).group(1))
+        done = int(re.search(r"number of transactions actually processed: (\d+)", out.stdout).group(1))
+        gens = int(psql("SELECT coalesce(sum(generation), 0) FROM sessions WHERE user_agent = 'pgbench'", db))
+        if gens != done:
+            log(f"  warning: pgbench processed {done} transactions but sessions advanced {gens} generations")
+        log(f"  {tps:.0f} TPS, latency avg {lat:.2f} ms, failed {failed}")
+        psql("DELETE FROM sessions WHERE user_agent = 'pgbench'", db)
+        return {"rps": tps, "latency_avg_ms": lat, "transactions": done, "failed": failed,
+                "generations_advanced": gens, "clients": clients, "seconds": seconds}
+
+    def refresh_load(self, url: str, conns: int, seconds: float) -> dict:
+        cmd = [str(self.bin / "examples" / "refresh_load"), "--url", url, "--connections", str(conns),
+               "--duration", str(seconds), "--warmup", "1", "--user-prefix", "bench",
+               "--users", str(self.args.users)]
+        log(f"latchkey /refresh: {' '.join(cmd)}")
+        out = subprocess.run(cmd, env=self.env_base, capture_output=True, text=True, timeout=seconds + 120)
+        if out.returncode != 0:
+            raise RuntimeError(f"refresh_load failed: {out.stderr[-2000:]}")
+        raw = parse_bench_json(out.stdout, "refresh_load")
+        res = summarize(raw)
+        res["not_rotated"] = raw.get("not_rotated", 0)
+        res["login_failures"] = raw.get("login_failures", [])
+        log(f"  {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+            f"statuses {res['statuses']}, not rotated {res['not_rotated']}")
+        return res
+
+    def frontend_size(self) -> dict | None:
+        build = ROOT / "frontend" / "build"
+        index = build / "index.html"
+        if not index.exists():
+            return None
+        html = index.read_text(errors="replace")
+        refs = set(re.findall(r"""["'(]((?:\.{0,2}/)?[A-Za-z0-9_./@-]+\.js)["')]""", html))
+        seen: set[Path] = set()
+        queue = [(build / ref.lstrip("./").lstrip("/")) if not ref.startswith("../") else (build / ref) for ref in refs]
+        while queue:
+            path = queue.pop().resolve()
+            if path in seen or not path.exists():
+                continue
+            seen.add(path)
+            text = path.read_text(errors="replace")
+            # static imports only: `import x from"./a.js"`, `import"./a.js"`, `export * from"./a.js"`
+            for rel in re.findall(r"""(?:\bfrom|\bimport)\s*["']([^"']+\.js)["']""", text):
+                queue.append((path.parent / rel) if rel.startswith(".") else (build / rel.lstrip("/")))
+        raw = sum(p.stat().st_size for p in seen)
+        gz = sum(len(gzip.compress(p.read_bytes(), 9)) for p in seen)
+        return {"files": len(seen), "js_bytes": raw, "js_gzip_bytes": gz}
+
+    # ---------------------------------------------------------------- output
+    def report(self) -> int:
+        s, r = self.results["scenarios"], self.results["ratios"]
+        lines = ["", "Latchkey benchmark (" + self.results["meta"].get("started_at", "") + ", "
+                 f"{os.cpu_count()} CPUs, loader on the same cores)", ""]
+        rows = [
+            ("baseline bare JSON", "baseline_bare"), ("baseline one select", "baseline_select"),
+            ("baseline Argon2id verify", "baseline_verify"), ("pgbench rotation (TPS)", "pgbench_rotation"),
+            ("latchkey POST /login", "login"), ("latchkey POST /register", "register"),
+            ("latchkey GET /profile", "profile"), ("latchkey POST /refresh", "refresh"),
+            ("/profile probe, idle", "profile_probe_idle"),
+            ("/profile probe, login flood", "profile_probe_during_login_flood"),
+            ("login flood (16 conns)", "login_flood"),
+        ]
+        lines.append(f"{'scenario':<30} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
+        for label, key in rows:
+            x = s.get(key)
+            if not x:
+                continue
+            p50 = f"{x['p50_ms']:.2f}" if "p50_ms" in x else "-"
+            p99 = f"{x['p99_ms']:.2f}" if "p99_ms" in x else "-"
+            bad = x.get("non_2xx", x.get("failed", 0)) + x.get("transport_errors", 0)
+            lines.append(f"{label:<30} {x['rps']:>10.0f} {p50:>9} {p99:>9} {bad:>8}")
+        lines += ["", f"{'ratio (same run)':<52} {'value':>8} {'target':>9}  result"]
+        all_met = True
+        for key, label, op, target in TARGETS:
+            if key not in r:
+                continue
+            value = r[key]
+            met = value >= target if op == ">=" else value <= target
+            all_met &= met
+            self.results.setdefault("targets", {})[key] = {"value": value, "op": op, "target": target, "met": met}
+            lines.append(f"{label:<52} {value:>8.2f} {op + ' ' + format(target, 'g'):>9}  "
+                         f"{'met' if met else 'NOT MET'}")
+        for key in ("register_vs_verify", "profile_vs_bare"):
+            if key in r:
+                lines.append(f"{key + ' (info)':<52} {r[key]:>8.2f}")
+        if "latchkey_lifetime_vmhwm_mib" in self.results["meta"]:
+            lines.append(f"{'latchkey lifetime VmHWM MiB (info)':<52} "
+                         f"{self.results['meta']['latchkey_lifetime_vmhwm_mib']:>8.1f}")
+        if "baseline_verify" in s and "peak_rss_mib" in s["baseline_verify"]:
+            lines.append(f"{'baseline peak RSS during verify MiB (info)':<52} {s['baseline_verify']['peak_rss_mib']:>8.1f}")
+        fe = self.results.get("frontend")
+        if fe:
+            lines.append(f"{'frontend first-load JS, gzip KiB (' + str(fe['files']) + ' files)':<52} "
+                         f"{fe['js_gzip_bytes'] / 1024:>8.1f}")
+        else:
+            lines.append("frontend first-load JS: frontend/build not found (run the frontend build first)")
+        errors = [k for k, x in s.items() if x.get("non_2xx") or x.get("transport_errors") or x.get("failed")]
+        if errors:
+            lines.append(f"\nWARNING: scenarios with errors: {', '.join(errors)} (see bench-results/logs)")
+        self.results["all_targets_met"] = all_met and len(self.results.get("targets", {})) == len(TARGETS)
+        lines.append("")
+        lines.append("all targets met" if self.results["all_targets_met"] else "some targets NOT met")
+        print("\n".join(lines), flush=True)
+        out = Path(self.args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.results, indent=2) + "\n")
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        (out.parent / f"bench-{stamp}.json").write_text(json.dumps(self.results, indent=2) + "\n")
+        print(f"results: {out}", flush=True)
+        return 0 if self.results["all_targets_met"] or not self.args.strict else 1
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--bin-dir", default=str(ROOT / "target" / "release"))
+    p.add_argument("--duration", type=float, default=8, help="seconds per measured scenario")
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--users", type=int, default=64, help="seeded users for login/refresh")
+    p.add_argument("--probe-connections", type=int, default=8)
+    p.add_argument("--probe-delay-ms", type=int, default=5)
+    p.add_argument("--rust-log", default=os.environ.get("BENCH_RUST_LOG", "info"))
+    p.add_argument("--out", default=str(ROOT / "bench-results" / "latest.json"))
+    p.add_argument("--keep-db", action="store_true")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    args = p.parse_args()
+    bench = Bench(args)
+
+    def on_signal(signum, frame):
+        bench.stop_all()
+        sys.exit(130)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        return bench.run()
+    except Exception as e:  # noqa: BLE001 - report and fail the command
+        log(f"FAILED: {e}")
+        bench.stop_all()
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
