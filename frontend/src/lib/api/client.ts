@@ -7,7 +7,7 @@ import type { components, paths } from './schema';
 import { createRefreshingFetch, type FetchLike, type LockManagerLike, type RefreshClock } from './refresh';
 
 export type User = components['schemas']['User'];
-export type ErrorBody = components['schemas']['ErrorBody'];
+export type ErrorBody = components['schemas']['Error'];
 export type FieldError = NonNullable<ErrorBody['fields']>[number];
 
 /** The API's base URL: `VITE_API_URL`, else the backend's default local address. */

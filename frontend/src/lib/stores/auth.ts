@@ -15,6 +15,8 @@ export interface AuthState {
 
 /** What a form needs to show after a failed submit. */
 export interface Failure {
+	/** The API's error code; absent when the server could not be reached or answered off-contract. */
+	code?: ErrorBody['code'];
 	message: string;
 	fields: FieldError[];
 }
@@ -30,7 +32,7 @@ export const NETWORK_ERROR_MESSAGE = 'Could not reach the server. Check your con
 
 function failureOf(error: ErrorBody | undefined, response: Response): Failure {
 	if (error && typeof error.message === 'string') {
-		return { message: error.message, fields: error.fields ?? [] };
+		return { code: error.code, message: error.message, fields: error.fields ?? [] };
 	}
 	return { message: `Unexpected response from the server (${response.status}).`, fields: [] };
 }
