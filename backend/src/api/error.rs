@@ -1,0 +1,186 @@
+//! The one error shape every non-2xx response uses: `{"code", "message", "fields"?}`.
+//!
+//! Domain errors (`AuthError`) and poem-openapi's own rejections (bad JSON, wrong content
+//! type, missing credentials) are both mapped here, once. A 500 says "internal error" and
+//! nothing else; its cause is logged.
+
+use poem::http::StatusCode;
+use poem_openapi::{Enum, Object, payload::Json};
+
+use crate::{auth::AuthError, domain::FieldError};
+
+/// What went wrong, as a stable machine-readable code.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// One or more fields break the rules; see `fields`.
+    ValidationFailed,
+    /// The body is not JSON of the expected shape.
+    MalformedRequest,
+    /// Another account already uses this username (compared case-insensitively).
+    UsernameTaken,
+    /// The username or password is wrong.
+    InvalidCredentials,
+    /// The refresh token is missing, expired, revoked or was already used.
+    InvalidRefreshToken,
+    /// No valid access token was presented.
+    Unauthenticated,
+    /// The request came from a browser origin that is not allowed.
+    ForbiddenOrigin,
+    NotFound,
+    MethodNotAllowed,
+    /// The body is larger than 16 KiB.
+    PayloadTooLarge,
+    /// The body must be `application/json`.
+    UnsupportedMediaType,
+    /// The database is not reachable right now; retry later.
+    ServiceUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::ValidationFailed | Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::UsernameTaken => StatusCode::CONFLICT,
+            Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "Some fields are not valid.",
+            Self::MalformedRequest => "The request body must be a JSON object with the documented string fields.",
+            Self::UsernameTaken => "That username is already taken.",
+            Self::InvalidCredentials => "Invalid username or password.",
+            Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
+            Self::Unauthenticated => "You need to log in.",
+            Self::ForbiddenOrigin => "Requests from this origin are not allowed.",
+            Self::NotFound => "Not found.",
+            Self::MethodNotAllowed => "Method not allowed.",
+            Self::PayloadTooLarge => "The request body is too large (16 KiB at most).",
+            Self::UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).",
+            Self::ServiceUnavailable => "The service is temporarily unavailable. Please retry shortly.",
+            Self::Internal => "internal error",
+        }
+    }
+}
+
+/// One invalid field.
+#[derive(Object, Clone, Debug, PartialEq, Eq)]
+pub struct FieldIssue {
+    /// The request field, e.g. `username`.
+    pub field: String,
+    /// Why it was rejected, safe to show next to the field.
+    pub message: String,
+}
+
+/// Every error response has this shape.
+#[derive(Object, Clone, Debug)]
+#[oai(rename = "Error")]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    /// A sentence safe to show a person. Never contains input values, tokens or internals.
+    pub message: String,
+    /// Present with `validation_failed`: each invalid field.
+    #[oai(skip_serializing_if_is_none)]
+    pub fields: Option<Vec<FieldIssue>>,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Debug, Clone)]
+pub struct ApiError(ErrorBody);
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self(ErrorBody { code, message: code.message().to_owned(), fields: None })
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let fields = errors.into_iter().map(|e| FieldIssue { field: e.field.to_owned(), message: e.message }).collect();
+        Self(ErrorBody { fields: Some(fields), ..Self::new(ErrorCode::ValidationFailed).0 })
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.code.status()
+    }
+
+    pub fn body(&self) -> &ErrorBody {
+        &self.0
+    }
+
+    pub fn into_json(self) -> Json<ErrorBody> {
+        Json(self.0)
+    }
+
+    /// Maps a poem / poem-openapi rejection (raised before an operation runs) by its status.
+    /// Their texts can name Rust types or echo input, so none of it is forwarded.
+    pub fn from_rejection(err: &poem::Error) -> Self {
+        let code = match err.status() {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+            StatusCode::FORBIDDEN => ErrorCode::ForbiddenOrigin,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::LENGTH_REQUIRED => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ServiceUnavailable,
+            status if status.is_client_error() => ErrorCode::MalformedRequest,
+            status => {
+                tracing::error!(%status, error = %err, "unhandled rejection");
+                ErrorCode::Internal
+            }
+        };
+        Self::new(code)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Validation(errors) => Self::validation(errors),
+            AuthError::UsernameTaken => Self::new(ErrorCode::UsernameTaken),
+            AuthError::InvalidCredentials => Self::new(ErrorCode::InvalidCredentials),
+            AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
+            AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
+            AuthError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::new(ErrorCode::ServiceUnavailable)
+            }
+            AuthError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                Self::new(ErrorCode::Internal)
+            }
+        }
+    }
+}
+
+/// Used as every operation's `bad_request_handler`.
+pub fn rejected<R: From<ApiError>>(err: poem::Error) -> R {
+    ApiError::from_rejection(&err).into()
+}
+
+/// Implements `From<ApiError>` for an operation's response enum, one variant per documented
+/// error status. An undocumented status becomes the 500 variant (and is logged as a bug).
+macro_rules! error_variants {
+    ($response:ident { $($status:literal => $variant:ident),+ $(,)? }) => {
+        impl From<$crate::api::error::ApiError> for $response {
+            fn from(error: $crate::api::error::ApiError) -> Self {
+                match error.status().as_u16() {
+                    $($status => Self::$variant(error.into_json()),)+
+                    status => {
+                        tracing::error!(status, code = ?error.body().code, "error status not documented for this operation");
+                        Self::Internal($crate::api::error::ApiError::new($crate::api::error::ErrorCode::Internal).into_json())
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use error_variants;

@@ -1,0 +1,52 @@
+//! Liveness and readiness probes for orchestrators and load balancers.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+
+use super::{
+    ApiTags,
+    error::{ApiError, ErrorBody, ErrorCode},
+    models::StatusResponse,
+};
+use crate::state::AppState;
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// Liveness
+    ///
+    /// The process is up and serving requests. Does not touch the database.
+    #[oai(path = "/health", method = "get", operation_id = "health")]
+    async fn health(&self) -> Json<StatusResponse> {
+        Json(StatusResponse::ok())
+    }
+
+    /// Readiness
+    ///
+    /// 200 when the database answers, 503 when it does not.
+    #[oai(path = "/ready", method = "get", operation_id = "ready")]
+    async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+            Ok(Ok(())) => ReadyResponse::Ready(Json(StatusResponse::ok())),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                ReadyResponse::NotReady(ApiError::new(ErrorCode::ServiceUnavailable).into_json())
+            }
+            Err(_) => {
+                tracing::warn!("readiness check timed out");
+                ReadyResponse::NotReady(ApiError::new(ErrorCode::ServiceUnavailable).into_json())
+            }
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum ReadyResponse {
+    /// The database answers.
+    #[oai(status = 200)]
+    Ready(Json<StatusResponse>),
+    /// `service_unavailable`: the database does not answer.
+    #[oai(status = 503)]
+    NotReady(Json<ErrorBody>),
+}

@@ -1,0 +1,123 @@
+//! Cross-cutting request handling, applied once around every route in `startup::routes`:
+//! request logging, security headers, the body-size limit and the same-origin rule for CORS.
+
+use std::time::Instant;
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response,
+    http::{HeaderValue, Method, StatusCode, header},
+};
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use super::error::{ApiError, ErrorCode};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Turns an error into the standard JSON body with its status.
+pub fn error_response(error: ApiError) -> Response {
+    let status = error.status();
+    error.into_json().with_status(status).into_response()
+}
+
+/// One log line per request: method, path (never the query string), status, latency and a
+/// request id, which is also returned in `X-Request-Id` and attached to every event logged
+/// while the request runs. Headers, cookies and bodies are never logged.
+pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let request_id = req
+        .header("x-request-id")
+        .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let started = Instant::now();
+    let mut response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = response.status().as_u16();
+    let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(%method, %path, status, latency_ms, "request");
+        } else {
+            tracing::info!(%method, %path, status, latency_ms, "request");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
+}
+
+/// Headers for every response. The API never returns HTML, so it forbids everything; the
+/// Swagger UI page at `/docs` needs its inline scripts and is exempt from the CSP.
+pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let is_docs = req.uri().path().starts_with("/docs");
+    let mut response = next.call(req).await?.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Responses carry session state: never store them in a shared or browser cache.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !is_docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    Ok(response)
+}
+
+/// Rejects bodies over `MAX_BODY_BYTES` with 413, whether or not they declare a length
+/// (chunked bodies are read up to the limit and no further).
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Ok(error_response(ApiError::new(ErrorCode::PayloadTooLarge)));
+    }
+    match req.take_body().into_bytes_limit(MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            req.set_body(bytes);
+            next.call(req).await.map(IntoResponse::into_response)
+        }
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => Ok(error_response(ApiError::new(ErrorCode::PayloadTooLarge))),
+        Err(_) => Ok(error_response(ApiError::new(ErrorCode::MalformedRequest))),
+    }
+}
+
+/// A browser sends `Origin` even on same-origin POSTs (Swagger UI at `/docs` calling the API
+/// it is served from). Those need no CORS, so the header is dropped before the CORS layer,
+/// which otherwise answers 403 to any origin not in `CORS_ORIGINS`.
+pub async fn same_origin_is_not_cross_origin<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let same_origin = match (req.header(header::ORIGIN), req.header(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+        }
+        _ => false,
+    };
+    if same_origin {
+        req.headers_mut().remove(header::ORIGIN);
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// The JSON body for anything that failed outside an operation: unknown route (404), wrong
+/// method (405), a CORS rejection (403) and the like.
+pub async fn json_errors(err: poem::Error) -> Response {
+    let status = err.status();
+    let mut response = error_response(ApiError::from_rejection(&err));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110 §15.5.6 asks for Allow; every route here is GET or POST.
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    }
+    response
+}

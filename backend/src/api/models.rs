@@ -1,0 +1,184 @@
+//! Request and response bodies as they appear on the wire and in the OpenAPI spec.
+//! Entities never go on the wire: they are mapped to these types.
+
+use std::{borrow::Cow, marker::PhantomData};
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{
+    Object,
+    registry::{MetaSchema, MetaSchemaRef},
+    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    auth::sessions::IssuedSession,
+    domain::{Password, Username},
+    entity::user,
+};
+
+/// The constraints published in the spec for one kind of text field.
+pub trait TextRules: Send + Sync + 'static {
+    const MIN_LENGTH: Option<usize> = None;
+    const MAX_LENGTH: Option<usize> = None;
+    const PATTERN: Option<&'static str> = None;
+    const FORMAT: Option<&'static str> = None;
+    const EXAMPLE: &'static str;
+}
+
+/// A JSON string whose schema carries `R`'s constraints.
+///
+/// Parsing accepts any string (and only strings): the rules themselves are enforced by the
+/// domain types, which report every invalid field at once as `validation_failed`, instead of
+/// failing on the first one with a framework message.
+pub struct Text<R: TextRules>(String, PhantomData<R>);
+
+impl<R: TextRules> Text<R> {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl<R: TextRules> Type for Text<R> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = String;
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        "string".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            min_length: R::MIN_LENGTH,
+            max_length: R::MAX_LENGTH,
+            pattern: R::PATTERN.map(str::to_owned),
+            format: R::FORMAT,
+            example: Some(Value::String(R::EXAMPLE.to_owned())),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&String> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+        Box::new(std::iter::once(&self.0))
+    }
+}
+
+impl<R: TextRules> ParseFromJSON for Text<R> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(s)) => Ok(Self(s, PhantomData)),
+            Some(other) => Err(ParseError::expected_type(other)),
+            None => Err(ParseError::expected_input()),
+        }
+    }
+}
+
+impl<R: TextRules> ToJSON for Text<R> {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+pub struct NewUsername;
+impl TextRules for NewUsername {
+    const MIN_LENGTH: Option<usize> = Some(Username::MIN_LEN);
+    const MAX_LENGTH: Option<usize> = Some(Username::MAX_LEN);
+    const PATTERN: Option<&'static str> = Some(Username::PATTERN);
+    const EXAMPLE: &'static str = "alice";
+}
+
+pub struct NewPassword;
+impl TextRules for NewPassword {
+    const MIN_LENGTH: Option<usize> = Some(Password::MIN_LEN);
+    const MAX_LENGTH: Option<usize> = Some(Password::MAX_LEN);
+    const FORMAT: Option<&'static str> = Some("password");
+    const EXAMPLE: &'static str = "correct horse battery staple";
+}
+
+pub struct AnyUsername;
+impl TextRules for AnyUsername {
+    const EXAMPLE: &'static str = "alice";
+}
+
+pub struct LoginPassword;
+impl TextRules for LoginPassword {
+    const MAX_LENGTH: Option<usize> = Some(Password::MAX_LEN);
+    const FORMAT: Option<&'static str> = Some("password");
+    const EXAMPLE: &'static str = "correct horse battery staple";
+}
+
+/// A new account.
+#[derive(Object)]
+pub struct RegisterRequest {
+    /// 3–32 characters: letters, digits, `_`, `.` and `-`, starting with a letter or digit.
+    /// Unique regardless of case; shown back exactly as typed.
+    pub username: Text<NewUsername>,
+    /// 12–128 characters, any characters. No composition rules.
+    pub password: Text<NewPassword>,
+}
+
+/// Credentials for signing in.
+#[derive(Object)]
+pub struct LoginRequest {
+    /// The username, in any letter case.
+    pub username: Text<AnyUsername>,
+    /// The password exactly as registered.
+    pub password: Text<LoginPassword>,
+}
+
+/// A user account as others may see it.
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(rename = "User")]
+pub struct UserResponse {
+    pub id: Uuid,
+    /// As typed at registration.
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserResponse {
+    fn from(user: user::Model) -> Self {
+        Self { id: user.id, username: user.username, created_at: user.created_at }
+    }
+}
+
+/// A signed-in session. The tokens themselves travel only in HttpOnly cookies.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Session")]
+pub struct SessionResponse {
+    pub user: UserResponse,
+    /// When the `access_token` cookie stops working; refresh before then.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// When the `refresh_token` cookie stops working unless it is used.
+    pub refresh_token_expires_at: DateTime<Utc>,
+}
+
+impl From<&IssuedSession> for SessionResponse {
+    fn from(issued: &IssuedSession) -> Self {
+        Self {
+            user: issued.user.clone().into(),
+            access_token_expires_at: issued.access_expires_at,
+            refresh_token_expires_at: issued.refresh_expires_at,
+        }
+    }
+}
+
+/// A plain acknowledgement.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Status")]
+pub struct StatusResponse {
+    /// Always `ok`.
+    pub status: String,
+}
+
+impl StatusResponse {
+    pub fn ok() -> Self {
+        Self { status: "ok".to_owned() }
+    }
+}

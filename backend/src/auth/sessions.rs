@@ -1,0 +1,299 @@
+//! Sessions: one database row per login (the refresh-token family), rotated on every refresh,
+//! revoked on logout or when a spent refresh token comes back.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, JoinType,
+    QueryFilter as _, QuerySelect as _, RelationTrait as _, TransactionTrait as _, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{AuthError, ClientInfo, tokens::RefreshToken};
+use crate::{
+    entity::{refresh_token, session, user},
+    state::AppState,
+    storage,
+};
+
+/// A signed-in session as handed to the client: the user and both tokens with their expiry.
+#[derive(Debug)]
+pub struct IssuedSession {
+    pub user: user::Model,
+    pub session_id: Uuid,
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: RefreshToken,
+    pub refresh_expires_at: DateTime<Utc>,
+}
+
+/// Starts a new session for `account` with a random first refresh token.
+pub async fn start(state: &AppState, account: &user::Model, client: ClientInfo, now: DateTime<Utc>) -> Result<IssuedSession, AuthError> {
+    let config = &state.config;
+    let session_id = Uuid::new_v4();
+    let token = RefreshToken::generate().map_err(AuthError::Internal)?;
+    let absolute_expires_at = now + duration(config.session_max_lifetime);
+    let expires_at = (now + duration(config.refresh_token_ttl)).min(absolute_expires_at);
+
+    let txn = storage::begin_write(&state.db).await?;
+    session::ActiveModel {
+        id: Set(session_id),
+        user_id: Set(account.id),
+        generation: Set(0),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        rotated_at: Set(None),
+        expires_at: Set(expires_at),
+        absolute_expires_at: Set(absolute_expires_at),
+        revoked_at: Set(None),
+        user_agent: Set(client.user_agent.map(|ua| truncate(&ua, 256))),
+        ip: Set(client.ip.map(|ip| truncate(&ip, 64))),
+    }
+    .insert(&txn)
+    .await?;
+    record_token(&txn, &token, session_id, 0, now).await?;
+    txn.commit().await?;
+
+    issue(state, account.clone(), session_id, token, expires_at, absolute_expires_at, now)
+}
+
+/// Exchanges a refresh token for a new pair.
+///
+/// - The current token: the session moves to the next generation in one transaction, with a
+///   conditional update, so concurrent requests consume a token once.
+/// - The token rotated just before, within `REFRESH_REUSE_INTERVAL`: the same successor again
+///   (a lost response, two tabs), never a second branch.
+/// - Any other spent token: a replay. The whole session is revoked.
+pub async fn rotate(state: &AppState, presented: &str, now: DateTime<Utc>) -> Result<IssuedSession, AuthError> {
+    let presented = RefreshToken::parse(presented).ok_or(AuthError::InvalidRefreshToken)?;
+    let txn = storage::begin_write(&state.db).await?;
+    let Some(spent) = refresh_token::Entity::find_by_id(presented.hash()).one(&txn).await? else {
+        return Err(AuthError::InvalidRefreshToken);
+    };
+    // FOR UPDATE on PostgreSQL: a concurrent rotation of the same session waits here and then
+    // sees the generation this one wrote. SQLite's IMMEDIATE transaction already serialises.
+    let Some(current) = session::Entity::find_by_id(spent.session_id).lock_exclusive().one(&txn).await? else {
+        return Err(AuthError::InvalidRefreshToken);
+    };
+    let account = user::Entity::find_by_id(current.user_id).one(&txn).await?.ok_or(AuthError::InvalidRefreshToken)?;
+
+    if current.revoked_at.is_some() || current.absolute_expires_at <= now {
+        return Err(AuthError::InvalidRefreshToken);
+    }
+
+    let outcome = classify(&current, spent.generation, state.config.refresh_reuse_interval, now);
+    match outcome {
+        Presented::Current if current.expires_at <= now => Err(AuthError::InvalidRefreshToken),
+        Presented::Current => {
+            let generation = current.generation + 1;
+            let successor = state.keys.successor(current.id, generation, &presented);
+            let expires_at = (now + duration(state.config.refresh_token_ttl)).min(current.absolute_expires_at);
+            let claimed = session::Entity::update_many()
+                .col_expr(session::Column::Generation, Expr::value(generation))
+                .col_expr(session::Column::RotatedAt, Expr::value(Some(now)))
+                .col_expr(session::Column::LastUsedAt, Expr::value(now))
+                .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+                .filter(session::Column::Id.eq(current.id))
+                .filter(session::Column::Generation.eq(current.generation))
+                .filter(session::Column::RevokedAt.is_null())
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if claimed != 1 {
+                // Cannot happen while the row is locked; refuse rather than fork the session.
+                return Err(AuthError::InvalidRefreshToken);
+            }
+            record_token(&txn, &successor, current.id, generation, now).await?;
+            txn.commit().await?;
+            tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
+            issue(state, account, current.id, successor, expires_at, current.absolute_expires_at, now)
+        }
+        Presented::JustRotated => {
+            txn.commit().await?;
+            let successor = state.keys.successor(current.id, current.generation, &presented);
+            tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
+            issue(state, account, current.id, successor, current.expires_at, current.absolute_expires_at, now)
+        }
+        Presented::Replayed => {
+            revoke_in(&txn, current.id, now).await?;
+            txn.commit().await?;
+            tracing::warn!(
+                event = "refresh_token_reuse",
+                security = true,
+                user_id = %account.id,
+                session_id = %current.id,
+                presented_generation = spent.generation,
+                current_generation = current.generation,
+                "a spent refresh token was replayed; the session is revoked"
+            );
+            Err(AuthError::InvalidRefreshToken)
+        }
+    }
+}
+
+/// Which token of a session's history was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented {
+    Current,
+    JustRotated,
+    Replayed,
+}
+
+/// Decides, from the session row alone, what presenting generation `generation` means at `now`.
+pub fn classify(session: &session::Model, generation: i64, reuse_interval: std::time::Duration, now: DateTime<Utc>) -> Presented {
+    if generation == session.generation {
+        return Presented::Current;
+    }
+    let within_interval = session.rotated_at.is_some_and(|rotated| now - rotated <= duration(reuse_interval));
+    if generation == session.generation - 1 && within_interval { Presented::JustRotated } else { Presented::Replayed }
+}
+
+/// Ends the session a logout names, by its refresh token or by its access token's `sid`.
+/// Idempotent: revoking an unknown or revoked session does nothing.
+pub async fn logout(state: &AppState, refresh: Option<&str>, access_session: Option<Uuid>, now: DateTime<Utc>) -> Result<(), AuthError> {
+    let mut session_id = access_session;
+    if let Some(token) = refresh.and_then(RefreshToken::parse) {
+        if let Some(row) = refresh_token::Entity::find_by_id(token.hash()).one(&state.db).await? {
+            session_id = Some(row.session_id);
+        }
+    }
+    if let Some(id) = session_id {
+        let txn = storage::begin_write(&state.db).await?;
+        let revoked = revoke_in(&txn, id, now).await?;
+        txn.commit().await?;
+        if revoked {
+            tracing::info!(event = "logout", session_id = %id, "session ended");
+        }
+    }
+    Ok(())
+}
+
+/// The user behind a valid access token whose session is still alive. This is the one place
+/// that decides identity: a revoked session or a deleted user makes the token worthless at once.
+pub async fn authenticate(state: &AppState, access_token: &str, now: DateTime<Utc>) -> Result<user::Model, AuthError> {
+    let claims = state.keys.verify_access(access_token, now).ok_or(AuthError::Unauthenticated)?;
+    user::Entity::find()
+        .join(JoinType::InnerJoin, user::Relation::Sessions.def())
+        .filter(user::Column::Id.eq(claims.sub))
+        .filter(session::Column::Id.eq(claims.sid))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::AbsoluteExpiresAt.gt(now))
+        .one(&state.db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)
+}
+
+/// Deletes sessions that ended more than a day ago (with their token history).
+pub async fn purge_ended(state: &AppState, now: DateTime<Utc>) -> Result<u64, AuthError> {
+    let cutoff = now - Duration::days(1);
+    let txn = state.db.begin().await?;
+    let deleted = session::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(session::Column::AbsoluteExpiresAt.lt(cutoff))
+                .add(session::Column::ExpiresAt.lt(cutoff))
+                .add(session::Column::RevokedAt.lt(cutoff)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+async fn revoke_in(txn: &impl ConnectionTrait, session_id: Uuid, now: DateTime<Utc>) -> Result<bool, AuthError> {
+    let affected = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected;
+    Ok(affected == 1)
+}
+
+async fn record_token(txn: &impl ConnectionTrait, token: &RefreshToken, session_id: Uuid, generation: i64, now: DateTime<Utc>) -> Result<(), AuthError> {
+    refresh_token::ActiveModel {
+        token_hash: Set(token.hash()),
+        session_id: Set(session_id),
+        generation: Set(generation),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn issue(
+    state: &AppState,
+    user: user::Model,
+    session_id: Uuid,
+    refresh_token: RefreshToken,
+    refresh_expires_at: DateTime<Utc>,
+    absolute_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, AuthError> {
+    let access_expires_at = (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
+    let access_token = state.keys.issue_access(user.id, session_id, now, access_expires_at).map_err(AuthError::Internal)?;
+    Ok(IssuedSession { user, session_id, access_token, access_expires_at, refresh_token, refresh_expires_at })
+}
+
+fn duration(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+
+    fn session_at_generation(generation: i64, rotated_at: Option<DateTime<Utc>>) -> session::Model {
+        let now = Utc::now();
+        session::Model {
+            id: Uuid::new_v4(),
+            user_id: Uuid::new_v4(),
+            generation,
+            created_at: now,
+            last_used_at: now,
+            rotated_at,
+            expires_at: now + Duration::days(7),
+            absolute_expires_at: now + Duration::days(30),
+            revoked_at: None,
+            user_agent: None,
+            ip: None,
+        }
+    }
+
+    #[test]
+    fn the_current_generation_is_current() {
+        let s = session_at_generation(3, Some(Utc::now()));
+        assert_eq!(classify(&s, 3, StdDuration::from_secs(10), Utc::now()), Presented::Current);
+    }
+
+    #[test]
+    fn the_previous_generation_within_the_interval_is_a_retry() {
+        let rotated = Utc::now();
+        let s = session_at_generation(3, Some(rotated));
+        let interval = StdDuration::from_secs(10);
+        assert_eq!(classify(&s, 2, interval, rotated + Duration::seconds(10)), Presented::JustRotated);
+        assert_eq!(classify(&s, 2, interval, rotated + Duration::seconds(11)), Presented::Replayed);
+    }
+
+    #[test]
+    fn older_generations_are_always_replays() {
+        let rotated = Utc::now();
+        let s = session_at_generation(3, Some(rotated));
+        assert_eq!(classify(&s, 1, StdDuration::from_secs(10), rotated), Presented::Replayed);
+    }
+
+    #[test]
+    fn a_zero_interval_treats_every_previous_token_as_a_replay_once_time_moves() {
+        let rotated = Utc::now();
+        let s = session_at_generation(1, Some(rotated));
+        assert_eq!(classify(&s, 0, StdDuration::ZERO, rotated + Duration::milliseconds(1)), Presented::Replayed);
+    }
+}

@@ -1,0 +1,11 @@
+//! Latchkey: a self-hostable username/password authentication API.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod entity;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,186 @@
+//! Building and running the application: database, state, routes, listener, shutdown.
+
+use std::{future::Future, io, time::Duration};
+
+use poem::{
+    EndpointExt as _, Route, Server,
+    http::{Method, header},
+    listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener},
+    middleware::{CatchPanic, Cors},
+};
+
+use crate::{
+    api::{
+        self,
+        error::{ApiError, ErrorCode},
+        middleware::{self, error_response},
+    },
+    auth::sessions,
+    config::Config,
+    state::AppState,
+    storage,
+};
+
+/// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long startup keeps retrying a database that does not answer yet (e.g. a container
+/// that starts at the same time).
+const STARTUP_DB_PATIENCE: Duration = Duration::from_secs(30);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("{0}")]
+    Setup(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: io::Error },
+}
+
+/// A built application, bound to its port but not yet serving.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listener
+    /// (`PORT=0` picks a free port: see `port()`).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = connect_and_migrate(&config.database_url).await?;
+        let addr = format!("{}:{}", config.host, config.port);
+        let acceptor = TcpListener::bind(addr.clone())
+            .into_acceptor()
+            .await
+            .map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .unwrap_or(config.port);
+        let state = AppState::new(db, config).map_err(|e| StartupError::Setup(e.to_string()))?;
+        Ok(Self { acceptor, port, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
+        let Self { acceptor, port, state } = self;
+        tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
+        let purge = tokio::spawn(purge_periodically(state.clone()));
+        let db = state.db.clone();
+        let result = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(routes(state), shutdown, Some(SHUTDOWN_GRACE))
+            .await;
+        purge.abort();
+        if let Err(e) = db.close().await {
+            tracing::warn!(error = %e, "closing the database pool");
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Every route with its middleware, innermost first: panics become JSON 500s, bodies are
+/// capped, CORS is enforced, leftover errors become JSON, headers are set, requests logged.
+pub fn routes(state: AppState) -> impl poem::Endpoint {
+    let service = api::service();
+    let docs = service.swagger_ui();
+    let spec = service.spec_endpoint();
+    let cors = cors(&state.config.cors_origins);
+    Route::new()
+        .nest("/", service)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .data(state)
+        .with(CatchPanic::new().with_handler(|_| {
+            tracing::error!("a request handler panicked");
+            error_response(ApiError::new(ErrorCode::Internal))
+        }))
+        .around(middleware::limit_body)
+        .with(cors)
+        .around(middleware::same_origin_is_not_cross_origin)
+        .catch_all_error(middleware::json_errors)
+        .around(middleware::security_headers)
+        .around(middleware::log_requests)
+}
+
+fn cors(origins: &[String]) -> Cors {
+    Cors::new()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_header("x-request-id")
+        .max_age(600)
+}
+
+/// Connects and migrates, retrying while the database is unreachable (not when it refuses
+/// us for another reason, such as a wrong password).
+async fn connect_and_migrate(url: &str) -> Result<sea_orm::DatabaseConnection, StartupError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let attempt = async {
+            let db = storage::connect(url).await?;
+            storage::migrate(&db).await?;
+            Ok::<_, sea_orm::DbErr>(db)
+        }
+        .await;
+        match attempt {
+            Ok(db) => return Ok(db),
+            Err(e) if storage::is_unavailable(&e) && started.elapsed() < STARTUP_DB_PATIENCE => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => return Err(StartupError::Database(e.to_string())),
+        }
+    }
+}
+
+async fn purge_periodically(state: AppState) {
+    let mut ticker = tokio::time::interval(PURGE_EVERY);
+    loop {
+        ticker.tick().await;
+        match sessions::purge_ended(&state, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
+            Err(e) => tracing::warn!(error = %e, "purging ended sessions failed"),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,26 @@
+//! Everything an operation needs, built once at startup and shared by reference.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{AuthError, password_hash::Hasher, tokens::TokenKeys},
+    config::Config,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub hasher: Hasher,
+    pub keys: TokenKeys,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
+        let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
+        let keys = TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?;
+        Ok(Self { db, config: Arc::new(config), hasher, keys })
+    }
+}

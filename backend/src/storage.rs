@@ -1,0 +1,119 @@
+//! The database connection: pool settings per backend, migrations at startup, write
+//! transactions that cannot deadlock on SQLite, and error classification.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait as _};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait as _, sqlx,
+};
+
+use crate::config::redact_url;
+
+/// A database failure, split by what the client should hear: "try again" or "our fault".
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<DbErr> for StorageError {
+    fn from(e: DbErr) -> Self {
+        if is_unavailable(&e) { Self::Unavailable(e.to_string()) } else { Self::Other(e.to_string()) }
+    }
+}
+
+/// How long a request waits for a connection before it answers 503: a database outage must
+/// turn into a quick, clear error, not a hung request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Opens the pool for `url` (SQLite file or PostgreSQL) with settings that suit each backend.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_timeout(ACQUIRE_TIMEOUT)
+        // Statements carry password and token hashes as bound values: never log them.
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        create_sqlite_parent_dir(url);
+        options
+            // Readers run in parallel with one writer under WAL; writers queue on the
+            // busy timeout instead of failing with "database is locked".
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else {
+        options.max_connections(32).min_connections(2).test_before_acquire(false);
+    }
+    tracing::info!(database = %redact_url(url), "connecting to the database");
+    Database::connect(options).await
+}
+
+/// Applies pending migrations (idempotent).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail with
+/// `database is locked` when another writer got there first, and no busy timeout helps.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// A SQLite URL names a file; create its folder so the embedded default works on a fresh clone.
+fn create_sqlite_parent_dir(url: &str) {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return; // in-memory
+    }
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(parent) {
+            tracing::warn!(error = %e, folder = %parent.display(), "could not create the database folder");
+        }
+    }
+}
+
+/// True for failures where the database could not be reached or is busy, as opposed to a
+/// query that is wrong. These become 503 responses.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner)) => {
+            sqlx_is_unavailable(inner)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: class 08 connection exceptions, 57P01–57P03 shutdown / not ready,
+            // 53300 too many connections. SQLite: 5 busy, 6 locked, 517 busy snapshot.
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || matches!(&*code, "5" | "6" | "517")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,21 @@
+//! Latchkey's database schema, as ordered migrations that run on PostgreSQL and SQLite.
+//!
+//! The server applies pending migrations at startup; `cargo run -p migration -- up|down|status`
+//! drives them by hand.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_users;
+mod m20261129_000002_create_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_create_users::Migration),
+            Box::new(m20261129_000002_create_sessions::Migration),
+        ]
+    }
+}
