@@ -131,21 +131,35 @@ impl Config {
         let jwt_secret = env.required("JWT_SECRET", parse_secret)?;
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let config = Self {
-            database_url: env.or("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned(), parse_database_url)?,
+            database_url: env.or(
+                "DATABASE_URL",
+                DEFAULT_DATABASE_URL.to_owned(),
+                parse_database_url,
+            )?,
             jwt_secret,
             access_token_ttl: env.or("ACCESS_TOKEN_EXPIRATION", secs(900), parse_seconds)?,
             refresh_token_ttl: env.or("REFRESH_TOKEN_EXPIRATION", secs(604_800), parse_seconds)?,
             session_max_lifetime: env.or("SESSION_MAX_LIFETIME", secs(2_592_000), parse_seconds)?,
-            refresh_reuse_interval: env.or("REFRESH_REUSE_INTERVAL", secs(10), parse_seconds_or_zero)?,
+            refresh_reuse_interval: env.or(
+                "REFRESH_REUSE_INTERVAL",
+                secs(10),
+                parse_seconds_or_zero,
+            )?,
             host: env.or("HOST", IpAddr::from([127, 0, 0, 1]), parse_from_str)?,
             port: env.or("PORT", 8000, parse_from_str)?,
-            cors_origins: env.or("CORS_ORIGINS", vec!["http://localhost:5173".to_owned()], parse_origins)?,
+            cors_origins: env.or(
+                "CORS_ORIGINS",
+                vec!["http://localhost:5173".to_owned()],
+                parse_origins,
+            )?,
             cookie_secure: env.or("COOKIE_SECURE", false, parse_bool)?,
             cookie_same_site: env.or("COOKIE_SAMESITE", SameSite::Lax, parse_same_site)?,
             log_filter: env.or("RUST_LOG", "info".to_owned(), |s| Ok(s.to_owned()))?,
             log_format: env.or("LOG_FORMAT", LogFormat::Pretty, parse_log_format)?,
             argon2: Argon2Settings {
-                memory_kib: env.or("ARGON2_MEMORY_KIB", 19_456, |s| parse_in_range(s, 8, 4_194_304))?,
+                memory_kib: env.or("ARGON2_MEMORY_KIB", 19_456, |s| {
+                    parse_in_range(s, 8, 4_194_304)
+                })?,
                 iterations: env.or("ARGON2_ITERATIONS", 2, |s| parse_in_range(s, 1, 64))?,
                 parallelism: env.or("ARGON2_PARALLELISM", 1, |s| parse_in_range(s, 1, 64))?,
             },
@@ -191,7 +205,10 @@ impl Vars<'_> {
     ) -> Result<T, ConfigError> {
         match self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None => Ok(default),
-            Some(raw) => parse(raw).map_err(|reason| ConfigError { variable: name, reason }),
+            Some(raw) => parse(raw).map_err(|reason| ConfigError {
+                variable: name,
+                reason,
+            }),
         }
     }
 
@@ -206,7 +223,10 @@ impl Vars<'_> {
                 reason: "is required but not set; generate one with `openssl rand -hex 32`"
                     .to_owned(),
             }),
-            Some(raw) => parse(raw).map_err(|reason| ConfigError { variable: name, reason }),
+            Some(raw) => parse(raw).map_err(|reason| ConfigError {
+                variable: name,
+                reason,
+            }),
         }
     }
 }
@@ -225,7 +245,10 @@ fn parse_secret(raw: &str) -> Result<Secret, String> {
 }
 
 fn parse_database_url(raw: &str) -> Result<String, String> {
-    if raw.starts_with("sqlite:") || raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+    if raw.starts_with("sqlite:")
+        || raw.starts_with("postgres://")
+        || raw.starts_with("postgresql://")
+    {
         Ok(raw.to_owned())
     } else {
         Err("must start with sqlite: or postgres://".to_owned())
@@ -235,14 +258,18 @@ fn parse_database_url(raw: &str) -> Result<String, String> {
 fn parse_seconds(raw: &str) -> Result<Duration, String> {
     match raw.parse::<u64>() {
         Ok(n) if (1..=10 * 365 * 86_400).contains(&n) => Ok(secs(n)),
-        _ => Err(format!("must be a whole number of seconds between 1 and 315360000, got {raw:?}")),
+        _ => Err(format!(
+            "must be a whole number of seconds between 1 and 315360000, got {raw:?}"
+        )),
     }
 }
 
 fn parse_seconds_or_zero(raw: &str) -> Result<Duration, String> {
     match raw.parse::<u64>() {
         Ok(n) if n <= 3600 => Ok(secs(n)),
-        _ => Err(format!("must be a whole number of seconds between 0 and 3600, got {raw:?}")),
+        _ => Err(format!(
+            "must be a whole number of seconds between 0 and 3600, got {raw:?}"
+        )),
     }
 }
 
@@ -250,10 +277,16 @@ fn parse_from_str<T: FromStr>(raw: &str) -> Result<T, String> {
     raw.parse().map_err(|_| format!("is not valid: {raw:?}"))
 }
 
-fn parse_in_range<T: FromStr + PartialOrd + fmt::Display>(raw: &str, min: T, max: T) -> Result<T, String> {
+fn parse_in_range<T: FromStr + PartialOrd + fmt::Display>(
+    raw: &str,
+    min: T,
+    max: T,
+) -> Result<T, String> {
     match raw.parse::<T>() {
         Ok(n) if n >= min && n <= max => Ok(n),
-        _ => Err(format!("must be a whole number between {min} and {max}, got {raw:?}")),
+        _ => Err(format!(
+            "must be a whole number between {min} and {max}, got {raw:?}"
+        )),
     }
 }
 
@@ -293,7 +326,9 @@ fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
             .or_else(|| origin.strip_prefix("https://"))
             .ok_or_else(|| format!("{origin:?} must start with http:// or https://"))?;
         if rest.is_empty() || rest.contains('/') {
-            return Err(format!("{origin:?} must be scheme://host[:port] with no path or trailing slash"));
+            return Err(format!(
+                "{origin:?} must be scheme://host[:port] with no path or trailing slash"
+            ));
         }
         origins.push(origin.to_owned());
     }
@@ -305,8 +340,12 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        let mut map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        map.entry("JWT_SECRET".into()).or_insert_with(|| "x".repeat(32));
+        let mut map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("JWT_SECRET".into())
+            .or_insert_with(|| "x".repeat(32));
         map
     }
 
@@ -329,12 +368,19 @@ mod tests {
         assert_eq!(config.cors_origins, vec!["http://localhost:5173"]);
         assert!(!config.cookie_secure);
         assert_eq!(config.cookie_same_site, SameSite::Lax);
-        assert_eq!(config.argon2, Argon2Settings { memory_kib: 19_456, iterations: 2, parallelism: 1 });
+        assert_eq!(
+            config.argon2,
+            Argon2Settings {
+                memory_kib: 19_456,
+                iterations: 2,
+                parallelism: 1
+            }
+        );
     }
 
     #[test]
     fn a_missing_secret_names_the_variable_and_how_to_make_one() {
-        let e = Config::from_vars(&HashMap::new()).err().expect("error");
+        let e = Config::from_vars(&HashMap::new()).expect_err("no secret");
         assert_eq!(e.variable, "JWT_SECRET");
         assert!(e.to_string().contains("openssl rand -hex 32"));
     }
@@ -347,12 +393,27 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         assert_eq!(error_for(&[("PORT", "http")]).variable, "PORT");
-        assert_eq!(error_for(&[("ACCESS_TOKEN_EXPIRATION", "-5")]).variable, "ACCESS_TOKEN_EXPIRATION");
+        assert_eq!(
+            error_for(&[("ACCESS_TOKEN_EXPIRATION", "-5")]).variable,
+            "ACCESS_TOKEN_EXPIRATION"
+        );
         assert_eq!(error_for(&[("CORS_ORIGINS", "*")]).variable, "CORS_ORIGINS");
-        assert_eq!(error_for(&[("CORS_ORIGINS", "http://a.example/")]).variable, "CORS_ORIGINS");
-        assert_eq!(error_for(&[("COOKIE_SAMESITE", "none")]).variable, "COOKIE_SAMESITE");
-        assert_eq!(error_for(&[("DATABASE_URL", "mysql://x")]).variable, "DATABASE_URL");
-        assert_eq!(error_for(&[("HASH_CONCURRENCY", "0")]).variable, "HASH_CONCURRENCY");
+        assert_eq!(
+            error_for(&[("CORS_ORIGINS", "http://a.example/")]).variable,
+            "CORS_ORIGINS"
+        );
+        assert_eq!(
+            error_for(&[("COOKIE_SAMESITE", "none")]).variable,
+            "COOKIE_SAMESITE"
+        );
+        assert_eq!(
+            error_for(&[("DATABASE_URL", "mysql://x")]).variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            error_for(&[("HASH_CONCURRENCY", "0")]).variable,
+            "HASH_CONCURRENCY"
+        );
         assert_eq!(error_for(&[("LOG_FORMAT", "xml")]).variable, "LOG_FORMAT");
     }
 

@@ -48,7 +48,10 @@ fn serve() -> ExitCode {
         }
     };
     telemetry::init(&config.log_filter, config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("latchkey: cannot start the async runtime: {e}");

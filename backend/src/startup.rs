@@ -54,14 +54,21 @@ impl Application {
         let acceptor = TcpListener::bind(addr.clone())
             .into_acceptor()
             .await
-            .map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
+            .map_err(|source| StartupError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
         let port = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().map(|s| s.port()))
             .unwrap_or(config.port);
         let state = AppState::new(db, config).map_err(|e| StartupError::Setup(e.to_string()))?;
-        Ok(Self { acceptor, port, state })
+        Ok(Self {
+            acceptor,
+            port,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,8 +80,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> io::Result<()> {
-        let Self { acceptor, port, state } = self;
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> io::Result<()> {
+        let Self {
+            acceptor,
+            port,
+            state,
+        } = self;
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let db = state.db.clone();

@@ -21,6 +21,11 @@ impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
         let keys = TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?;
-        Ok(Self { db, config: Arc::new(config), hasher, keys })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            hasher,
+            keys,
+        })
     }
 }

@@ -22,7 +22,11 @@ pub enum StorageError {
 
 impl From<DbErr> for StorageError {
     fn from(e: DbErr) -> Self {
-        if is_unavailable(&e) { Self::Unavailable(e.to_string()) } else { Self::Other(e.to_string()) }
+        if is_unavailable(&e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Other(e.to_string())
+        }
     }
 }
 
@@ -52,7 +56,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .foreign_keys(true)
             });
     } else {
-        options.max_connections(32).min_connections(2).test_before_acquire(false);
+        options
+            .max_connections(32)
+            .min_connections(2)
+            .test_before_acquire(false);
     }
     tracing::info!(database = %redact_url(url), "connecting to the database");
     Database::connect(options).await
@@ -81,10 +88,13 @@ fn create_sqlite_parent_dir(url: &str) {
     if path.is_empty() || path.starts_with(':') {
         return; // in-memory
     }
-    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Err(e) = std::fs::create_dir_all(parent) {
-            tracing::warn!(error = %e, folder = %parent.display(), "could not create the database folder");
-        }
+    let parent = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        tracing::warn!(error = %e, folder = %parent.display(), "could not create the database folder");
     }
 }
 
@@ -93,9 +103,8 @@ fn create_sqlite_parent_dir(url: &str) {
 pub fn is_unavailable(e: &DbErr) -> bool {
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner)) => {
-            sqlx_is_unavailable(inner)
-        }
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner)) => sqlx_is_unavailable(inner),
         _ => false,
     }
 }
@@ -112,7 +121,10 @@ fn sqlx_is_unavailable(e: &sqlx::Error) -> bool {
             let code = db.code().unwrap_or_default();
             // PostgreSQL: class 08 connection exceptions, 57P01–57P03 shutdown / not ready,
             // 53300 too many connections. SQLite: 5 busy, 6 locked, 517 busy snapshot.
-            code.starts_with("08") || code.starts_with("57P") || code == "53300" || matches!(&*code, "5" | "6" | "517")
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code == "53300"
+                || matches!(&*code, "5" | "6" | "517")
         }
         _ => false,
     }

@@ -11,7 +11,8 @@ use crate::config::LogFormat;
 /// Installs the global subscriber. `filter` uses `RUST_LOG` syntax; SQL statements are kept at
 /// `warn` unless the filter asks for them by name.
 pub fn init(filter: &str, format: LogFormat) {
-    let filter = EnvFilter::try_new(with_quiet_sql(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_new(with_quiet_sql(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so a second call (tests) is harmless.
     let _ = match format {

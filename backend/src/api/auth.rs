@@ -29,11 +29,16 @@ impl AuthApi {
     /// Registers a user. This does not sign in: call `/login` next. Usernames are unique
     /// regardless of letter case.
     #[oai(path = "/register", method = "post", operation_id = "register")]
-    async fn register(&self, state: Data<&AppState>, body: Json<RegisterRequest>) -> RegisterResponse {
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        body: Json<RegisterRequest>,
+    ) -> RegisterResponse {
         let now = now();
         let Json(RegisterRequest { username, password }) = body;
         let result = async {
-            let (username, password) = credentials::parse_registration(username.into_inner(), password.into_inner())?;
+            let (username, password) =
+                credentials::parse_registration(username.into_inner(), password.into_inner())?;
             credentials::register(&state, username, password, now).await
         }
         .await;
@@ -49,14 +54,28 @@ impl AuthApi {
     /// `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`).
     /// A wrong password and an unknown username give the same answer.
     #[oai(path = "/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&AppState>, jar: &CookieJar, req: &Request, body: Json<LoginRequest>) -> LoginResponse {
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> LoginResponse {
         let now = now();
         let Json(LoginRequest { username, password }) = body;
         let password = match Password::parse_for_login(password.into_inner()) {
             Ok(password) => password,
             Err(e) => return ApiError::from(AuthError::Validation(vec![e])).into(),
         };
-        match credentials::login(&state, username.into_inner(), password, client_info(req), now).await {
+        match credentials::login(
+            &state,
+            username.into_inner(),
+            password,
+            client_info(req),
+            now,
+        )
+        .await
+        {
             Ok(issued) => {
                 CookieFactory::new(&state.config).set_session(jar, &issued, now);
                 LoginResponse::Ok(Json((&issued).into()))
@@ -81,10 +100,11 @@ impl AuthApi {
     ) -> RefreshResponse {
         let now = now();
         let cookies = CookieFactory::new(&state.config);
-        let Some(presented) = refresh_token.0 else {
-            return ApiError::from(AuthError::InvalidRefreshToken).into();
+        let rotated = match refresh_token.0 {
+            Some(presented) => sessions::rotate(&state, &presented, now).await,
+            None => Err(AuthError::InvalidRefreshToken),
         };
-        match sessions::rotate(&state, &presented, now).await {
+        match rotated {
             Ok(issued) => {
                 cookies.set_session(jar, &issued, now);
                 RefreshResponse::Ok(Json((&issued).into()))
@@ -113,7 +133,10 @@ impl AuthApi {
         refresh_token: param::Cookie<Option<String>>,
     ) -> LogoutResponse {
         let now = now();
-        let access_session = auth.token().and_then(|t| state.keys.verify_access(t, now)).map(|claims| claims.sid);
+        let access_session = auth
+            .token()
+            .and_then(|t| state.keys.verify_access(t, now))
+            .map(|claims| claims.sid);
         match sessions::logout(&state, refresh_token.0.as_deref(), access_session, now).await {
             Ok(()) => {
                 CookieFactory::new(&state.config).clear_session(jar);
@@ -133,7 +156,10 @@ fn client_info(req: &Request) -> ClientInfo {
     ClientInfo {
         user_agent: req.header("user-agent").map(str::to_owned),
         // The TCP peer, not X-Forwarded-For: a header any client can forge.
-        ip: req.remote_addr().as_socket_addr().map(|addr| addr.ip().to_string()),
+        ip: req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|addr| addr.ip().to_string()),
     }
 }
 
@@ -168,7 +194,14 @@ error_variants!(RegisterResponse { 400 => BadRequest, 409 => Conflict, 413 => Pa
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum LoginResponse {
     /// Signed in; both cookies are set.
-    #[oai(status = 200, header(name = "Set-Cookie", ty = "String", description = "`access_token` and `refresh_token`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."))]
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "`access_token` and `refresh_token`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
+        )
+    )]
     Ok(Json<SessionResponse>),
     /// `validation_failed` (password over 128 characters) or `malformed_request`.
     #[oai(status = 400)]
@@ -195,13 +228,27 @@ error_variants!(LoginResponse { 400 => BadRequest, 401 => Unauthorized, 413 => P
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum RefreshResponse {
     /// Both cookies were replaced.
-    #[oai(status = 200, header(name = "Set-Cookie", ty = "String", description = "The new `access_token` and `refresh_token`."))]
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "The new `access_token` and `refresh_token`."
+        )
+    )]
     Ok(Json<SessionResponse>),
     /// `malformed_request`.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
     /// `invalid_refresh_token`; both cookies are cleared. Log in again.
-    #[oai(status = 401, header(name = "Set-Cookie", ty = "String", description = "Clears both cookies (Max-Age=0)."))]
+    #[oai(
+        status = 401,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "Clears both cookies (Max-Age=0)."
+        )
+    )]
     Unauthorized(Json<ErrorBody>),
     /// `payload_too_large`.
     #[oai(status = 413)]
@@ -219,7 +266,14 @@ error_variants!(RefreshResponse { 400 => BadRequest, 401 => Unauthorized, 413 =>
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum LogoutResponse {
     /// Signed out (or was not signed in); both cookies are cleared.
-    #[oai(status = 200, header(name = "Set-Cookie", ty = "String", description = "Clears both cookies (Max-Age=0)."))]
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "Clears both cookies (Max-Age=0)."
+        )
+    )]
     Ok(Json<StatusResponse>),
     /// `malformed_request`.
     #[oai(status = 400)]

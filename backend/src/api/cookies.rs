@@ -20,13 +20,24 @@ impl CookieFactory {
             config::SameSite::Lax => SameSite::Lax,
             config::SameSite::Strict => SameSite::Strict,
         };
-        Self { secure: config.cookie_secure, same_site }
+        Self {
+            secure: config.cookie_secure,
+            same_site,
+        }
     }
 
     /// Sets both cookies for `issued`, each living exactly as long as its token.
     pub fn set_session(&self, jar: &CookieJar, issued: &IssuedSession, now: DateTime<Utc>) {
-        jar.add(self.build(ACCESS_COOKIE, &issued.access_token, seconds_until(issued.access_expires_at, now)));
-        jar.add(self.build(REFRESH_COOKIE, issued.refresh_token.expose(), seconds_until(issued.refresh_expires_at, now)));
+        jar.add(self.build(
+            ACCESS_COOKIE,
+            &issued.access_token,
+            seconds_until(issued.access_expires_at, now),
+        ));
+        jar.add(self.build(
+            REFRESH_COOKIE,
+            issued.refresh_token.expose(),
+            seconds_until(issued.refresh_expires_at, now),
+        ));
     }
 
     /// Clears both cookies with the same attributes they were set with; a removal with another

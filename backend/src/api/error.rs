@@ -43,7 +43,9 @@ impl ErrorCode {
         match self {
             Self::ValidationFailed | Self::MalformedRequest => StatusCode::BAD_REQUEST,
             Self::UsernameTaken => StatusCode::CONFLICT,
-            Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -57,7 +59,9 @@ impl ErrorCode {
     fn message(self) -> &'static str {
         match self {
             Self::ValidationFailed => "Some fields are not valid.",
-            Self::MalformedRequest => "The request body must be a JSON object with the documented string fields.",
+            Self::MalformedRequest => {
+                "The request body must be a JSON object with the documented string fields."
+            }
             Self::UsernameTaken => "That username is already taken.",
             Self::InvalidCredentials => "Invalid username or password.",
             Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
@@ -66,8 +70,12 @@ impl ErrorCode {
             Self::NotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
             Self::PayloadTooLarge => "The request body is too large (16 KiB at most).",
-            Self::UnsupportedMediaType => "The request body must be JSON (Content-Type: application/json).",
-            Self::ServiceUnavailable => "The service is temporarily unavailable. Please retry shortly.",
+            Self::UnsupportedMediaType => {
+                "The request body must be JSON (Content-Type: application/json)."
+            }
+            Self::ServiceUnavailable => {
+                "The service is temporarily unavailable. Please retry shortly."
+            }
             Self::Internal => "internal error",
         }
     }
@@ -100,12 +108,25 @@ pub struct ApiError(ErrorBody);
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self(ErrorBody { code, message: code.message().to_owned(), fields: None })
+        Self(ErrorBody {
+            code,
+            message: code.message().to_owned(),
+            fields: None,
+        })
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let fields = errors.into_iter().map(|e| FieldIssue { field: e.field.to_owned(), message: e.message }).collect();
-        Self(ErrorBody { fields: Some(fields), ..Self::new(ErrorCode::ValidationFailed).0 })
+        let fields = errors
+            .into_iter()
+            .map(|e| FieldIssue {
+                field: e.field.to_owned(),
+                message: e.message,
+            })
+            .collect();
+        Self(ErrorBody {
+            fields: Some(fields),
+            ..Self::new(ErrorCode::ValidationFailed).0
+        })
     }
 
     pub fn status(&self) -> StatusCode {
@@ -128,7 +149,9 @@ impl ApiError {
             StatusCode::FORBIDDEN => ErrorCode::ForbiddenOrigin,
             StatusCode::NOT_FOUND => ErrorCode::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::LENGTH_REQUIRED => ErrorCode::PayloadTooLarge,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::LENGTH_REQUIRED => {
+                ErrorCode::PayloadTooLarge
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE => ErrorCode::ServiceUnavailable,
             status if status.is_client_error() => ErrorCode::MalformedRequest,

@@ -58,8 +58,14 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     let is_docs = req.uri().path().starts_with("/docs");
     let mut response = next.call(req).await?.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Responses carry session state: never store them in a shared or browser cache.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -89,7 +95,9 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
             req.set_body(bytes);
             next.call(req).await.map(IntoResponse::into_response)
         }
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => Ok(error_response(ApiError::new(ErrorCode::PayloadTooLarge))),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            Ok(error_response(ApiError::new(ErrorCode::PayloadTooLarge)))
+        }
         Err(_) => Ok(error_response(ApiError::new(ErrorCode::MalformedRequest))),
     }
 }
@@ -97,10 +105,16 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
 /// A browser sends `Origin` even on same-origin POSTs (Swagger UI at `/docs` calling the API
 /// it is served from). Those need no CORS, so the header is dropped before the CORS layer,
 /// which otherwise answers 403 to any origin not in `CORS_ORIGINS`.
-pub async fn same_origin_is_not_cross_origin<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+pub async fn same_origin_is_not_cross_origin<E: Endpoint>(
+    next: E,
+    mut req: Request,
+) -> poem::Result<Response> {
     let same_origin = match (req.header(header::ORIGIN), req.header(header::HOST)) {
         (Some(origin), Some(host)) => {
-            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host)
         }
         _ => false,
     };
@@ -117,7 +131,9 @@ pub async fn json_errors(err: poem::Error) -> Response {
     let mut response = error_response(ApiError::from_rejection(&err));
     if status == StatusCode::METHOD_NOT_ALLOWED {
         // RFC 9110 §15.5.6 asks for Allow; every route here is GET or POST.
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     }
     response
 }

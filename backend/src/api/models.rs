@@ -144,7 +144,11 @@ pub struct UserResponse {
 
 impl From<user::Model> for UserResponse {
     fn from(user: user::Model) -> Self {
-        Self { id: user.id, username: user.username, created_at: user.created_at }
+        Self {
+            id: user.id,
+            username: user.username,
+            created_at: user.created_at,
+        }
     }
 }
 
@@ -179,6 +183,8 @@ pub struct StatusResponse {
 
 impl StatusResponse {
     pub fn ok() -> Self {
-        Self { status: "ok".to_owned() }
+        Self {
+            status: "ok".to_owned(),
+        }
     }
 }

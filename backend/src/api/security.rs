@@ -13,7 +13,12 @@ pub struct BearerAuth(Bearer);
 
 /// The HttpOnly `access_token` cookie set by `/login` and `/refresh`.
 #[derive(SecurityScheme)]
-#[oai(ty = "api_key", key_in = "cookie", key_name = "access_token", rename = "CookieAuth")]
+#[oai(
+    ty = "api_key",
+    key_in = "cookie",
+    key_name = "access_token",
+    rename = "CookieAuth"
+)]
 pub struct CookieAuth(ApiKey);
 
 /// Either credential; a Bearer header, when present, wins over the cookie.

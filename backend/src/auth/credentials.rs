@@ -1,7 +1,10 @@
 //! Accounts: registration and password login.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _, SqlErr};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, EntityTrait as _, QueryFilter as _,
+    SqlErr,
+};
 use uuid::Uuid;
 
 use super::{
@@ -16,11 +19,17 @@ use crate::{
 };
 
 /// Parses registration input, reporting every invalid field at once.
-pub fn parse_registration(username: String, password: String) -> Result<(Username, Password), AuthError> {
+pub fn parse_registration(
+    username: String,
+    password: String,
+) -> Result<(Username, Password), AuthError> {
     match (Username::parse(username), Password::parse(password)) {
         (Ok(username), Ok(password)) => Ok((username, password)),
         (username, password) => {
-            let errors: Vec<FieldError> = [username.err(), password.err()].into_iter().flatten().collect();
+            let errors: Vec<FieldError> = [username.err(), password.err()]
+                .into_iter()
+                .flatten()
+                .collect();
             Err(AuthError::Validation(errors))
         }
     }
@@ -28,7 +37,12 @@ pub fn parse_registration(username: String, password: String) -> Result<(Usernam
 
 /// Creates an account. The unique index on the canonical name decides races between
 /// concurrent registrations: exactly one insert wins, the others get `UsernameTaken`.
-pub async fn register(state: &AppState, username: Username, password: Password, now: DateTime<Utc>) -> Result<user::Model, AuthError> {
+pub async fn register(
+    state: &AppState,
+    username: Username,
+    password: Password,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AuthError> {
     // Cheap early answer for the common case; the index below is what guarantees it.
     if find_by_username(state, &username).await?.is_some() {
         return Err(AuthError::UsernameTaken);
@@ -47,7 +61,9 @@ pub async fn register(state: &AppState, username: Username, password: Password, 
             tracing::info!(event = "register", user_id = %user.id, "account created");
             Ok(user)
         }
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Err(AuthError::UsernameTaken),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(AuthError::UsernameTaken)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -67,7 +83,13 @@ pub async fn login(
         Ok(name) => find_by_username(state, &name).await?,
         Err(_) => None,
     };
-    let verdict = state.hasher.verify(&password, account.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let verdict = state
+        .hasher
+        .verify(
+            &password,
+            account.as_ref().map(|u| u.password_hash.as_str()),
+        )
+        .await?;
     let (account, needs_rehash) = match (account, verdict) {
         (Some(account), Verdict::Match { needs_rehash }) => (account, needs_rehash),
         (account, _) => {
@@ -83,7 +105,10 @@ pub async fn login(
     Ok(issued)
 }
 
-async fn find_by_username(state: &AppState, username: &Username) -> Result<Option<user::Model>, AuthError> {
+async fn find_by_username(
+    state: &AppState,
+    username: &Username,
+) -> Result<Option<user::Model>, AuthError> {
     Ok(user::Entity::find()
         .filter(user::Column::UsernameCanonical.eq(username.canonical()))
         .one(&state.db)
@@ -92,12 +117,23 @@ async fn find_by_username(state: &AppState, username: &Username) -> Result<Optio
 
 /// Re-hashes with the configured parameters after they were raised. Failure is logged and
 /// does not fail the login: the old hash keeps working until the next attempt.
-async fn upgrade_hash(state: &AppState, account: &user::Model, password: &Password, now: DateTime<Utc>) {
+async fn upgrade_hash(
+    state: &AppState,
+    account: &user::Model,
+    password: &Password,
+    now: DateTime<Utc>,
+) {
     let result = async {
         let hash = state.hasher.hash(password).await?;
         user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
-            .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                user::Column::PasswordHash,
+                sea_orm::sea_query::Expr::value(hash),
+            )
+            .col_expr(
+                user::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(user::Column::Id.eq(account.id))
             .exec(&state.db)
             .await?;
@@ -105,7 +141,11 @@ async fn upgrade_hash(state: &AppState, account: &user::Model, password: &Passwo
     }
     .await;
     match result {
-        Ok(()) => tracing::info!(event = "password_rehashed", user_id = %account.id, "password hash upgraded"),
-        Err(e) => tracing::warn!(event = "password_rehash_failed", user_id = %account.id, error = %e, "password hash upgrade failed"),
+        Ok(()) => {
+            tracing::info!(event = "password_rehashed", user_id = %account.id, "password hash upgraded")
+        }
+        Err(e) => {
+            tracing::warn!(event = "password_rehash_failed", user_id = %account.id, error = %e, "password hash upgrade failed")
+        }
     }
 }

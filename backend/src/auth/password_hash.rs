@@ -33,15 +33,25 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(settings: Argon2Settings, concurrency: usize) -> Result<Self, AuthError> {
-        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
-            .map_err(|e| AuthError::Internal(format!("invalid Argon2 parameters: {e}")))?;
+        let params = Params::new(
+            settings.memory_kib,
+            settings.iterations,
+            settings.parallelism,
+            None,
+        )
+        .map_err(|e| AuthError::Internal(format!("invalid Argon2 parameters: {e}")))?;
         let mut random = [0u8; 32];
-        getrandom::fill(&mut random).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+        getrandom::fill(&mut random)
+            .map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
         let dummy_hash = argon2(&params)
             .hash_password(&random)
             .map_err(|e| AuthError::Internal(format!("dummy hash: {e}")))?
             .to_string();
-        Ok(Self { params, permits: Arc::new(Semaphore::new(concurrency)), dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency)),
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     /// Hashes a new password into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
@@ -59,18 +69,27 @@ impl Hasher {
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no account,
     /// which always yields `Mismatch` after the same amount of work.
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<Verdict, AuthError> {
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<Verdict, AuthError> {
         let is_real = stored.is_some();
         let phc: Arc<str> = stored.map_or_else(|| self.dummy_hash.clone(), Arc::from);
         let params = self.params.clone();
         let password = password.clone();
         self.run_blocking(move || {
-            let parsed = PasswordHash::new(&phc)
-                .map_err(|e| AuthError::Internal(format!("stored hash is not a PHC string: {e}")))?;
+            let parsed = PasswordHash::new(&phc).map_err(|e| {
+                AuthError::Internal(format!("stored hash is not a PHC string: {e}"))
+            })?;
             // The parameters come from the stored hash, not from `params`.
-            let matches = argon2(&params).verify_password(password.expose().as_bytes(), &parsed).is_ok();
+            let matches = argon2(&params)
+                .verify_password(password.expose().as_bytes(), &parsed)
+                .is_ok();
             Ok(match (is_real, matches) {
-                (true, true) => Verdict::Match { needs_rehash: !uses_params(&parsed, &params) },
+                (true, true) => Verdict::Match {
+                    needs_rehash: !uses_params(&parsed, &params),
+                },
                 _ => Verdict::Mismatch,
             })
         })
@@ -115,7 +134,11 @@ mod tests {
     use super::*;
 
     fn settings(memory_kib: u32) -> Argon2Settings {
-        Argon2Settings { memory_kib, iterations: 1, parallelism: 1 }
+        Argon2Settings {
+            memory_kib,
+            iterations: 1,
+            parallelism: 1,
+        }
     }
 
     fn password(s: &str) -> Password {
@@ -125,19 +148,39 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_only_its_own_password() {
         let hasher = Hasher::new(settings(1024), 2).unwrap();
-        let hash = hasher.hash(&password("correct horse battery")).await.unwrap();
+        let hash = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert_eq!(
-            hasher.verify(&password("correct horse battery"), Some(&hash)).await.unwrap(),
-            Verdict::Match { needs_rehash: false }
+            hasher
+                .verify(&password("correct horse battery"), Some(&hash))
+                .await
+                .unwrap(),
+            Verdict::Match {
+                needs_rehash: false
+            }
         );
-        assert_eq!(hasher.verify(&password("correct horse batterY"), Some(&hash)).await.unwrap(), Verdict::Mismatch);
+        assert_eq!(
+            hasher
+                .verify(&password("correct horse batterY"), Some(&hash))
+                .await
+                .unwrap(),
+            Verdict::Mismatch
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_matches() {
         let hasher = Hasher::new(settings(1024), 1).unwrap();
-        assert_eq!(hasher.verify(&password("whatever password"), None).await.unwrap(), Verdict::Mismatch);
+        assert_eq!(
+            hasher
+                .verify(&password("whatever password"), None)
+                .await
+                .unwrap(),
+            Verdict::Mismatch
+        );
     }
 
     #[tokio::test]
@@ -146,7 +189,9 @@ mod tests {
         let hash = old.hash(&password("correct horse battery")).await.unwrap();
         let new = Hasher::new(settings(2048), 1).unwrap();
         assert_eq!(
-            new.verify(&password("correct horse battery"), Some(&hash)).await.unwrap(),
+            new.verify(&password("correct horse battery"), Some(&hash))
+                .await
+                .unwrap(),
             Verdict::Match { needs_rehash: true }
         );
     }
@@ -154,8 +199,14 @@ mod tests {
     #[tokio::test]
     async fn salts_differ_between_two_hashes_of_one_password() {
         let hasher = Hasher::new(settings(1024), 2).unwrap();
-        let a = hasher.hash(&password("correct horse battery")).await.unwrap();
-        let b = hasher.hash(&password("correct horse battery")).await.unwrap();
+        let a = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
+        let b = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
         assert_ne!(a, b);
     }
 }

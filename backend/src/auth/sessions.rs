@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, JoinType,
-    QueryFilter as _, QuerySelect as _, RelationTrait as _, TransactionTrait as _, sea_query::Expr,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait,
+    EntityTrait as _, JoinType, QueryFilter as _, QuerySelect as _, RelationTrait as _,
+    TransactionTrait as _, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -27,7 +28,12 @@ pub struct IssuedSession {
 }
 
 /// Starts a new session for `account` with a random first refresh token.
-pub async fn start(state: &AppState, account: &user::Model, client: ClientInfo, now: DateTime<Utc>) -> Result<IssuedSession, AuthError> {
+pub async fn start(
+    state: &AppState,
+    account: &user::Model,
+    client: ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, AuthError> {
     let config = &state.config;
     let session_id = Uuid::new_v4();
     let token = RefreshToken::generate().map_err(AuthError::Internal)?;
@@ -53,7 +59,15 @@ pub async fn start(state: &AppState, account: &user::Model, client: ClientInfo, 
     record_token(&txn, &token, session_id, 0, now).await?;
     txn.commit().await?;
 
-    issue(state, account.clone(), session_id, token, expires_at, absolute_expires_at, now)
+    issue(
+        state,
+        account.clone(),
+        session_id,
+        token,
+        expires_at,
+        absolute_expires_at,
+        now,
+    )
 }
 
 /// Exchanges a refresh token for a new pair.
@@ -63,30 +77,50 @@ pub async fn start(state: &AppState, account: &user::Model, client: ClientInfo, 
 /// - The token rotated just before, within `REFRESH_REUSE_INTERVAL`: the same successor again
 ///   (a lost response, two tabs), never a second branch.
 /// - Any other spent token: a replay. The whole session is revoked.
-pub async fn rotate(state: &AppState, presented: &str, now: DateTime<Utc>) -> Result<IssuedSession, AuthError> {
+pub async fn rotate(
+    state: &AppState,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, AuthError> {
     let presented = RefreshToken::parse(presented).ok_or(AuthError::InvalidRefreshToken)?;
     let txn = storage::begin_write(&state.db).await?;
-    let Some(spent) = refresh_token::Entity::find_by_id(presented.hash()).one(&txn).await? else {
+    let Some(spent) = refresh_token::Entity::find_by_id(presented.hash())
+        .one(&txn)
+        .await?
+    else {
         return Err(AuthError::InvalidRefreshToken);
     };
     // FOR UPDATE on PostgreSQL: a concurrent rotation of the same session waits here and then
     // sees the generation this one wrote. SQLite's IMMEDIATE transaction already serialises.
-    let Some(current) = session::Entity::find_by_id(spent.session_id).lock_exclusive().one(&txn).await? else {
+    let Some(current) = session::Entity::find_by_id(spent.session_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+    else {
         return Err(AuthError::InvalidRefreshToken);
     };
-    let account = user::Entity::find_by_id(current.user_id).one(&txn).await?.ok_or(AuthError::InvalidRefreshToken)?;
+    let account = user::Entity::find_by_id(current.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AuthError::InvalidRefreshToken)?;
 
     if current.revoked_at.is_some() || current.absolute_expires_at <= now {
         return Err(AuthError::InvalidRefreshToken);
     }
 
-    let outcome = classify(&current, spent.generation, state.config.refresh_reuse_interval, now);
+    let outcome = classify(
+        &current,
+        spent.generation,
+        state.config.refresh_reuse_interval,
+        now,
+    );
     match outcome {
         Presented::Current if current.expires_at <= now => Err(AuthError::InvalidRefreshToken),
         Presented::Current => {
             let generation = current.generation + 1;
             let successor = state.keys.successor(current.id, generation, &presented);
-            let expires_at = (now + duration(state.config.refresh_token_ttl)).min(current.absolute_expires_at);
+            let expires_at =
+                (now + duration(state.config.refresh_token_ttl)).min(current.absolute_expires_at);
             let claimed = session::Entity::update_many()
                 .col_expr(session::Column::Generation, Expr::value(generation))
                 .col_expr(session::Column::RotatedAt, Expr::value(Some(now)))
@@ -105,13 +139,31 @@ pub async fn rotate(state: &AppState, presented: &str, now: DateTime<Utc>) -> Re
             record_token(&txn, &successor, current.id, generation, now).await?;
             txn.commit().await?;
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
-            issue(state, account, current.id, successor, expires_at, current.absolute_expires_at, now)
+            issue(
+                state,
+                account,
+                current.id,
+                successor,
+                expires_at,
+                current.absolute_expires_at,
+                now,
+            )
         }
         Presented::JustRotated => {
             txn.commit().await?;
-            let successor = state.keys.successor(current.id, current.generation, &presented);
+            let successor = state
+                .keys
+                .successor(current.id, current.generation, &presented);
             tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
-            issue(state, account, current.id, successor, current.expires_at, current.absolute_expires_at, now)
+            issue(
+                state,
+                account,
+                current.id,
+                successor,
+                current.expires_at,
+                current.absolute_expires_at,
+                now,
+            )
         }
         Presented::Replayed => {
             revoke_in(&txn, current.id, now).await?;
@@ -139,38 +191,71 @@ pub enum Presented {
 }
 
 /// Decides, from the session row alone, what presenting generation `generation` means at `now`.
-pub fn classify(session: &session::Model, generation: i64, reuse_interval: std::time::Duration, now: DateTime<Utc>) -> Presented {
+pub fn classify(
+    session: &session::Model,
+    generation: i64,
+    reuse_interval: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Presented {
     if generation == session.generation {
         return Presented::Current;
     }
-    let within_interval = session.rotated_at.is_some_and(|rotated| now - rotated <= duration(reuse_interval));
-    if generation == session.generation - 1 && within_interval { Presented::JustRotated } else { Presented::Replayed }
+    let within_interval = session
+        .rotated_at
+        .is_some_and(|rotated| now - rotated <= duration(reuse_interval));
+    if generation == session.generation - 1 && within_interval {
+        Presented::JustRotated
+    } else {
+        Presented::Replayed
+    }
 }
 
 /// Ends the session a logout names, by its refresh token or by its access token's `sid`.
 /// Idempotent: revoking an unknown or revoked session does nothing.
-pub async fn logout(state: &AppState, refresh: Option<&str>, access_session: Option<Uuid>, now: DateTime<Utc>) -> Result<(), AuthError> {
-    let mut session_id = access_session;
-    if let Some(token) = refresh.and_then(RefreshToken::parse) {
-        if let Some(row) = refresh_token::Entity::find_by_id(token.hash()).one(&state.db).await? {
-            session_id = Some(row.session_id);
+pub async fn logout(
+    state: &AppState,
+    refresh: Option<&str>,
+    access_session: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    let by_refresh = match refresh.and_then(RefreshToken::parse) {
+        Some(token) => refresh_token::Entity::find_by_id(token.hash())
+            .one(&state.db)
+            .await?
+            .map(|row| row.session_id),
+        None => None,
+    };
+    // Normally both name the same session; if not, both are ended.
+    let mut ended: Vec<Uuid> = by_refresh.into_iter().chain(access_session).collect();
+    ended.dedup();
+    if ended.is_empty() {
+        return Ok(());
+    }
+    let txn = storage::begin_write(&state.db).await?;
+    let mut revoked = Vec::new();
+    for id in ended {
+        if revoke_in(&txn, id, now).await? {
+            revoked.push(id);
         }
     }
-    if let Some(id) = session_id {
-        let txn = storage::begin_write(&state.db).await?;
-        let revoked = revoke_in(&txn, id, now).await?;
-        txn.commit().await?;
-        if revoked {
-            tracing::info!(event = "logout", session_id = %id, "session ended");
-        }
+    txn.commit().await?;
+    for id in revoked {
+        tracing::info!(event = "logout", session_id = %id, "session ended");
     }
     Ok(())
 }
 
 /// The user behind a valid access token whose session is still alive. This is the one place
 /// that decides identity: a revoked session or a deleted user makes the token worthless at once.
-pub async fn authenticate(state: &AppState, access_token: &str, now: DateTime<Utc>) -> Result<user::Model, AuthError> {
-    let claims = state.keys.verify_access(access_token, now).ok_or(AuthError::Unauthenticated)?;
+pub async fn authenticate(
+    state: &AppState,
+    access_token: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AuthError> {
+    let claims = state
+        .keys
+        .verify_access(access_token, now)
+        .ok_or(AuthError::Unauthenticated)?;
     user::Entity::find()
         .join(JoinType::InnerJoin, user::Relation::Sessions.def())
         .filter(user::Column::Id.eq(claims.sub))
@@ -200,7 +285,11 @@ pub async fn purge_ended(state: &AppState, now: DateTime<Utc>) -> Result<u64, Au
     Ok(deleted)
 }
 
-async fn revoke_in(txn: &impl ConnectionTrait, session_id: Uuid, now: DateTime<Utc>) -> Result<bool, AuthError> {
+async fn revoke_in(
+    txn: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
     let affected = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .filter(session::Column::Id.eq(session_id))
@@ -211,7 +300,13 @@ async fn revoke_in(txn: &impl ConnectionTrait, session_id: Uuid, now: DateTime<U
     Ok(affected == 1)
 }
 
-async fn record_token(txn: &impl ConnectionTrait, token: &RefreshToken, session_id: Uuid, generation: i64, now: DateTime<Utc>) -> Result<(), AuthError> {
+async fn record_token(
+    txn: &impl ConnectionTrait,
+    token: &RefreshToken,
+    session_id: Uuid,
+    generation: i64,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
     refresh_token::ActiveModel {
         token_hash: Set(token.hash()),
         session_id: Set(session_id),
@@ -232,9 +327,20 @@ fn issue(
     absolute_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
-    let access_expires_at = (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
-    let access_token = state.keys.issue_access(user.id, session_id, now, access_expires_at).map_err(AuthError::Internal)?;
-    Ok(IssuedSession { user, session_id, access_token, access_expires_at, refresh_token, refresh_expires_at })
+    let access_expires_at =
+        (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
+    let access_token = state
+        .keys
+        .issue_access(user.id, session_id, now, access_expires_at)
+        .map_err(AuthError::Internal)?;
+    Ok(IssuedSession {
+        user,
+        session_id,
+        access_token,
+        access_expires_at,
+        refresh_token,
+        refresh_expires_at,
+    })
 }
 
 fn duration(d: std::time::Duration) -> Duration {
@@ -271,7 +377,10 @@ mod tests {
     #[test]
     fn the_current_generation_is_current() {
         let s = session_at_generation(3, Some(Utc::now()));
-        assert_eq!(classify(&s, 3, StdDuration::from_secs(10), Utc::now()), Presented::Current);
+        assert_eq!(
+            classify(&s, 3, StdDuration::from_secs(10), Utc::now()),
+            Presented::Current
+        );
     }
 
     #[test]
@@ -279,21 +388,38 @@ mod tests {
         let rotated = Utc::now();
         let s = session_at_generation(3, Some(rotated));
         let interval = StdDuration::from_secs(10);
-        assert_eq!(classify(&s, 2, interval, rotated + Duration::seconds(10)), Presented::JustRotated);
-        assert_eq!(classify(&s, 2, interval, rotated + Duration::seconds(11)), Presented::Replayed);
+        assert_eq!(
+            classify(&s, 2, interval, rotated + Duration::seconds(10)),
+            Presented::JustRotated
+        );
+        assert_eq!(
+            classify(&s, 2, interval, rotated + Duration::seconds(11)),
+            Presented::Replayed
+        );
     }
 
     #[test]
     fn older_generations_are_always_replays() {
         let rotated = Utc::now();
         let s = session_at_generation(3, Some(rotated));
-        assert_eq!(classify(&s, 1, StdDuration::from_secs(10), rotated), Presented::Replayed);
+        assert_eq!(
+            classify(&s, 1, StdDuration::from_secs(10), rotated),
+            Presented::Replayed
+        );
     }
 
     #[test]
     fn a_zero_interval_treats_every_previous_token_as_a_replay_once_time_moves() {
         let rotated = Utc::now();
         let s = session_at_generation(1, Some(rotated));
-        assert_eq!(classify(&s, 0, StdDuration::ZERO, rotated + Duration::milliseconds(1)), Presented::Replayed);
+        assert_eq!(
+            classify(
+                &s,
+                0,
+                StdDuration::ZERO,
+                rotated + Duration::milliseconds(1)
+            ),
+            Presented::Replayed
+        );
     }
 }

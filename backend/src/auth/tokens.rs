@@ -55,14 +55,30 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
             validation,
             // A separate key for deriving refresh tokens, so the JWT key is used for one purpose.
-            successor_key: hmac_sha256(secret.expose().as_bytes(), &[b"latchkey/refresh-successor/v1"]),
+            successor_key: hmac_sha256(
+                secret.expose().as_bytes(),
+                &[b"latchkey/refresh-successor/v1"],
+            ),
         })
     }
 
     /// Signs an access token for `session` of `user`, valid until `expires_at`.
-    pub fn issue_access(&self, user: Uuid, session: Uuid, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<String, String> {
-        let claims = AccessClaims { sub: user, sid: session, iat: now.timestamp(), exp: expires_at.timestamp(), iss: ISSUER.to_owned() };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| format!("signing access token: {e}"))
+    pub fn issue_access(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let claims = AccessClaims {
+            sub: user,
+            sid: session,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            iss: ISSUER.to_owned(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| format!("signing access token: {e}"))
     }
 
     /// Checks signature, algorithm, issuer and time; `None` for anything not acceptable.
@@ -71,15 +87,29 @@ impl TokenKeys {
         if token.len() > 4096 || token.split('.').count() != 3 {
             return None;
         }
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
         let now = now.timestamp();
         let fresh = claims.exp + LEEWAY_SECS > now && claims.iat <= now + LEEWAY_SECS;
         fresh.then_some(claims)
     }
 
     /// The refresh token that follows `previous` as generation `generation` of `session`.
-    pub fn successor(&self, session: Uuid, generation: i64, previous: &RefreshToken) -> RefreshToken {
-        let mac = hmac_sha256(&self.successor_key, &[session.as_bytes(), &generation.to_be_bytes(), previous.0.as_bytes()]);
+    pub fn successor(
+        &self,
+        session: Uuid,
+        generation: i64,
+        previous: &RefreshToken,
+    ) -> RefreshToken {
+        let mac = hmac_sha256(
+            &self.successor_key,
+            &[
+                session.as_bytes(),
+                &generation.to_be_bytes(),
+                previous.0.as_bytes(),
+            ],
+        );
         RefreshToken(URL_SAFE_NO_PAD.encode(mac))
     }
 }
@@ -100,7 +130,9 @@ impl RefreshToken {
     /// without touching the database.
     pub fn parse(raw: &str) -> Option<Self> {
         let well_formed = raw.len() == REFRESH_TOKEN_LEN
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         well_formed.then(|| Self(raw.to_owned()))
     }
 
@@ -146,25 +178,50 @@ mod tests {
         let keys = keys();
         let now = Utc::now();
         let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
-        let token = keys.issue_access(user, session, now, now + Duration::seconds(900)).unwrap();
+        let token = keys
+            .issue_access(user, session, now, now + Duration::seconds(900))
+            .unwrap();
         let claims = keys.verify_access(&token, now).unwrap();
-        assert_eq!((claims.sub, claims.sid, claims.iss.as_str()), (user, session, ISSUER));
-        assert!(keys.verify_access(&token, now + Duration::seconds(899)).is_some());
-        assert!(keys.verify_access(&token, now + Duration::seconds(900 + LEEWAY_SECS)).is_none());
+        assert_eq!(
+            (claims.sub, claims.sid, claims.iss.as_str()),
+            (user, session, ISSUER)
+        );
+        assert!(
+            keys.verify_access(&token, now + Duration::seconds(899))
+                .is_some()
+        );
+        assert!(
+            keys.verify_access(&token, now + Duration::seconds(900 + LEEWAY_SECS))
+                .is_none()
+        );
     }
 
     #[test]
     fn a_token_issued_in_the_future_is_rejected() {
         let keys = keys();
         let now = Utc::now();
-        let token = keys.issue_access(Uuid::new_v4(), Uuid::new_v4(), now + Duration::hours(1), now + Duration::hours(2)).unwrap();
+        let token = keys
+            .issue_access(
+                Uuid::new_v4(),
+                Uuid::new_v4(),
+                now + Duration::hours(1),
+                now + Duration::hours(2),
+            )
+            .unwrap();
         assert!(keys.verify_access(&token, now).is_none());
     }
 
     #[test]
     fn another_secret_cannot_verify() {
         let now = Utc::now();
-        let token = keys().issue_access(Uuid::new_v4(), Uuid::new_v4(), now, now + Duration::seconds(60)).unwrap();
+        let token = keys()
+            .issue_access(
+                Uuid::new_v4(),
+                Uuid::new_v4(),
+                now,
+                now + Duration::seconds(60),
+            )
+            .unwrap();
         let other = TokenKeys::new(&Secret::new("o".repeat(32))).unwrap();
         assert!(other.verify_access(&token, now).is_none());
     }

@@ -15,7 +15,7 @@ impl Password {
 
     pub fn parse(raw: String) -> Result<Self, FieldError> {
         let len = raw.chars().count();
-        if len < Self::MIN_LEN || len > Self::MAX_LEN {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(FieldError {
                 field: "password",
                 message: "Password must be 12 to 128 characters long.".to_owned(),

@@ -17,19 +17,30 @@ impl Username {
     pub const PATTERN: &'static str = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
 
     pub fn parse(raw: String) -> Result<Self, FieldError> {
-        let error = |message: &str| FieldError { field: "username", message: message.to_owned() };
+        let error = |message: &str| FieldError {
+            field: "username",
+            message: message.to_owned(),
+        };
         let len = raw.chars().count();
-        if len < Self::MIN_LEN || len > Self::MAX_LEN {
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
             return Err(error("Username must be 3 to 32 characters long."));
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
-            return Err(error("Username may contain only letters A–Z, digits, '_', '.' and '-'."));
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
+            return Err(error(
+                "Username may contain only letters A–Z, digits, '_', '.' and '-'.",
+            ));
         }
         if !raw.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(error("Username must start with a letter or a digit."));
         }
         let canonical = raw.to_ascii_lowercase();
-        Ok(Self { display: raw, canonical })
+        Ok(Self {
+            display: raw,
+            canonical,
+        })
     }
 
     /// The name as the user typed it.
@@ -56,8 +67,23 @@ mod tests {
 
     #[test]
     fn rejects_names_outside_the_rules() {
-        for bad in ["ab", "", &"a".repeat(33), "_alice", ".alice", "-alice", "al ice", "alïce", "ａｌｉｃｅ", "bob\u{200b}", "admin\0x"] {
-            assert!(Username::parse(bad.to_string()).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "ab",
+            "",
+            &"a".repeat(33),
+            "_alice",
+            ".alice",
+            "-alice",
+            "al ice",
+            "alïce",
+            "ａｌｉｃｅ",
+            "bob\u{200b}",
+            "admin\0x",
+        ] {
+            assert!(
+                Username::parse(bad.to_string()).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

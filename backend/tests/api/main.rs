@@ -1,1 +1,14 @@
+//! Integration tests: each boots the real application on port 0 with a fresh database and
+//! drives it over HTTP. `LATCHKEY_TEST_DB=postgres` runs the same tests on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cors_and_headers;
+mod health_and_spec;
+mod helpers;
+mod jwt_attacks;
+mod login;
+mod logout;
+mod malformed_requests;
+mod profile;
+mod refresh;
+mod register;

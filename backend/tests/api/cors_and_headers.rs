@@ -1,0 +1,104 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, assert_error, spawn_app};
+
+const FRONTEND: &str = "http://localhost:5173";
+
+#[tokio::test]
+async fn the_frontend_origin_may_call_with_credentials() {
+    let app = spawn_app().await;
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, app.url("/login"))
+        .header("origin", FRONTEND)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], FRONTEND);
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+
+    let response = reqwest::Client::new()
+        .post(app.url("/register"))
+        .header("origin", FRONTEND)
+        .json(&json!({ "username": "alice", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["access-control-allow-origin"], FRONTEND);
+}
+
+#[tokio::test]
+async fn other_origins_are_refused_before_anything_happens() {
+    let app = spawn_app().await;
+    for origin in [
+        "http://evil.example",
+        "null",
+        "http://localhost:5174",
+        "http://127.0.0.1:5173",
+        "https://localhost:5173",
+        "http://localhost:5173.evil.example",
+    ] {
+        let response = reqwest::Client::new()
+            .post(app.url("/register"))
+            .header("origin", origin)
+            .json(&json!({ "username": "victim", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
+        assert_error(response, 403, "forbidden_origin").await;
+    }
+    // None of those requests created the account.
+    assert_eq!(
+        app.register("victim", PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn the_apis_own_origin_is_same_origin_for_swagger_ui() {
+    let app = spawn_app().await;
+    let response = reqwest::Client::new()
+        .post(app.url("/register"))
+        .header("origin", app.address.clone())
+        .json(&json!({ "username": "swagger", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_a_request_id() {
+    let app = spawn_app().await;
+    let responses = [
+        app.register("alice", PASSWORD).await,
+        app.profile().await,
+        reqwest::Client::new()
+            .get(app.url("/nope"))
+            .send()
+            .await
+            .unwrap(),
+        app.refresh().await,
+    ];
+    for response in responses {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(
+            headers["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert!(headers.get("x-request-id").is_some());
+    }
+}

@@ -1,0 +1,292 @@
+//! `spawn_app()`: the real application on a fresh SQLite file or PostgreSQL database.
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+use latchkey::{config::Config, startup::Application, state::AppState};
+use reqwest::{
+    Response, StatusCode, Url,
+    cookie::{CookieStore as _, Jar},
+    header::{HeaderMap, SET_COOKIE},
+};
+use sea_orm::{ConnectionTrait as _, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub state: AppState,
+    _database: TestDatabase,
+}
+
+/// Boots the app with the default test configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Boots the app with extra environment variables layered over the test defaults.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        latchkey::telemetry::init("info", latchkey::config::LogFormat::Pretty);
+    }
+    let database = TestDatabase::create().await;
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database.url.as_str()),
+        ("JWT_SECRET", TEST_SECRET),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        // Cheap hashes keep the suite fast; one test raises them to check rehashing.
+        ("ARGON2_MEMORY_KIB", "1024"),
+        ("ARGON2_ITERATIONS", "1"),
+        ("HASH_CONCURRENCY", "4"),
+        ("CORS_ORIGINS", "http://localhost:5173"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config = Config::from_vars(&vars).expect("test configuration is valid");
+    let app = Application::build(config)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        jar,
+        state,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/register",
+            &json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/login",
+            &json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// Registers and logs in `username` with `PASSWORD`; the jar then holds both cookies.
+    pub async fn signed_in(&self, username: &str) -> Value {
+        assert_eq!(
+            self.register(username, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn refresh(&self) -> Response {
+        self.client.post(self.url("/refresh")).send().await.unwrap()
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.client.post(self.url("/logout")).send().await.unwrap()
+    }
+
+    pub async fn profile(&self) -> Response {
+        self.client.get(self.url("/profile")).send().await.unwrap()
+    }
+
+    /// `/profile` with exactly this access token as a Bearer header, and no cookies.
+    pub async fn profile_with_bearer(&self, token: &str) -> Response {
+        reqwest::Client::new()
+            .get(self.url("/profile"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `/refresh` with exactly this refresh token, from a client without a jar.
+    pub async fn refresh_with(&self, refresh_token: &str) -> Response {
+        reqwest::Client::new()
+            .post(self.url("/refresh"))
+            .header("cookie", format!("refresh_token={refresh_token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The current value of a cookie in the jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url: Url = self.address.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+/// Asserts the status and the error code together, and that the body has the error shape.
+pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        content_type
+            .unwrap_or_default()
+            .starts_with("application/json"),
+        "errors are JSON"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "body: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a message: {body}"
+    );
+    body
+}
+
+/// One `Set-Cookie` header, parsed into its value and lower-cased attributes.
+#[derive(Debug)]
+pub struct SetCookie {
+    pub value: String,
+    pub attributes: HashMap<String, String>,
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> HashMap<String, SetCookie> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let mut parts = v.to_str().unwrap().split(';').map(str::trim);
+            let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+            let attributes = parts
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (k.to_ascii_lowercase(), v.to_owned()),
+                    None => (p.to_ascii_lowercase(), String::new()),
+                })
+                .collect();
+            (
+                name.to_owned(),
+                SetCookie {
+                    value: value.to_owned(),
+                    attributes,
+                },
+            )
+        })
+        .collect()
+}
+
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// A database that exists for one test and is removed afterwards.
+struct TestDatabase {
+    url: String,
+    backend: Backend,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        match std::env::var("LATCHKEY_TEST_DB").as_deref() {
+            Ok("postgres") => {
+                let admin_url = std::env::var("TEST_DATABASE_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+                let name = format!("latchkey_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL is reachable");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                Self {
+                    url: format!("{base}/{name}"),
+                    backend: Backend::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let dir =
+                    std::env::temp_dir().join(format!("latchkey-test-{}", Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+                Self {
+                    url,
+                    backend: Backend::Sqlite(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.backend {
+            Backend::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Backend::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
