@@ -372,15 +372,18 @@ class Bench:
             self.results["frontend"] = frontend
 
     def pgbench(self, db: str, clients: int, seconds: float) -> dict:
-        # One session row per pgbench client, generation 0, token hash sha256('<n>:0') (see rotation.sql).
+        # One session row per pgbench client at generation 0, its first token hash sha256('<n>:0') recorded
+        # in refresh_tokens, as a login leaves them (see bench/pgbench/rotation.sql).
         user_id = psql("SELECT id FROM users ORDER BY created_at LIMIT 1", db)
         psql("DELETE FROM sessions WHERE user_agent = 'pgbench'", db)
         psql(
-            "INSERT INTO sessions (id, user_id, refresh_token_hash, previous_token_hash, generation, created_at, "
-            "last_used_at, expires_at, absolute_expires_at, rotated_at, revoked_at, user_agent, ip) "
-            f"SELECT gen_random_uuid(), '{user_id}', encode(sha256(convert_to(n::text || ':0', 'UTF8')), 'hex'), "
-            "NULL, 0, now(), now(), now() + interval '7 days', now() + interval '30 days', NULL, NULL, "
-            f"'pgbench', '127.0.0.1' FROM generate_series(1, {clients}) AS n",
+            "WITH s AS (INSERT INTO sessions (id, user_id, generation, created_at, last_used_at, rotated_at, "
+            "expires_at, absolute_expires_at, revoked_at, user_agent, ip) "
+            f"SELECT gen_random_uuid(), '{user_id}', 0, now(), now(), NULL, now() + interval '7 days', "
+            f"now() + interval '30 days', NULL, 'pgbench', 'n' || n FROM generate_series(1, {clients}) AS n "
+            "RETURNING id, ip) "
+            "INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at) "
+            "SELECT encode(sha256(convert_to(substr(ip, 2) || ':0', 'UTF8')), 'hex'), id, 0, now() FROM s",
             db,
         )
         cmd = ["pgbench", "-h", PG_ADMIN["host"], "-p", PG_ADMIN["port"], "-U", PG_ADMIN["user"], "-n",

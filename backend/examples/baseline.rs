@@ -149,17 +149,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "postgres://postgres@127.0.0.1:5432/latchkey_bench",
     );
     let max_connections: u32 =
-        setting("--db-max-connections", "BASELINE_DB_MAX_CONNECTIONS", "10").parse()?;
+        setting("--db-max-connections", "BASELINE_DB_MAX_CONNECTIONS", "32").parse()?;
     let hash_concurrency: usize = match std::env::var("HASH_CONCURRENCY") {
         Ok(v) => v.parse()?,
         Err(_) => std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
 
     let mut opts = ConnectOptions::new(url);
+    // The pool Latchkey uses on PostgreSQL (backend/src/storage.rs).
     opts.max_connections(max_connections)
-        .min_connections(1)
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .min_connections(2)
+        .test_before_acquire(false)
+        .connect_timeout(Duration::from_millis(1500))
+        .acquire_timeout(Duration::from_millis(1500))
         .sqlx_logging(false);
     let db = Database::connect(opts).await?;
     db.execute_unprepared(

@@ -16,14 +16,32 @@ MAX_EXAMPLES = os.environ.get("RESILIENCE_ST_EXAMPLES", "25")
 
 def test_schemathesis_finds_no_server_error_or_spec_violation(sqlite_database, server_factory, tmp_path):
     srv = server_factory(sqlite_database).start()
+    # Three sessions: one authenticates every operation, one is spent on /logout (which revokes the
+    # session it names), one carries a refresh cookie for /refresh, so each success path is exercised too.
     with srv.client() as c:
         u, p = new_username("st"), new_password()
         assert c.post("/register", json={"username": u, "password": p}).status_code == 201
-        access = record_cookies(c.post("/login", json={"username": u, "password": p}))["access_token"]
+        sessions = []
+        for _ in range(3):
+            c.cookies.clear()
+            sessions.append(record_cookies(c.post("/login", json={"username": u, "password": p})))
+    main = sessions[0]["access_token"]
+    for_logout = sessions[1]["access_token"]
+    for_refresh = sessions[2]["refresh_token"]
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        f'headers = {{ Authorization = "Bearer {main}" }}\n\n'
+        "[[operations]]\n"
+        'include-path = "/logout"\n'
+        f'headers = {{ Authorization = "Bearer {for_logout}" }}\n\n'
+        "[[operations]]\n"
+        'include-path = "/refresh"\n'
+        f'headers = {{ Cookie = "refresh_token={for_refresh}" }}\n'
+    )
 
     st = Path(sys.executable).with_name("schemathesis")
     cmd = [
-        str(st), "run", f"{srv.url}/openapi.json",
+        str(st), "--config-file", str(config), "run", f"{srv.url}/openapi.json",
         "--checks", "all",
         "--max-examples", MAX_EXAMPLES,
         "--seed", "20261129",
@@ -31,7 +49,8 @@ def test_schemathesis_finds_no_server_error_or_spec_violation(sqlite_database, s
         "--request-timeout", "10",
         "--generation-database", "none",
         "--suppress-health-check", "too_slow",
-        "--header", f"Authorization: Bearer {access}",
+        # Our headers above authenticate; generated security parameters would override them.
+        "--generation-with-security-parameters", "false",
         "--report", "junit", "--report-dir", str(tmp_path / "report"),
         "--no-color",
     ]
