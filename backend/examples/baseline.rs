@@ -6,7 +6,7 @@
 //! - `POST /verify` one Argon2id verify (OWASP parameters) behind a semaphore: the floor for `/login`.
 //!
 //! Usage: `baseline [--port 8100] [--database-url postgres://…]` (or `BASELINE_PORT`, `DATABASE_URL`,
-//! `BASELINE_DB_MAX_CONNECTIONS`, `HASH_CONCURRENCY`). The database gets a `baseline_users` table with
+//! `BASELINE_DB_MAX_CONNECTIONS`, `HASH_CONCURRENCY`, `BENCH_PASSWORD`). The database gets a `baseline_users` table with
 //! 1000 rows; `/select` walks them round-robin.
 
 use std::{
@@ -39,8 +39,8 @@ use tokio::sync::Semaphore;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The password every `/verify` request is checked against.
-const PASSWORD: &str = "correct horse battery staple";
+/// The password every `/verify` request is checked against, unless `BENCH_PASSWORD` is set.
+const DEFAULT_PASSWORD: &str = "correct horse battery staple";
 
 mod baseline_user {
     use sea_orm::entity::prelude::*;
@@ -182,6 +182,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .map(|u| u.id)
         .collect();
 
+    let password = std::env::var("BENCH_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.to_owned());
     let params = Params::new(
         Params::DEFAULT_M_COST,
         Params::DEFAULT_T_COST,
@@ -189,7 +190,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         None,
     )?;
     let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(PASSWORD.as_bytes())?
+        .hash_password(password.as_bytes())?
         .to_string();
 
     let state = Arc::new(State {
