@@ -35,7 +35,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 	});
 
 	await test.step('/profile shows the user', async () => {
-		await page.getByRole('link', { name: 'Profile' }).click();
+		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
 		await expect(page).toHaveURL('/profile');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 		await expect(page.getByTestId('member-since')).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}T/);
@@ -47,7 +47,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		const refreshed = page.waitForResponse(
 			(r) => new URL(r.url()).pathname === '/refresh' && r.request().method() === 'POST'
 		);
-		await page.getByRole('link', { name: 'Profile' }).click();
+		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
 		expect((await refreshed).status()).toBe(200);
 		await expect(page).toHaveURL('/profile');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
@@ -105,9 +105,11 @@ test('registering a taken username shows the server’s message beside the form'
 test('client-side checks explain the rules before anything is sent', async ({ page }) => {
 	const requests: string[] = [];
 	page.on('request', (r) => {
-		if (new URL(r.url()).pathname === '/register') requests.push(r.url());
+		if (new URL(r.url()).port !== new URL(page.url()).port) requests.push(r.url());
 	});
 	await page.goto('/register');
+	await expect(page.getByRole('heading', { name: 'Create account' })).toBeVisible();
+	requests.length = 0;
 	await page.getByLabel('Username').fill('x');
 	await page.getByLabel('Password', { exact: true }).fill('short');
 	await page.getByRole('button', { name: 'Create account' }).click();
