@@ -21,6 +21,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub argon2: Argon2Settings,
     pub hash_concurrency: usize,
+    pub login_free_failures: u32,
 }
 
 /// Argon2id cost parameters (OWASP's baseline by default).
@@ -80,6 +81,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
             .field("hash_concurrency", &self.hash_concurrency)
+            .field("login_free_failures", &self.login_free_failures)
             .finish()
     }
 }
@@ -166,6 +168,8 @@ impl Config {
             hash_concurrency: env.or("HASH_CONCURRENCY", cpus, |s| {
                 parse_in_range(s, 1, 1024).map(|n: u32| n as usize)
             })?,
+            login_free_failures: env
+                .or("LOGIN_THROTTLE_FAILURES", 5, |s| parse_in_range(s, 0, 1000))?,
         };
         config.check_relations()?;
         Ok(config)

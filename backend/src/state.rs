@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{AuthError, password_hash::Hasher, tokens::TokenKeys},
+    auth::{AuthError, password_hash::Hasher, throttle::LoginThrottle, tokens::TokenKeys},
     config::Config,
 };
 
@@ -15,17 +15,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub hasher: Hasher,
     pub keys: TokenKeys,
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
         let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
         let keys = TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?;
+        let throttle = Arc::new(LoginThrottle::new(config.login_free_failures));
         Ok(Self {
             db,
             config: Arc::new(config),
             hasher,
             keys,
+            throttle,
         })
     }
 }

@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, OpenApi, param, payload::Json};
 use super::{
     ApiTags,
     cookies::CookieFactory,
-    error::{ApiError, ErrorBody, error_variants},
+    error::{ApiError, ErrorBody, ErrorCode, error_variants},
     models::{LoginRequest, RegisterRequest, SessionResponse, StatusResponse, UserResponse},
     security::OptionalAccessToken,
 };
@@ -79,6 +79,12 @@ impl AuthApi {
             Ok(issued) => {
                 CookieFactory::new(&state.config).set_session(jar, &issued, now);
                 LoginResponse::Ok(Json((&issued).into()))
+            }
+            Err(AuthError::TooManyAttempts { retry_after }) => {
+                let body = ApiError::new(ErrorCode::TooManyAttempts).into_json();
+                // Round up: retrying after a truncated delay would be refused again.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                LoginResponse::TooManyRequests(body, seconds)
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -215,6 +221,9 @@ pub enum LoginResponse {
     /// `unsupported_media_type`: send `Content-Type: application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// `too_many_attempts`: this username failed to log in too often; wait `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// `internal`.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),

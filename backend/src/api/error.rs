@@ -25,6 +25,8 @@ pub enum ErrorCode {
     InvalidRefreshToken,
     /// No valid access token was presented.
     Unauthenticated,
+    /// Too many failed logins for this username; retry after `Retry-After` seconds.
+    TooManyAttempts,
     /// The request came from a browser origin that is not allowed.
     ForbiddenOrigin,
     NotFound,
@@ -47,6 +49,7 @@ impl ErrorCode {
                 StatusCode::UNAUTHORIZED
             }
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -67,6 +70,7 @@ impl ErrorCode {
             Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
             Self::Unauthenticated => "You need to log in.",
             Self::ForbiddenOrigin => "Requests from this origin are not allowed.",
+            Self::TooManyAttempts => "Too many failed attempts. Please wait before trying again.",
             Self::NotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
             Self::PayloadTooLarge => "The request body is too large (16 KiB at most).",
@@ -171,6 +175,7 @@ impl From<AuthError> for ApiError {
             AuthError::UsernameTaken => Self::new(ErrorCode::UsernameTaken),
             AuthError::InvalidCredentials => Self::new(ErrorCode::InvalidCredentials),
             AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
+            AuthError::TooManyAttempts { .. } => Self::new(ErrorCode::TooManyAttempts),
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
             AuthError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

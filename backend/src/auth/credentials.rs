@@ -77,6 +77,17 @@ pub async fn login(
     client: ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
+    // Refused before any hashing: a throttled name costs nothing.
+    if let Err(retry_after) = state.throttle.check(&username, now) {
+        tracing::warn!(
+            event = "login_throttled",
+            security = true,
+            retry_after_s = retry_after.as_secs(),
+            "login refused: too many failures"
+        );
+        return Err(AuthError::TooManyAttempts { retry_after });
+    }
+    let throttle_key = username.clone();
     // A name that breaks the rules cannot exist; treat it as unknown rather than as a 400,
     // so a login form cannot be used to probe the rules per field.
     let account = match Username::parse(username) {
@@ -93,10 +104,12 @@ pub async fn login(
     let (account, needs_rehash) = match (account, verdict) {
         (Some(account), Verdict::Match { needs_rehash }) => (account, needs_rehash),
         (account, _) => {
+            state.throttle.record_failure(&throttle_key, now);
             tracing::info!(event = "login_failed", user_id = ?account.map(|u| u.id), "login failed");
             return Err(AuthError::InvalidCredentials);
         }
     };
+    state.throttle.record_success(&throttle_key);
     if needs_rehash {
         upgrade_hash(state, &account, &password, now).await;
     }

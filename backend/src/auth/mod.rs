@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod password_hash;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 use crate::{domain::FieldError, storage::StorageError};
@@ -19,6 +20,9 @@ pub enum AuthError {
     UsernameTaken,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failed logins for this username; retry after the delay.
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after: std::time::Duration },
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("unauthenticated")]

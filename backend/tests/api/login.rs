@@ -156,3 +156,47 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     // And the upgraded hash still verifies through the API.
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn repeated_failures_throttle_that_username_with_retry_after() {
+    let app = spawn_app_with(&[("LOGIN_THROTTLE_FAILURES", "3")]).await;
+    app.register("alice", PASSWORD).await;
+    for _ in 0..3 {
+        assert_error(
+            app.login("alice", "wrong password!!").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // Locked now: even the right password is refused, without cookies.
+    let throttled = app.login("ALICE", PASSWORD).await;
+    assert!(throttled.headers().get("set-cookie").is_none());
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert_error(throttled, 429, "too_many_attempts").await;
+    // Unknown names behave the same, so the throttle reveals nothing.
+    for _ in 0..3 {
+        assert_error(
+            app.login("nobody", "wrong password!!").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_error(
+        app.login("nobody", "wrong password!!").await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // Other users are unaffected, and the lock lifts after the delay.
+    app.register("bob", PASSWORD).await;
+    assert_eq!(app.login("bob", PASSWORD).await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
+}

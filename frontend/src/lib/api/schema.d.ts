@@ -171,7 +171,7 @@ export interface components {
          * @description What went wrong, as a stable machine-readable code.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * FieldIssue
          * @description One invalid field.
@@ -395,6 +395,16 @@ export interface operations {
             /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: this username failed to log in too often; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
