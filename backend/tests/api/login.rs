@@ -200,3 +200,35 @@ async fn repeated_failures_throttle_that_username_with_retry_after() {
     tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_logins_each_get_their_own_session() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let attempts = (0..20).map(|_| {
+        let client = reqwest::Client::new();
+        let url = app.url("/login");
+        async move {
+            let response = client
+                .post(url)
+                .json(&serde_json::json!({ "username": "alice", "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status(),
+                set_cookies(response.headers())
+                    .get("refresh_token")
+                    .map(|c| c.value.clone()),
+            )
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    assert!(
+        results.iter().all(|(status, _)| *status == StatusCode::OK),
+        "{results:?}"
+    );
+    let tokens: std::collections::HashSet<_> =
+        results.into_iter().filter_map(|(_, token)| token).collect();
+    assert_eq!(tokens.len(), 20);
+}
