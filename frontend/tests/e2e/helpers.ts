@@ -8,16 +8,14 @@ export function uniqueUsername(prefix = 'user'): string {
 export const PASSWORD = 'correct horse battery staple';
 
 /**
- * Collects console errors and uncaught exceptions. The browser's own "Failed to load resource" line for an
- * expected 401 (signed-out session check, wrong password) is not an application error, so it is ignored.
+ * Collects console errors (including the browser's "Failed to load resource" line for every 4xx, with its
+ * URL) and uncaught exceptions. A visitor with no session, or an expired access token, should cause none.
  */
 export function watchConsole(page: Page): string[] {
 	const errors: string[] = [];
 	page.on('console', (message) => {
 		if (message.type() !== 'error') return;
-		const text = message.text();
-		if (/Failed to load resource: the server responded with a status of 401/.test(text)) return;
-		errors.push(text);
+		errors.push(`${message.text()} ${message.location().url}`.trim());
 	});
 	page.on('pageerror', (error) => errors.push(String(error)));
 	return errors;

@@ -5,8 +5,10 @@
 import createClient from 'openapi-fetch';
 import type { components, paths } from './schema';
 import { createRefreshingFetch, type FetchLike, type LockManagerLike, type RefreshClock } from './refresh';
+import type { SessionHint } from './session-hint';
 
 export type User = components['schemas']['User'];
+export type Session = components['schemas']['Session'];
 export type ErrorBody = components['schemas']['Error'];
 export type FieldError = NonNullable<ErrorBody['fields']>[number];
 
@@ -19,6 +21,8 @@ export interface ApiOptions {
 	onSessionExpired?: () => void;
 	locks?: LockManagerLike | null;
 	clock?: RefreshClock | null;
+	/** Kept up to date with every refresh; see session-hint.ts. */
+	hint?: SessionHint | null;
 }
 
 export function createApi(options: ApiOptions = {}) {
@@ -28,7 +32,12 @@ export function createApi(options: ApiOptions = {}) {
 
 	// The refresh itself goes through a client without the wrapper: a 401 from /refresh is final.
 	const direct = createClient<paths>({ baseUrl, credentials: 'include', fetch: send });
-	const refresh = async () => (await direct.POST('/refresh')).response.ok;
+	const refresh = async () => {
+		const { data, response } = await direct.POST('/refresh');
+		if (data) options.hint?.save(data, Date.now());
+		else if (response.status === 401) options.hint?.clear();
+		return response.ok;
+	};
 
 	return createClient<paths>({
 		baseUrl,
@@ -39,7 +48,8 @@ export function createApi(options: ApiOptions = {}) {
 			refresh,
 			onSessionExpired: options.onSessionExpired,
 			locks: options.locks,
-			clock: options.clock
+			clock: options.clock,
+			hint: options.hint
 		})
 	});
 }

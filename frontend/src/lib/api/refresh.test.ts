@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createSessionHint, type HintStorage } from './session-hint';
 import {
 	createRefreshingFetch,
 	REFRESH_LOCK_NAME,
@@ -227,5 +228,100 @@ describe('createRefreshingFetch', () => {
 
 		expect([a.status, b.status]).toEqual([200, 200]);
 		expect(api.refresh).toHaveBeenCalledTimes(1);
+	});
+
+	describe('with a session hint', () => {
+		const T0 = Date.parse('2026-11-29T12:00:00Z');
+		const session = {
+			access_token_expires_at: '2026-11-29T12:00:03Z',
+			refresh_token_expires_at: '2026-12-29T12:00:00Z'
+		};
+		function memory(): HintStorage {
+			const values = new Map<string, string>();
+			return {
+				getItem: (k) => values.get(k) ?? null,
+				setItem: (k, v) => void values.set(k, v),
+				removeItem: (k) => void values.delete(k)
+			};
+		}
+
+		it('refreshes before sending once the access token has expired, so no request meets a 401', async () => {
+			const api = fakeApi();
+			const hint = createSessionHint(memory());
+			hint.save(session, T0);
+			let t = T0 + 4_000;
+			const refresh = vi.fn(async () => {
+				await api.refresh();
+				hint.save({ ...session, access_token_expires_at: '2026-11-29T12:00:07Z' }, t);
+				return true;
+			});
+			const wrapped = createRefreshingFetch({
+				baseUrl: BASE,
+				fetch: api.fetch,
+				refresh,
+				hint,
+				locks: null,
+				clock: null,
+				now: () => t
+			});
+
+			const responses = await Promise.all([wrapped(get('/profile')), wrapped(get('/profile'))]);
+
+			expect(responses.map((r) => r.status)).toEqual([200, 200]);
+			expect(api.calls).toEqual(['refresh', 'GET /profile', 'GET /profile']);
+			expect(refresh).toHaveBeenCalledTimes(1);
+			t += 1_000;
+			await wrapped(get('/profile'));
+			expect(refresh).toHaveBeenCalledTimes(1);
+		});
+
+		it('skips its refresh when another tab renewed the session while it waited for the lock', async () => {
+			const api = fakeApi();
+			const hint = createSessionHint(memory());
+			hint.save(session, T0);
+			const t = T0 + 4_000;
+			const locks: LockManagerLike = {
+				request: async (_name, callback) => {
+					// The other tab held the lock and renewed the session meanwhile.
+					hint.save({ ...session, access_token_expires_at: '2026-11-29T12:00:07Z' }, t);
+					await api.refresh();
+					api.refresh.mockClear();
+					return callback();
+				}
+			};
+			const wrapped = createRefreshingFetch({
+				baseUrl: BASE,
+				fetch: api.fetch,
+				refresh: api.refresh,
+				hint,
+				locks,
+				clock: null,
+				now: () => t
+			});
+
+			expect((await wrapped(get('/profile'))).status).toBe(200);
+			expect(api.refresh).not.toHaveBeenCalled();
+		});
+
+		it('when the early refresh fails, sends the request once and reports the expired session', async () => {
+			const api = fakeApi({ refreshOk: false });
+			const hint = createSessionHint(memory());
+			hint.save(session, T0);
+			const onSessionExpired = vi.fn();
+			const wrapped = createRefreshingFetch({
+				baseUrl: BASE,
+				fetch: api.fetch,
+				refresh: api.refresh,
+				hint,
+				onSessionExpired,
+				locks: null,
+				clock: null,
+				now: () => T0 + 4_000
+			});
+
+			expect((await wrapped(get('/profile'))).status).toBe(401);
+			expect(api.calls).toEqual(['refresh', 'GET /profile']);
+			expect(onSessionExpired).toHaveBeenCalledTimes(1);
+		});
 	});
 });

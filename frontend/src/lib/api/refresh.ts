@@ -4,8 +4,10 @@
  * On a 401 from any endpoint except the ones that establish a session (`/login`, `/register`, `/refresh`),
  * it asks for one refresh and retries the original request once. Concurrent 401s in a tab share a single
  * refresh; across tabs, refreshes are serialised with the Web Locks API so two tabs never present the same
- * (rotating) refresh token at once.
+ * (rotating) refresh token at once. When the session hint says the access token has already expired, it
+ * refreshes before sending instead of collecting the 401 first.
  */
+import type { SessionHint } from './session-hint';
 
 export type FetchLike = (request: Request) => Promise<Response>;
 
@@ -33,6 +35,8 @@ export interface RefreshingFetchOptions {
 	locks?: LockManagerLike | null;
 	/** Defaults to `localStorage`; lets a tab skip a refresh another tab finished after its request left. */
 	clock?: RefreshClock | null;
+	/** Expiry times from the last login or refresh; enables refreshing before a request instead of after a 401. */
+	hint?: SessionHint | null;
 	/** Injectable for tests. */
 	now?: () => number;
 }
@@ -83,10 +87,12 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 	// When this tab last renewed the session (the clock also knows about other tabs).
 	let lastRefreshAt = Number.NEGATIVE_INFINITY;
 
-	async function refreshOnce(requestSentAt: number): Promise<boolean> {
-		// This or another tab renewed the cookies after the request left: the retry will carry them.
-		const refreshedAt = Math.max(lastRefreshAt, clock?.get() ?? Number.NEGATIVE_INFINITY);
-		if (refreshedAt >= requestSentAt) return true;
+	/** The time of the last refresh this or (through the clock) another tab made. */
+	const refreshedAt = () => Math.max(lastRefreshAt, clock?.get() ?? Number.NEGATIVE_INFINITY);
+
+	// `stillNeeded` is asked once the lock is held: another tab may have renewed the cookies meanwhile.
+	async function refreshOnce(stillNeeded: () => boolean): Promise<boolean> {
+		if (!stillNeeded()) return true;
 		const ok = await options.refresh();
 		if (ok) {
 			lastRefreshAt = now();
@@ -95,9 +101,9 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 		return ok;
 	}
 
-	function sharedRefresh(requestSentAt: number): Promise<boolean> {
+	function sharedRefresh(stillNeeded: () => boolean): Promise<boolean> {
 		if (!inflight) {
-			const run = () => refreshOnce(requestSentAt);
+			const run = () => refreshOnce(stillNeeded);
 			inflight = (locks ? locks.request(REFRESH_LOCK_NAME, run) : run())
 				.catch(() => false)
 				.finally(() => {
@@ -111,13 +117,24 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 		if (NO_REFRESH_PATHS.includes(apiPath(request.url, options.baseUrl))) {
 			return send(request);
 		}
+		const hint = options.hint;
+		if (hint?.accessExpired(now())) {
+			const renewed = await sharedRefresh(() => hint.accessExpired(now()));
+			if (!renewed) {
+				options.onSessionExpired?.();
+				// No session is left to renew: whatever the API answers now is final.
+				return send(request);
+			}
+		}
+
 		// The body of `request` is consumed by sending it, so keep a copy for the retry.
 		const retry = request.clone();
 		const sentAt = now();
 		const response = await send(request);
 		if (response.status !== 401) return response;
 
-		const renewed = await sharedRefresh(sentAt);
+		// A refresh that finished after this request left means the retry will carry fresh cookies.
+		const renewed = await sharedRefresh(() => refreshedAt() < sentAt);
 		if (!renewed) {
 			options.onSessionExpired?.();
 			return response;

@@ -1,6 +1,7 @@
 import { get } from 'svelte/store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
+import { createSessionHint, type HintStorage } from '$lib/api/session-hint';
 import { BASE_URL, createFakeApi, type FakeApi } from '$lib/test/fake-api';
 import { createAuthStore, NETWORK_ERROR_MESSAGE, type AuthStore } from './auth';
 
@@ -171,5 +172,43 @@ describe('auth store', () => {
 		expect(states.every((loading) => !loading)).toBe(true);
 		expect(get(auth).user?.username).toBe('alice');
 		expect(server.calls.slice(-3)).toEqual(['GET /profile', 'POST /refresh', 'GET /profile']);
+	});
+
+	describe('with a session hint', () => {
+		function withHint() {
+			const values = new Map<string, string>();
+			const storage: HintStorage = {
+				getItem: (k) => values.get(k) ?? null,
+				setItem: (k, v) => void values.set(k, v),
+				removeItem: (k) => void values.delete(k)
+			};
+			const hint = createSessionHint(storage);
+			const hinted = createAuthStore(
+				createApi({ baseUrl: BASE_URL, fetch: server.fetch, hint, locks: null, clock: null }),
+				hint
+			);
+			return { hint, hinted };
+		}
+
+		it('a first visit asks the API nothing and is signed out at once', async () => {
+			const { hinted } = withHint();
+
+			await hinted.init();
+
+			expect(get(hinted)).toEqual({ user: null, loading: false, error: null });
+			expect(server.calls).toEqual([]);
+		});
+
+		it('signing in records the session, so the next app load restores it; logging out forgets it', async () => {
+			const { hint, hinted } = withHint();
+			await hinted.register(alice);
+			expect(hint.maybeSignedIn(Date.now())).toBe(true);
+
+			await hinted.init();
+			expect(get(hinted).user?.username).toBe('alice');
+
+			await hinted.logout();
+			expect(hint.maybeSignedIn(Date.now())).toBe(false);
+		});
 	});
 });

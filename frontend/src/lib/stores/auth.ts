@@ -4,6 +4,7 @@
  */
 import { writable, type Readable } from 'svelte/store';
 import { createApi, type Api, type ErrorBody, type FieldError, type User } from '$lib/api/client';
+import { createSessionHint, type SessionHint } from '$lib/api/session-hint';
 
 export interface AuthState {
 	user: User | null;
@@ -57,7 +58,11 @@ export interface AuthStore extends Readable<AuthState> {
 	clearError(): void;
 }
 
-export function createAuthStore(api: Api): AuthStore {
+/**
+ * `hint`, when given, is kept in step with sign-in and sign-out, and lets `init` skip asking the API when
+ * this browser has certainly no session (so a first visit makes no request that is bound to fail).
+ */
+export function createAuthStore(api: Api, hint: SessionHint | null = null): AuthStore {
 	const state = writable<AuthState>({ user: null, loading: true, error: null });
 	const { subscribe, update, set } = state;
 
@@ -86,7 +91,10 @@ export function createAuthStore(api: Api): AuthStore {
 
 	async function signIn(credentials: Credentials): Promise<Result> {
 		const { data, error, response } = await api.POST('/login', { body: credentials });
-		if (data) return { ok: true, user: data.user };
+		if (data) {
+			hint?.save(data, Date.now());
+			return { ok: true, user: data.user };
+		}
 		return { ok: false, failure: failureOf(error, response) };
 	}
 
@@ -94,6 +102,10 @@ export function createAuthStore(api: Api): AuthStore {
 		subscribe,
 
 		async init() {
+			if (hint && !hint.maybeSignedIn(Date.now())) {
+				set({ user: null, loading: false, error: null });
+				return;
+			}
 			update((s) => ({ ...s, loading: true }));
 			await loadProfile();
 		},
@@ -115,11 +127,13 @@ export function createAuthStore(api: Api): AuthStore {
 			} catch {
 				// The cookies may survive a network failure, but this tab forgets the user either way.
 			}
+			hint?.clear();
 			await beforeSignedOut?.();
 			set({ user: null, loading: false, error: null });
 		},
 
 		expire() {
+			hint?.clear();
 			update((s) => ({ ...s, user: null, loading: false }));
 		},
 
@@ -131,9 +145,11 @@ export function createAuthStore(api: Api): AuthStore {
 
 let expire = () => {};
 
+const hint = createSessionHint();
+
 /** The app's one API client; a failed refresh signs the app out. */
-export const api = createApi({ onSessionExpired: () => expire() });
+export const api = createApi({ hint, onSessionExpired: () => expire() });
 
 /** The app's auth store. */
-export const auth = createAuthStore(api);
+export const auth = createAuthStore(api, hint);
 expire = () => auth.expire();
