@@ -17,6 +17,10 @@ export default defineConfig({
 			adapter: adapter({ fallback: 'index.html' })
 		})
 	],
+	build: {
+		// SvelteKit's own write step dominates and is expected; the timing warning is noise.
+		rolldownOptions: { checks: { bundlerTimings: false } }
+	},
 	test: {
 		expect: { requireAssertions: true },
 		projects: [

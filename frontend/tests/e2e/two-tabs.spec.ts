@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { signUp, uniqueUsername, waitForAccessTokenToExpire, watchConsole } from './helpers';
 
-test('two tabs refreshing at the same moment both stay signed in', async ({ context }) => {
+test('two tabs refreshing at the same moment both stay signed in, and a logout reaches both', async ({ context }) => {
 	const username = uniqueUsername('tabs');
 	const first = await context.newPage();
 	const errors = watchConsole(first);
@@ -32,4 +32,10 @@ test('two tabs refreshing at the same moment both stay signed in', async ({ cont
 	await first.reload();
 	await expect(first.getByRole('heading', { name: username })).toBeVisible();
 	expect([...errors, ...secondErrors]).toEqual([]);
+
+	// Logging out in one tab signs the other out too; its protected page sends it to log in.
+	await first.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+	await expect(first).toHaveURL('/');
+	await expect(second).toHaveURL('/login?redirectTo=/profile');
+	await expect(second.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
 });

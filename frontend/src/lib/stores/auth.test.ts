@@ -1,5 +1,5 @@
 import { get } from 'svelte/store';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
 import { createSessionHint, type HintStorage } from '$lib/api/session-hint';
 import { BASE_URL, createFakeApi, type FakeApi } from '$lib/test/fake-api';
@@ -209,6 +209,28 @@ describe('auth store', () => {
 
 			await hinted.logout();
 			expect(hint.maybeSignedIn(Date.now())).toBe(false);
+		});
+
+		it('follows a sign-out and a sign-in made in another tab', async () => {
+			const { hinted } = withHint();
+			const tabs = new EventTarget();
+			const stop = hinted.followOtherTabs(tabs);
+			const storageEvent = (newValue: string | null) =>
+				Object.assign(new Event('storage'), { key: 'latchkey:session', newValue });
+			await hinted.register(alice);
+
+			// Another tab logged out: the session hint was removed there.
+			server.session = 'none';
+			server.signedInAs = null;
+			tabs.dispatchEvent(storageEvent(null));
+			expect(get(hinted).user).toBeNull();
+
+			// Another tab logged in again (the browser shares its cookies with this tab).
+			server.session = 'fresh';
+			server.signedInAs = 'alice';
+			tabs.dispatchEvent(storageEvent('{"access":1,"refresh":2,"reliable":true}'));
+			await vi.waitFor(() => expect(get(hinted).user?.username).toBe('alice'));
+			stop();
 		});
 	});
 });

@@ -2,9 +2,9 @@
  * The auth store: who is signed in, whether the session is still being restored, and the last error.
  * Components read it with `$auth`; the API (through the refresh wrapper) stays the authority.
  */
-import { writable, type Readable } from 'svelte/store';
+import { get, writable, type Readable } from 'svelte/store';
 import { createApi, type Api, type ErrorBody, type FieldError, type User } from '$lib/api/client';
-import { createSessionHint, type SessionHint } from '$lib/api/session-hint';
+import { createSessionHint, SESSION_HINT_KEY, type SessionHint } from '$lib/api/session-hint';
 
 export interface AuthState {
 	user: User | null;
@@ -55,6 +55,11 @@ export interface AuthStore extends Readable<AuthState> {
 	logout(beforeSignedOut?: () => Promise<unknown>): Promise<void>;
 	/** The session is gone (a refresh failed): become signed out. */
 	expire(): void;
+	/**
+	 * Follows sign-ins and sign-outs made in other tabs, which announce themselves through the session hint
+	 * in localStorage (`storage` events). Returns the function that stops following.
+	 */
+	followOtherTabs(target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>): () => void;
 	clearError(): void;
 }
 
@@ -135,6 +140,18 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 		expire() {
 			hint?.clear();
 			update((s) => ({ ...s, user: null, loading: false }));
+		},
+
+		followOtherTabs(target = globalThis) {
+			const onStorage = (event: Event) => {
+				const { key, newValue } = event as StorageEvent;
+				if (!hint || key !== SESSION_HINT_KEY) return;
+				const { user } = get(state);
+				if (newValue === null && user) set({ user: null, loading: false, error: null });
+				else if (newValue !== null && !user) void loadProfile();
+			};
+			target.addEventListener('storage', onStorage);
+			return () => target.removeEventListener('storage', onStorage);
 		},
 
 		clearError() {
