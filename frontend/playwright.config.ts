@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,20 @@ import { join, resolve } from 'node:path';
  * cookies are first-party to the page.
  */
 
-const FRONTEND_PORT = Number(process.env.E2E_FRONTEND_PORT ?? 4173);
-const API_PORT = Number(process.env.E2E_API_PORT ?? 18000);
+/** A port nothing listens on right now (asked of the OS, synchronously, since the config must be). */
+function freePort(): string {
+	const script =
+		"const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })";
+	return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+}
+
+// The runner and each worker load this file: choose once, and let the workers inherit the choice.
+process.env.E2E_FRONTEND_PORT ??= freePort();
+while (!process.env.E2E_API_PORT || process.env.E2E_API_PORT === process.env.E2E_FRONTEND_PORT) {
+	process.env.E2E_API_PORT = freePort();
+}
+const FRONTEND_PORT = Number(process.env.E2E_FRONTEND_PORT);
+const API_PORT = Number(process.env.E2E_API_PORT);
 export const FRONTEND_URL = `http://localhost:${FRONTEND_PORT}`;
 export const API_URL = `http://localhost:${API_PORT}`;
 
@@ -20,7 +33,6 @@ if (!existsSync(backend)) {
 	throw new Error(`${backend} is missing: build it first with \`cargo build -p latchkey\`.`);
 }
 
-// The config is loaded by the runner and again by each worker: make the scratch directory once.
 process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 process.env.LATCHKEY_E2E_JWT_SECRET ??= randomBytes(32).toString('hex');
 process.env.E2E_API_URL = API_URL;
@@ -28,6 +40,7 @@ process.env.E2E_API_URL = API_URL;
 export default defineConfig({
 	testDir: 'tests/e2e',
 	outputDir: 'test-results/artifacts',
+	globalTeardown: './tests/e2e/global-teardown.ts',
 	fullyParallel: false,
 	workers: 1,
 	retries: 0,

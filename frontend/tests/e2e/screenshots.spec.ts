@@ -52,7 +52,7 @@ async function shoot(browser: Browser, device: keyof typeof viewports, scheme: '
 
 test('screenshots of every page, desktop and phone, light and dark', async ({ browser, request }) => {
 	mkdirSync(dir, { recursive: true });
-	const apiUrl = process.env.E2E_API_URL ?? 'http://localhost:18000';
+	const apiUrl = process.env.E2E_API_URL!;
 	const created = await request.post(`${apiUrl}/register`, { data: { username: USERNAME, password: PASSWORD } });
 	expect([201, 409]).toContain(created.status());
 
