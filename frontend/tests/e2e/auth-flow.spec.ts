@@ -100,6 +100,11 @@ test('registering a taken username shows the server’s message beside the form'
 
 	await expect(page.getByRole('alert')).toContainText(/\S/);
 	await expect(page).toHaveURL('/register');
+
+	// The message stays with the form: the next page starts clean.
+	await page.getByRole('link', { name: 'Latchkey' }).click();
+	await expect(page.getByRole('heading', { name: 'Your accounts, on your own server.' })).toBeVisible();
+	await expect(page.getByRole('alert')).toHaveCount(0);
 	expect(errors).toEqual([expect.stringMatching(/status of 409 .*\/register$/)]);
 });
 
