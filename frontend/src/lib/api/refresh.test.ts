@@ -112,7 +112,7 @@ describe('createRefreshingFetch', () => {
 		expect(onSessionExpired).toHaveBeenCalledTimes(1);
 	});
 
-	it.each(['/login', '/register', '/refresh'])('never refreshes for a 401 from %s', async (path) => {
+	it.each(['/login', '/register', '/refresh', '/logout'])('never refreshes for a 401 from %s', async (path) => {
 		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'invalid_credentials' }));
 		const refresh = vi.fn(async () => true);
 		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
