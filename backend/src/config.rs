@@ -22,6 +22,7 @@ pub struct Config {
     pub argon2: Argon2Settings,
     pub hash_concurrency: usize,
     pub login_free_failures: u32,
+    pub shutdown_drain: Duration,
 }
 
 /// Argon2id cost parameters (OWASP's baseline by default).
@@ -82,6 +83,7 @@ impl fmt::Debug for Config {
             .field("argon2", &self.argon2)
             .field("hash_concurrency", &self.hash_concurrency)
             .field("login_free_failures", &self.login_free_failures)
+            .field("shutdown_drain", &self.shutdown_drain)
             .finish()
     }
 }
@@ -170,6 +172,7 @@ impl Config {
             })?,
             login_free_failures: env
                 .or("LOGIN_THROTTLE_FAILURES", 5, |s| parse_in_range(s, 0, 1000))?,
+            shutdown_drain: env.or("SHUTDOWN_DRAIN_SECONDS", secs(1), parse_seconds_or_zero)?,
         };
         config.check_relations()?;
         Ok(config)

@@ -1,6 +1,6 @@
 //! Building and running the application: database, state, routes, listener, shutdown.
 
-use std::{future::Future, io, time::Duration};
+use std::{future::Future, io, sync::Arc, time::Duration};
 
 use poem::{
     EndpointExt as _, Route, Server,
@@ -82,7 +82,7 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until_stopped(
         self,
-        shutdown: impl Future<Output = ()> + Send,
+        shutdown: impl Future<Output = Shutdown> + Send,
     ) -> io::Result<()> {
         let Self {
             acceptor,
@@ -92,8 +92,21 @@ impl Application {
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let db = state.db.clone();
+        let draining = state.draining.clone();
+        let drain = state.config.shutdown_drain;
+        let stop = async move {
+            if shutdown.await == Shutdown::Terminate && !drain.is_zero() {
+                draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(
+                    drain_ms = drain.as_millis() as u64,
+                    "draining: /ready is 503"
+                );
+                tokio::time::sleep(drain).await;
+            }
+            tracing::info!("finishing in-flight requests");
+        };
         let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes(state), shutdown, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(routes(state), stop, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
         if let Err(e) = db.close().await {
@@ -111,6 +124,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
     let docs = service.swagger_ui();
     let spec = service.spec_endpoint();
     let cors = cors(&state.config.cors_origins);
+    let allowed = Arc::new(middleware::AllowedMethods::from_spec(&service.spec()));
     Route::new()
         .nest("/", service)
         .nest("/docs", docs)
@@ -123,7 +137,7 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .around(middleware::limit_body)
         .with(cors)
         .around(middleware::same_origin_is_not_cross_origin)
-        .catch_all_error(middleware::json_errors)
+        .around(move |next, req| middleware::json_errors(next, req, allowed.clone()))
         .around(middleware::security_headers)
         .around(middleware::log_requests)
 }
@@ -174,8 +188,17 @@ async fn purge_periodically(state: AppState) {
     }
 }
 
+/// Why the server is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SIGTERM, from an orchestrator: drain first.
+    Terminate,
+    /// Ctrl-C, from a person: stop now.
+    Interrupt,
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
+pub async fn shutdown_signal() -> Shutdown {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -192,9 +215,10 @@ pub async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutdown requested; finishing in-flight requests");
+    let kind = tokio::select! {
+        () = ctrl_c => Shutdown::Interrupt,
+        () = terminate => Shutdown::Terminate,
+    };
+    tracing::info!(signal = ?kind, "shutdown requested");
+    kind
 }

@@ -1,6 +1,6 @@
 //! Everything an operation needs, built once at startup and shared by reference.
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::AtomicBool};
 
 use sea_orm::DatabaseConnection;
 
@@ -16,6 +16,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub keys: TokenKeys,
     pub throttle: Arc<LoginThrottle>,
+    /// Set on SIGTERM: `/ready` answers 503 so load balancers stop sending new requests.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             hasher,
             keys,
             throttle,
+            draining: Arc::new(AtomicBool::new(false)),
         })
     }
 }

@@ -24,9 +24,15 @@ impl HealthApi {
 
     /// Readiness
     ///
-    /// 200 when the database answers, 503 when it does not.
+    /// 200 when the database answers; 503 when it does not, or while the server drains before
+    /// shutting down.
     #[oai(path = "/ready", method = "get", operation_id = "ready")]
     async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
+        if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+            return ReadyResponse::NotReady(
+                ApiError::new(ErrorCode::ServiceUnavailable).into_json(),
+            );
+        }
         match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
             Ok(Ok(())) => ReadyResponse::Ready(Json(StatusResponse::ok())),
             Ok(Err(e)) => {

@@ -1,7 +1,7 @@
 //! Cross-cutting request handling, applied once around every route in `startup::routes`:
 //! request logging, security headers, the body-size limit and the same-origin rule for CORS.
 
-use std::time::Instant;
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use poem::{
     Endpoint, IntoResponse, Request, Response,
@@ -124,16 +124,54 @@ pub async fn same_origin_is_not_cross_origin<E: Endpoint>(
     next.call(req).await.map(IntoResponse::into_response)
 }
 
-/// The JSON body for anything that failed outside an operation: unknown route (404), wrong
-/// method (405), a CORS rejection (403) and the like.
-pub async fn json_errors(err: poem::Error) -> Response {
-    let status = err.status();
-    let mut response = error_response(ApiError::from_rejection(&err));
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        // RFC 9110 §15.5.6 asks for Allow; every route here is GET or POST.
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+/// The methods each path serves, for the `Allow` header of a 405 (RFC 9110 §15.5.6).
+/// Read from the OpenAPI document, so it cannot drift from the routes.
+pub struct AllowedMethods(HashMap<String, String>);
+
+impl AllowedMethods {
+    pub fn from_spec(spec: &str) -> Self {
+        let mut table = HashMap::new();
+        let parsed: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        if let Some(paths) = parsed.get("paths").and_then(|p| p.as_object()) {
+            for (path, operations) in paths {
+                let mut methods: Vec<String> = operations
+                    .as_object()
+                    .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+                    .unwrap_or_default();
+                methods.sort();
+                table.insert(path.clone(), methods.join(", "));
+            }
+        }
+        for path in ["/openapi.json", "/docs", "/docs/"] {
+            table.insert(path.to_owned(), "GET".to_owned());
+        }
+        Self(table)
     }
-    response
+
+    fn for_path(&self, path: &str) -> Option<&str> {
+        self.0.get(path).map(String::as_str)
+    }
+}
+
+/// The JSON body for anything that failed outside an operation: unknown route (404), wrong
+/// method (405, with `Allow`), a CORS rejection (403) and the like.
+pub async fn json_errors<E: Endpoint>(
+    next: E,
+    req: Request,
+    allowed: Arc<AllowedMethods>,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let err = match next.call(req).await {
+        Ok(response) => return Ok(response.into_response()),
+        Err(err) => err,
+    };
+    let mut response = error_response(ApiError::from_rejection(&err));
+    if err.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(methods) = allowed
+            .for_path(&path)
+            .and_then(|m| HeaderValue::from_str(m).ok())
+    {
+        response.headers_mut().insert(header::ALLOW, methods);
+    }
+    Ok(response)
 }

@@ -56,3 +56,18 @@ async fn the_served_spec_is_the_committed_openapi_json() {
     let committed: Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(served, committed);
 }
+
+#[tokio::test]
+async fn readiness_is_503_while_draining_for_shutdown() {
+    let app = spawn_app().await;
+    app.state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let response = reqwest::get(app.url("/ready")).await.unwrap();
+    crate::helpers::assert_error(response, 503, "service_unavailable").await;
+    // Requests are still served while draining.
+    assert_eq!(
+        reqwest::get(app.url("/health")).await.unwrap().status(),
+        StatusCode::OK
+    );
+}

@@ -141,7 +141,8 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the database answers, 503 when it does not.
+         * @description 200 when the database answers; 503 when it does not, or while the server drains before
+         *     shutting down.
          */
         get: operations["ready"];
         put?: never;
