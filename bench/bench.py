@@ -113,6 +113,62 @@ def proc_status(pid: int, field: str) -> int | None:
     return None
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int | str) -> tuple[str, list[str]] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm = raw[raw.index("(") + 1:raw.rindex(")")]
+    return comm, raw[raw.rindex(")") + 2:].split()
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far."""
+    st = _stat_fields(pid)
+    return (int(st[1][11]) + int(st[1][12])) / CLK_TCK if st else 0.0
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of every postgres process, including exited backends (in the postmaster's cutime)."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        st = _stat_fields(d.name)
+        if st and st[0].startswith("postgres"):
+            f = st[1]
+            total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    return total / CLK_TCK
+
+
+def children_cpu() -> float:
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class CpuMeter:
+    """Cores used by Latchkey, the baseline, PostgreSQL and the load generator during one scenario."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+
+    def snapshot(self) -> dict[str, float]:
+        snap = {name: process_cpu(pid) for name, pid in self.pids.items()}
+        snap["postgres"] = postgres_cpu()
+        snap["loader"] = children_cpu()
+        snap["wall"] = time.monotonic()
+        return snap
+
+    @staticmethod
+    def cores(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        wall = after["wall"] - before["wall"]
+        return {k: round((after[k] - before[k]) / wall, 2) for k in before if k != "wall"}
+
+
 class RssSampler:
     """Samples VmRSS every `interval` seconds until stopped; reports the maximum."""
 
@@ -178,6 +234,7 @@ class Bench:
         self.args = args
         self.bin = Path(args.bin_dir).resolve()
         self.procs: list[subprocess.Popen] = []
+        self.cpu: CpuMeter | None = None
         self.results: dict = {"scenarios": {}, "ratios": {}, "meta": {}}
         self.env_base = dict(os.environ)
         self.env_base["BENCH_WRK_DIR"] = str(WRK_DIR)
@@ -212,10 +269,14 @@ class Bench:
         cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{int(seconds)}s", "--timeout", "10s", "-s",
                str(WRK_DIR / script), url]
         log(f"{what}: {' '.join(cmd[:-3])} {script} {url}")
+        before = self.cpu.snapshot() if self.cpu else None
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60)
+        cpu = CpuMeter.cores(before, self.cpu.snapshot()) if before else None
         if out.returncode != 0:
             raise RuntimeError(f"{what}: wrk failed ({out.returncode}): {out.stderr[-2000:]}")
         res = summarize(parse_bench_json(out.stdout, what))
+        if cpu:
+            res["cpu_cores"] = cpu
         log(f"  {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
             f"statuses {res['statuses']}")
         return res
@@ -271,6 +332,7 @@ class Bench:
         latchkey = self.spawn("latchkey", [str(self.bin / "latchkey"), "serve"], lk_env)
         wait_http(bl_port, "/bare", baseline)
         wait_http(lk_port, "/health", latchkey)
+        self.cpu = CpuMeter({"latchkey": latchkey.pid, "baseline": baseline.pid})
         self.results["meta"]["rust_log"] = a.rust_log
         bl, lk = f"http://127.0.0.1:{bl_port}", f"http://127.0.0.1:{lk_port}"
 
@@ -399,7 +461,9 @@ class Bench:
                "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(int(seconds)), "-D", "g=0",
                "-f", str(PGBENCH_SCRIPT), db]
         log(f"pgbench rotation: {' '.join(cmd)}")
+        before = self.cpu.snapshot()
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+        cpu = CpuMeter.cores(before, self.cpu.snapshot())
         if out.returncode != 0:
             raise RuntimeError(f"pgbench failed: {out.stdout[-1500:]}\n{out.stderr[-1500:]}")
         tps = float(re.search(r"tps = ([0-9.]+)", out.stdout).group(1))
@@ -412,19 +476,22 @@ class Bench:
         log(f"  {tps:.0f} TPS, latency avg {lat:.2f} ms, failed {failed}")
         psql("DELETE FROM sessions WHERE user_agent = 'pgbench'", db)
         return {"rps": tps, "latency_avg_ms": lat, "transactions": done, "failed": failed,
-                "generations_advanced": gens, "clients": clients, "seconds": seconds}
+                "generations_advanced": gens, "clients": clients, "seconds": seconds, "cpu_cores": cpu}
 
     def refresh_load(self, url: str, conns: int, seconds: float) -> dict:
         cmd = [str(self.bin / "examples" / "refresh_load"), "--url", url, "--connections", str(conns),
                "--duration", str(seconds), "--warmup", "1", "--user-prefix", "bench",
                "--users", str(self.args.users)]
         log(f"latchkey /refresh: {' '.join(cmd)}")
+        before = self.cpu.snapshot()
         out = subprocess.run(cmd, env=self.env_base, capture_output=True, text=True, timeout=seconds + 120)
+        cpu = CpuMeter.cores(before, self.cpu.snapshot())
         if out.returncode != 0:
             raise RuntimeError(f"refresh_load failed: {out.stderr[-2000:]}")
         raw = parse_bench_json(out.stdout, "refresh_load")
         res = summarize(raw)
         res["not_rotated"] = raw.get("not_rotated", 0)
+        res["cpu_cores"] = cpu  # includes the 16 logins before the measured window
         res["login_failures"] = raw.get("login_failures", [])
         log(f"  {res['rps']:.0f} req/s, p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
             f"statuses {res['statuses']}, not rotated {res['not_rotated']}")
@@ -466,7 +533,8 @@ class Bench:
             ("/profile probe, login flood", "profile_probe_during_login_flood"),
             ("login flood (16 conns)", "login_flood"),
         ]
-        lines.append(f"{'scenario':<30} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}")
+        lines.append(f"{'scenario':<30} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'non-2xx':>8}   "
+                     f"CPU cores: latchkey/baseline/postgres/loader")
         for label, key in rows:
             x = s.get(key)
             if not x:
@@ -474,7 +542,10 @@ class Bench:
             p50 = f"{x['p50_ms']:.2f}" if "p50_ms" in x else (f"~{x['latency_avg_ms']:.2f}" if "latency_avg_ms" in x else "-")
             p99 = f"{x['p99_ms']:.2f}" if "p99_ms" in x else "-"
             bad = x.get("non_2xx", x.get("failed", 0)) + x.get("transport_errors", 0)
-            lines.append(f"{label:<30} {x['rps']:>10.0f} {p50:>9} {p99:>9} {bad:>8}")
+            c = x.get("cpu_cores")
+            cpu = (f"   {c['latchkey']:.2f} / {c['baseline']:.2f} / {c['postgres']:.2f} / {c['loader']:.2f}"
+                   if c else "")
+            lines.append(f"{label:<30} {x['rps']:>10.0f} {p50:>9} {p99:>9} {bad:>8}{cpu}")
         lines += ["", f"{'ratio (same run)':<52} {'value':>8} {'target':>9}  result"]
         all_met = True
         for key, label, op, target in TARGETS:
