@@ -372,6 +372,9 @@ class Bench:
         self.scenario("baseline_bare", self.wrk("baseline bare JSON", f"{bl}/bare", "get.lua", 2, c, d))
         self.scenario("baseline_select", self.wrk("baseline one select", f"{bl}/select", "get.lua", 2, c, d))
         self.scenario("profile", self.wrk("latchkey /profile", f"{lk}/profile", "get.lua", 2, c, d, tok_env))
+        # Diagnostic: /profile's own session-checked query, run by the baseline on Latchkey's tables.
+        self.scenario("baseline_session_query",
+                      self.wrk("baseline /profile query", f"{bl}/session", "get.lua", 2, c, d))
 
         # -- rotation: pgbench floor, then Latchkey /refresh
         self.scenario("pgbench_rotation", self.pgbench(db, c, d))
@@ -437,6 +440,7 @@ class Bench:
         # informational
         r["register_vs_verify"] = s["register"]["rps"] / max(s["baseline_verify"]["rps"], 1e-9)
         r["profile_vs_bare"] = s["profile"]["rps"] / max(s["baseline_bare"]["rps"], 1e-9)
+        r["profile_vs_session_query"] = s["profile"]["rps"] / max(s["baseline_session_query"]["rps"], 1e-9)
 
         frontend = self.frontend_size()
         if frontend:
@@ -526,6 +530,7 @@ class Bench:
                  f"{os.cpu_count()} CPUs, loader on the same cores)", ""]
         rows = [
             ("baseline bare JSON", "baseline_bare"), ("baseline one select", "baseline_select"),
+            ("baseline /profile's query", "baseline_session_query"),
             ("baseline Argon2id verify", "baseline_verify"), ("pgbench rotation (TPS)", "pgbench_rotation"),
             ("latchkey POST /login", "login"), ("latchkey POST /register", "register"),
             ("latchkey GET /profile", "profile"), ("latchkey POST /refresh", "refresh"),
@@ -560,7 +565,7 @@ class Bench:
                                                            "valid": not invalid}
             lines.append(f"{label:<52} {value:>8.2f} {op + ' ' + format(target, 'g'):>9}  "
                          f"{'met' if met else 'NOT MET'}{' (invalid: errors in its scenarios)' if invalid else ''}")
-        for key in ("register_vs_verify", "profile_vs_bare"):
+        for key in ("register_vs_verify", "profile_vs_bare", "profile_vs_session_query"):
             if key in r:
                 lines.append(f"{key + ' (info)':<52} {r[key]:>8.2f}")
         if "latchkey_lifetime_vmhwm_mib" in self.results["meta"]:

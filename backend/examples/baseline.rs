@@ -4,6 +4,9 @@
 //! - `GET  /bare`   a constant JSON body: the cost of poem + HTTP alone.
 //! - `GET  /select` one SeaORM select by primary key: the floor for `/profile`.
 //! - `POST /verify` one Argon2id verify (OWASP parameters) behind a semaphore: the floor for `/login`.
+//! - `GET  /session` (diagnostic) the exact session-checked query `/profile` runs, on Latchkey's own
+//!   tables in the same database, without the rest of Latchkey: tells how much of `/profile` is the
+//!   query and how much the application around it.
 //!
 //! Usage: `baseline [--port 8100] [--database-url postgres://…]` (or `BASELINE_PORT`, `DATABASE_URL`,
 //! `BASELINE_DB_MAX_CONNECTIONS`, `HASH_CONCURRENCY`, `BENCH_PASSWORD`). The database gets a `baseline_users` table with
@@ -29,7 +32,10 @@ use poem::{
     post,
     web::{Data, Json},
 };
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    Statement,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -60,8 +66,13 @@ mod baseline_user {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The statement `auth::sessions::authenticate` sends (see PostgreSQL's log with `log_statement`).
+const SESSION_SQL: &str = r#"SELECT "users"."id", "users"."username", "users"."username_canonical", "users"."password_hash", "users"."created_at", "users"."updated_at" FROM "users" INNER JOIN "sessions" ON "users"."id" = "sessions"."user_id" WHERE "users"."id" = $1 AND "sessions"."id" = $2 AND "sessions"."revoked_at" IS NULL AND "sessions"."absolute_expires_at" > $3 LIMIT $4"#;
+
 struct State {
     db: DatabaseConnection,
+    /// (user id, session id) of live Latchkey sessions, loaded at the first `/session` request.
+    sessions: tokio::sync::OnceCell<Vec<(uuid::Uuid, uuid::Uuid)>>,
     ids: Vec<uuid::Uuid>,
     next: AtomicUsize,
     hash: Arc<str>,
@@ -96,6 +107,58 @@ async fn select(state: Data<&Arc<State>>) -> poem::Result<Json<Value>> {
         "username": user.username,
         "created_at": user.created_at,
     })))
+}
+
+#[handler]
+async fn session(state: Data<&Arc<State>>) -> poem::Result<Json<Value>> {
+    let sessions = state
+        .sessions
+        .get_or_try_init(|| async {
+            let rows = state
+                .db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT user_id, id FROM sessions WHERE revoked_at IS NULL ORDER BY created_at DESC LIMIT 64",
+                ))
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("", "user_id")?, r.try_get("", "id")?)))
+                .collect::<Result<Vec<(uuid::Uuid, uuid::Uuid)>, DbErr>>()
+        })
+        .await
+        .map_err(poem::error::InternalServerError)?;
+    let n = state.next.fetch_add(1, Ordering::Relaxed);
+    let (uid, sid) = sessions
+        .get(n % sessions.len().max(1))
+        .copied()
+        .ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
+    let row = state
+        .db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            SESSION_SQL,
+            [
+                uid.into(),
+                sid.into(),
+                chrono::Utc::now().into(),
+                1u64.into(),
+            ],
+        ))
+        .await
+        .map_err(poem::error::InternalServerError)?
+        .ok_or_else(|| poem::Error::from_status(StatusCode::UNAUTHORIZED))?;
+    let id: uuid::Uuid = row
+        .try_get("", "id")
+        .map_err(poem::error::InternalServerError)?;
+    let username: String = row
+        .try_get("", "username")
+        .map_err(poem::error::InternalServerError)?;
+    let created_at: chrono::DateTime<chrono::Utc> = row
+        .try_get("", "created_at")
+        .map_err(poem::error::InternalServerError)?;
+    Ok(Json(
+        json!({ "id": id, "username": username, "created_at": created_at }),
+    ))
 }
 
 #[handler]
@@ -195,6 +258,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let state = Arc::new(State {
         db,
+        sessions: tokio::sync::OnceCell::new(),
         ids,
         next: AtomicUsize::new(0),
         hash: hash.into(),
@@ -204,6 +268,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .at("/bare", get(bare))
         .at("/select", get(select))
         .at("/verify", post(verify))
+        .at("/session", get(session))
         .data(state);
     eprintln!(
         "baseline listening on 127.0.0.1:{port} (hash concurrency {hash_concurrency}, pool {max_connections})"
