@@ -47,7 +47,7 @@ fn serve() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log_filter, config.log_format);
+    let _log_guard = telemetry::init(&config.log_filter, config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,16 +8,25 @@ use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberI
 
 use crate::config::LogFormat;
 
+/// Keeps the background log writer alive; logs still buffered are flushed when it is dropped.
+pub type LogGuard = Option<tracing_appender::non_blocking::WorkerGuard>;
+
 /// Installs the global subscriber. `filter` uses `RUST_LOG` syntax; SQL statements are kept at
 /// `warn` unless the filter asks for them by name.
-pub fn init(filter: &str, format: LogFormat) {
+///
+/// Lines are written by a background thread, so a request never waits on stderr. The channel
+/// blocks rather than drops when full: security events must not be lost under load.
+pub fn init(filter: &str, format: LogFormat) -> LogGuard {
     let filter =
         EnvFilter::try_new(with_quiet_sql(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so a second call (tests) is harmless.
-    let _ = match format {
+    let installed = match format {
         LogFormat::Pretty => registry
-            .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
+            .with(fmt::layer().with_writer(writer).with_target(false))
             .try_init(),
         LogFormat::Json => registry
             .with(
@@ -26,10 +35,11 @@ pub fn init(filter: &str, format: LogFormat) {
                     .flatten_event(true)
                     .with_current_span(true)
                     .with_span_list(false)
-                    .with_writer(std::io::stderr),
+                    .with_writer(writer),
             )
             .try_init(),
     };
+    installed.ok().map(|()| guard)
 }
 
 /// SeaORM logs every statement (with its bound values, which include password hashes and

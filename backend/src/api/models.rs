@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::sessions::IssuedSession,
+    auth::{Identity, sessions::IssuedSession},
     domain::{Password, Username},
     entity::user,
 };
@@ -161,6 +161,16 @@ pub struct SessionResponse {
     pub access_token_expires_at: DateTime<Utc>,
     /// When the `refresh_token` cookie stops working unless it is used.
     pub refresh_token_expires_at: DateTime<Utc>,
+}
+
+impl From<Identity> for UserResponse {
+    fn from(user: Identity) -> Self {
+        Self {
+            id: user.id,
+            username: user.username,
+            created_at: user.created_at,
+        }
+    }
 }
 
 impl From<&IssuedSession> for SessionResponse {

@@ -50,6 +50,24 @@ impl From<sea_orm::DbErr> for AuthError {
     }
 }
 
+/// A signed-in user as an access token vouches for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub id: uuid::Uuid,
+    pub username: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&crate::entity::user::Model> for Identity {
+    fn from(user: &crate::entity::user::Model) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            created_at: user.created_at,
+        }
+    }
+}
+
 /// Who is calling: recorded on the session for the user's own review, never trusted for auth.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {

@@ -107,11 +107,37 @@ impl Hasher {
             .acquire()
             .await
             .map_err(|_| AuthError::Internal("hash semaphore closed".into()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| AuthError::Internal(format!("hashing task failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            lower_thread_priority();
+            work()
+        })
+        .await
+        .map_err(|e| AuthError::Internal(format!("hashing task failed: {e}")))?
     }
 }
+
+/// Hashing is the one CPU-heavy job here. Running it at a lower OS priority (nice 10) lets the
+/// executor threads serve cheap requests (`/profile`, `/refresh`) first during a login flood,
+/// without costing hashing throughput when the CPU is otherwise idle. Done once per blocking
+/// thread; failures only cost the optimisation.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        thread_local!(static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        LOWERED.with(|lowered| {
+            if !lowered.replace(true) {
+                let thread = rustix::thread::gettid();
+                if let Err(e) = rustix::process::setpriority_process(Some(thread), HASHING_NICENESS)
+                {
+                    tracing::debug!(error = %e, "could not lower the hashing thread's priority");
+                }
+            }
+        });
+    }
+}
+
+#[cfg(target_os = "linux")]
+const HASHING_NICENESS: i32 = 10;
 
 fn argon2(params: &Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())

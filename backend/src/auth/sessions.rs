@@ -4,12 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait,
-    EntityTrait as _, JoinType, QueryFilter as _, QuerySelect as _, RelationTrait as _,
-    TransactionTrait as _, sea_query::Expr,
+    EntityTrait as _, QueryFilter as _, QuerySelect as _, TransactionTrait as _, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{AuthError, ClientInfo, tokens::RefreshToken};
+use super::{AuthError, ClientInfo, Identity, tokens::RefreshToken};
 use crate::{
     entity::{refresh_token, session, user},
     state::AppState,
@@ -246,25 +245,31 @@ pub async fn logout(
 }
 
 /// The user behind a valid access token whose session is still alive. This is the one place
-/// that decides identity: a revoked session or a deleted user makes the token worthless at once.
+/// that decides identity: a revoked session makes the token worthless at once, and so does a
+/// deleted user (their sessions go with them, by foreign key).
+///
+/// The user's name and creation time come from the signed token (both are immutable), so the
+/// check costs one primary-key lookup of the session.
 pub async fn authenticate(
     state: &AppState,
     access_token: &str,
     now: DateTime<Utc>,
-) -> Result<user::Model, AuthError> {
+) -> Result<Identity, AuthError> {
     let claims = state
         .keys
         .verify_access(access_token, now)
         .ok_or(AuthError::Unauthenticated)?;
-    user::Entity::find()
-        .join(JoinType::InnerJoin, user::Relation::Sessions.def())
-        .filter(user::Column::Id.eq(claims.sub))
-        .filter(session::Column::Id.eq(claims.sid))
+    let identity = claims.identity().ok_or(AuthError::Unauthenticated)?;
+    let live: Option<Uuid> = session::Entity::find_by_id(claims.sid)
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::UserId.eq(claims.sub))
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::AbsoluteExpiresAt.gt(now))
+        .into_tuple()
         .one(&state.db)
-        .await?
-        .ok_or(AuthError::Unauthenticated)
+        .await?;
+    live.map(|_| identity).ok_or(AuthError::Unauthenticated)
 }
 
 /// Deletes sessions that ended more than a day ago (with their token history).
@@ -331,7 +336,7 @@ fn issue(
         (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
     let access_token = state
         .keys
-        .issue_access(user.id, session_id, now, access_expires_at)
+        .issue_access(&Identity::from(&user), session_id, now, access_expires_at)
         .map_err(AuthError::Internal)?;
     Ok(IssuedSession {
         user,

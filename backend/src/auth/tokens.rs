@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
+use super::Identity;
 use crate::config::Secret;
 
 pub const ISSUER: &str = "latchkey";
@@ -27,6 +28,10 @@ const REFRESH_TOKEN_LEN: usize = 43;
 pub struct AccessClaims {
     pub sub: Uuid,
     pub sid: Uuid,
+    /// The username as registered. Usernames never change, so the token may carry it.
+    pub username: String,
+    /// When the account was created, in microseconds since the epoch (also immutable).
+    pub user_created_at: i64,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -39,6 +44,17 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     successor_key: [u8; 32],
+}
+
+impl AccessClaims {
+    /// The user this token was issued to, as it was when the token was signed.
+    pub fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            id: self.sub,
+            username: self.username.clone(),
+            created_at: DateTime::from_timestamp_micros(self.user_created_at)?,
+        })
+    }
 }
 
 impl TokenKeys {
@@ -65,14 +81,16 @@ impl TokenKeys {
     /// Signs an access token for `session` of `user`, valid until `expires_at`.
     pub fn issue_access(
         &self,
-        user: Uuid,
+        user: &Identity,
         session: Uuid,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<String, String> {
         let claims = AccessClaims {
-            sub: user,
+            sub: user.id,
             sid: session,
+            username: user.username.clone(),
+            user_created_at: user.created_at.timestamp_micros(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             iss: ISSUER.to_owned(),
@@ -169,6 +187,14 @@ mod tests {
 
     use super::*;
 
+    fn someone() -> Identity {
+        Identity {
+            id: Uuid::new_v4(),
+            username: "alice".into(),
+            created_at: Utc::now(),
+        }
+    }
+
     fn keys() -> TokenKeys {
         TokenKeys::new(&Secret::new("k".repeat(32))).unwrap()
     }
@@ -177,14 +203,20 @@ mod tests {
     fn an_access_token_round_trips_until_it_expires() {
         let keys = keys();
         let now = Utc::now();
-        let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
+        let (user, session) = (someone(), Uuid::new_v4());
         let token = keys
-            .issue_access(user, session, now, now + Duration::seconds(900))
+            .issue_access(&user, session, now, now + Duration::seconds(900))
             .unwrap();
         let claims = keys.verify_access(&token, now).unwrap();
         assert_eq!(
             (claims.sub, claims.sid, claims.iss.as_str()),
-            (user, session, ISSUER)
+            (user.id, session, ISSUER)
+        );
+        let carried = claims.identity().unwrap();
+        assert_eq!(carried.username, "alice");
+        assert_eq!(
+            carried.created_at.timestamp_micros(),
+            user.created_at.timestamp_micros()
         );
         assert!(
             keys.verify_access(&token, now + Duration::seconds(899))
@@ -202,7 +234,7 @@ mod tests {
         let now = Utc::now();
         let token = keys
             .issue_access(
-                Uuid::new_v4(),
+                &someone(),
                 Uuid::new_v4(),
                 now + Duration::hours(1),
                 now + Duration::hours(2),
@@ -215,12 +247,7 @@ mod tests {
     fn another_secret_cannot_verify() {
         let now = Utc::now();
         let token = keys()
-            .issue_access(
-                Uuid::new_v4(),
-                Uuid::new_v4(),
-                now,
-                now + Duration::seconds(60),
-            )
+            .issue_access(&someone(), Uuid::new_v4(), now, now + Duration::seconds(60))
             .unwrap();
         let other = TokenKeys::new(&Secret::new("o".repeat(32))).unwrap();
         assert!(other.verify_access(&token, now).is_none());

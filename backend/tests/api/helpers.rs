@@ -31,7 +31,11 @@ pub async fn spawn_app() -> TestApp {
 /// Boots the app with extra environment variables layered over the test defaults.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        latchkey::telemetry::init("info", latchkey::config::LogFormat::Pretty);
+        // The log writer must outlive every test in the process.
+        std::mem::forget(latchkey::telemetry::init(
+            "info",
+            latchkey::config::LogFormat::Pretty,
+        ));
     }
     let database = TestDatabase::create().await;
     let mut vars: HashMap<String, String> = [
