@@ -301,7 +301,7 @@ class Bench:
         self.results["meta"] = {
             "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "host": socket.gethostname(), "cpus": os.cpu_count(), "database": "postgresql",
-            "duration_s": a.duration, "connections": a.connections,
+            "duration_s": a.duration, "connections": a.connections, "repeat": a.repeat,
             "kernel": os.uname().release,
             "pg_version": psql("SHOW server_version"),
             "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
@@ -368,57 +368,85 @@ class Bench:
         self.wrk("warm-up baseline", f"{bl}/select", "get.lua", 2, c, 1)
         self.wrk("warm-up latchkey", f"{lk}/profile", "get.lua", 2, c, 1, tok_env)
 
+        # Every throughput pair runs alternately, `--repeat` times, and keeps each side's best run: on
+        # shared cores a neighbour's burst only ever lowers a run, so the best of N is the least
+        # disturbed one, and alternating puts baseline and Latchkey under the same conditions.
+        def best_of(group: list[tuple[str, object]]) -> None:
+            runs: dict[str, list[dict]] = {key: [] for key, _ in group}
+            for _ in range(a.repeat):
+                for key, fn in group:
+                    runs[key].append(fn())
+            for key, rs in runs.items():
+                best = dict(max(rs, key=lambda x: x["rps"]))
+                best["runs_rps"] = [round(x["rps"], 1) for x in rs]
+                self.scenario(key, best)
+
         # -- cheap endpoints, saturating closed loop
         self.scenario("baseline_bare", self.wrk("baseline bare JSON", f"{bl}/bare", "get.lua", 2, c, d))
-        self.scenario("baseline_select", self.wrk("baseline one select", f"{bl}/select", "get.lua", 2, c, d))
-        self.scenario("profile", self.wrk("latchkey /profile", f"{lk}/profile", "get.lua", 2, c, d, tok_env))
-        # Diagnostic: /profile's own session-checked query, run by the baseline on Latchkey's tables.
-        self.scenario("baseline_session_query",
-                      self.wrk("baseline /profile query", f"{bl}/session", "get.lua", 2, c, d))
+        best_of([
+            ("baseline_select", lambda: self.wrk("baseline one select", f"{bl}/select", "get.lua", 2, c, d)),
+            ("profile", lambda: self.wrk("latchkey /profile", f"{lk}/profile", "get.lua", 2, c, d, tok_env)),
+            # Diagnostic: /profile's own session-checked query, run by the baseline on Latchkey's tables.
+            ("baseline_session_query",
+             lambda: self.wrk("baseline /profile query", f"{bl}/session", "get.lua", 2, c, d)),
+        ])
 
         # -- rotation: pgbench floor, then Latchkey /refresh
-        self.scenario("pgbench_rotation", self.pgbench(db, c, d))
-        self.scenario("refresh", self.refresh_load(lk, c, d))
+        best_of([
+            ("pgbench_rotation", lambda: self.pgbench(db, c, d)),
+            ("refresh", lambda: self.refresh_load(lk, c, d)),
+        ])
 
         # -- Argon2id-bound endpoints
         reset_peak_rss(baseline.pid)
         with RssSampler(baseline.pid) as bl_rss:
-            self.scenario("baseline_verify",
-                          self.wrk("baseline Argon2id verify", f"{bl}/verify", "login.lua", 2, c, d))
+            best_of([
+                ("baseline_verify",
+                 lambda: self.wrk("baseline Argon2id verify", f"{bl}/verify", "login.lua", 2, c, d)),
+                ("login", lambda: self.wrk("latchkey /login", f"{lk}/login", "login.lua", 2, c, d)),
+            ])
         self.results["scenarios"]["baseline_verify"]["peak_rss_mib"] = max(
             bl_rss.peak_kib, proc_status(baseline.pid, "VmHWM") or 0) / 1024
-        self.scenario("login", self.wrk("latchkey /login", f"{lk}/login", "login.lua", 2, c, d))
         run_id = secrets.token_hex(3)
         self.scenario("register", self.wrk("latchkey /register", f"{lk}/register", "register.lua", 2, c, d,
                                            {"BENCH_RUN_ID": run_id}))
 
-        # -- /profile latency probe: idle, then under a 16-connection login flood. The probe is a steady
-        # load (8 connections, 5 ms think time each), so p99 measures service latency, not queueing
-        # behind our own saturating loop.
+        # -- /profile latency probe: idle, then under a 16-connection login flood, alternately, keeping
+        # the lowest p99 of each. The probe is a steady load (8 connections, 5 ms think time each), so
+        # p99 measures service latency, not queueing behind our own saturating loop.
         probe_env = dict(tok_env, BENCH_DELAY_MS=str(a.probe_delay_ms))
-        idle = self.scenario("profile_probe_idle", self.wrk("/profile probe, idle", f"{lk}/profile", "get.lua",
-                                                            1, a.probe_connections, d, probe_env))
         reset_ok = reset_peak_rss(latchkey.pid)
         flood_seconds = d + 4
-        flood_box: dict = {}
+        idles, durings, floods = [], [], []
+        peak_kib, rss_samples = 0, 0
+        for _ in range(a.repeat):
+            idles.append(self.wrk("/profile probe, idle", f"{lk}/profile", "get.lua", 1, a.probe_connections, d,
+                                  probe_env))
+            flood_box: dict = {}
 
-        def flood() -> None:
-            flood_box["res"] = self.wrk("login flood", f"{lk}/login", "login.lua", 2, 16, flood_seconds)
+            def flood() -> None:
+                flood_box["res"] = self.wrk("login flood", f"{lk}/login", "login.lua", 2, 16, flood_seconds)
 
-        with RssSampler(latchkey.pid) as lk_rss:
-            t = threading.Thread(target=flood)
-            t.start()
-            time.sleep(2)
-            during = self.wrk("/profile probe, during login flood", f"{lk}/profile", "get.lua", 1,
-                              a.probe_connections, d, probe_env)
-            t.join()
+            with RssSampler(latchkey.pid) as lk_rss:
+                t = threading.Thread(target=flood)
+                t.start()
+                time.sleep(2)
+                durings.append(self.wrk("/profile probe, during login flood", f"{lk}/profile", "get.lua", 1,
+                                        a.probe_connections, d, probe_env))
+                t.join()
+            floods.append(flood_box.get("res", {}))
+            peak_kib = max(peak_kib, lk_rss.peak_kib)
+            rss_samples += lk_rss.samples
         hwm = proc_status(latchkey.pid, "VmHWM") or 0
-        peak_kib = max(lk_rss.peak_kib, hwm if reset_ok else 0)
+        peak_kib = max(peak_kib, hwm if reset_ok else 0)
+        idle = dict(min(idles, key=lambda x: x["p99_ms"]), runs_p99_ms=[x["p99_ms"] for x in idles])
+        during = dict(min(durings, key=lambda x: x["p99_ms"]), runs_p99_ms=[x["p99_ms"] for x in durings])
+        self.scenario("profile_probe_idle", idle)
         self.scenario("profile_probe_during_login_flood", during)
-        self.scenario("login_flood", flood_box.get("res", {}), peak_rss_mib=peak_kib / 1024,
-                      rss_samples=lk_rss.samples, vmhwm_reset=reset_ok)
+        self.scenario("login_flood", dict(max(floods, key=lambda x: x.get("rps", 0))), peak_rss_mib=peak_kib / 1024,
+                      rss_samples=rss_samples, vmhwm_reset=reset_ok)
         self.results["meta"]["latchkey_lifetime_vmhwm_mib"] = (proc_status(latchkey.pid, "VmHWM") or 0) / 1024
-        log(f"peak RSS during flood: {peak_kib / 1024:.1f} MiB ({lk_rss.samples} samples)")
+        log(f"peak RSS during floods: {peak_kib / 1024:.1f} MiB ({rss_samples} samples)")
 
         # -- ratios (a ratio built on a scenario that had errors is not valid)
         s = self.results["scenarios"]
@@ -600,6 +628,7 @@ def main() -> int:
     p.add_argument("--bin-dir", default=str(ROOT / "target" / "release"))
     p.add_argument("--duration", type=int, default=8, help="seconds per measured scenario")
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--repeat", type=int, default=2, help="alternating runs per compared pair; best is kept")
     p.add_argument("--users", type=int, default=64, help="seeded users for login/refresh")
     p.add_argument("--probe-connections", type=int, default=8)
     p.add_argument("--probe-delay-ms", type=int, default=5)
