@@ -66,8 +66,9 @@ mod baseline_user {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The statement `auth::sessions::authenticate` sends (see PostgreSQL's log with `log_statement`).
-const SESSION_SQL: &str = r#"SELECT "users"."id", "users"."username", "users"."username_canonical", "users"."password_hash", "users"."created_at", "users"."updated_at" FROM "users" INNER JOIN "sessions" ON "users"."id" = "sessions"."user_id" WHERE "users"."id" = $1 AND "sessions"."id" = $2 AND "sessions"."revoked_at" IS NULL AND "sessions"."absolute_expires_at" > $3 LIMIT $4"#;
+/// The statement `auth::sessions::authenticate` sends: the session named by the token's `sid`, live
+/// and owned by its `sub` (the identity itself comes from the signed token).
+const SESSION_SQL: &str = r#"SELECT "sessions"."id" FROM "sessions" WHERE "sessions"."id" = $1 AND "sessions"."user_id" = $2 AND "sessions"."revoked_at" IS NULL AND "sessions"."absolute_expires_at" > $3 LIMIT $4"#;
 
 struct State {
     db: DatabaseConnection,
@@ -138,8 +139,8 @@ async fn session(state: Data<&Arc<State>>) -> poem::Result<Json<Value>> {
             DbBackend::Postgres,
             SESSION_SQL,
             [
-                uid.into(),
                 sid.into(),
+                uid.into(),
                 chrono::Utc::now().into(),
                 1u64.into(),
             ],
@@ -150,15 +151,7 @@ async fn session(state: Data<&Arc<State>>) -> poem::Result<Json<Value>> {
     let id: uuid::Uuid = row
         .try_get("", "id")
         .map_err(poem::error::InternalServerError)?;
-    let username: String = row
-        .try_get("", "username")
-        .map_err(poem::error::InternalServerError)?;
-    let created_at: chrono::DateTime<chrono::Utc> = row
-        .try_get("", "created_at")
-        .map_err(poem::error::InternalServerError)?;
-    Ok(Json(
-        json!({ "id": id, "username": username, "created_at": created_at }),
-    ))
+    Ok(Json(json!({ "id": uid, "session": id })))
 }
 
 #[handler]
