@@ -39,9 +39,8 @@ pub async fn start(
     let absolute_expires_at = now + duration(config.session_max_lifetime);
     let expires_at = (now + duration(config.refresh_token_ttl)).min(absolute_expires_at);
 
-    // Two autocommitted inserts: both are durable before the response, and a session row
-    // whose token insert failed can never be used (no token leads to it) and is purged later.
-    // Half the round trips of an explicit transaction, on the path that competes with hashing.
+    // One transaction: the session and its first token exist together or not at all.
+    let txn = storage::begin_write(&state.db).await?;
     session::Entity::insert(session::ActiveModel {
         id: Set(session_id),
         user_id: Set(account.id),
@@ -55,9 +54,10 @@ pub async fn start(
         user_agent: Set(client.user_agent.map(|ua| truncate(&ua, 256))),
         ip: Set(client.ip.map(|ip| truncate(&ip, 64))),
     })
-    .exec_without_returning(&state.db)
+    .exec_without_returning(&txn)
     .await?;
-    record_token(&state.db, &token, session_id, 0, now).await?;
+    record_token(&txn, &token, session_id, 0, now).await?;
+    txn.commit().await?;
 
     issue(
         state,
