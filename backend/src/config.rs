@@ -194,10 +194,6 @@ impl Config {
         }
         Ok(())
     }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
-    }
 }
 
 struct Vars<'a>(&'a HashMap<String, String>);

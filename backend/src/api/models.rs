@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::{
     auth::{Identity, sessions::IssuedSession},
     domain::{Password, Username},
-    entity::user,
 };
 
 /// The constraints published in the spec for one kind of text field.
@@ -140,16 +139,6 @@ pub struct UserResponse {
     /// As typed at registration.
     pub username: String,
     pub created_at: DateTime<Utc>,
-}
-
-impl From<user::Model> for UserResponse {
-    fn from(user: user::Model) -> Self {
-        Self {
-            id: user.id,
-            username: user.username,
-            created_at: user.created_at,
-        }
-    }
 }
 
 /// A signed-in session. The tokens themselves travel only in HttpOnly cookies.

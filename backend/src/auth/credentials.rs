@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    AuthError, ClientInfo,
+    AuthError, ClientInfo, Identity,
     password_hash::Verdict,
     sessions::{self, IssuedSession},
 };
@@ -42,7 +42,7 @@ pub async fn register(
     username: Username,
     password: Password,
     now: DateTime<Utc>,
-) -> Result<user::Model, AuthError> {
+) -> Result<Identity, AuthError> {
     // Cheap early answer for the common case; the index below is what guarantees it.
     if find_by_username(state, &username).await?.is_some() {
         return Err(AuthError::UsernameTaken);
@@ -59,7 +59,7 @@ pub async fn register(
     match account.insert(&state.db).await {
         Ok(user) => {
             tracing::info!(event = "register", user_id = %user.id, "account created");
-            Ok(user)
+            Ok(Identity::from(&user))
         }
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             Err(AuthError::UsernameTaken)

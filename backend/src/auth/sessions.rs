@@ -18,7 +18,7 @@ use crate::{
 /// A signed-in session as handed to the client: the user and both tokens with their expiry.
 #[derive(Debug)]
 pub struct IssuedSession {
-    pub user: user::Model,
+    pub user: Identity,
     pub session_id: Uuid,
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub async fn start(
     let session_id = Uuid::new_v4();
     let token = RefreshToken::generate().map_err(AuthError::Internal)?;
     let absolute_expires_at = now + duration(config.session_max_lifetime);
-    let expires_at = (now + duration(config.refresh_token_ttl)).min(absolute_expires_at);
+    let expires_at = sliding_expiry(state, now, absolute_expires_at);
 
     // One transaction: the session and its first token exist together or not at all.
     let txn = storage::begin_write(&state.db).await?;
@@ -61,7 +61,7 @@ pub async fn start(
 
     issue(
         state,
-        account.clone(),
+        Identity::from(account),
         session_id,
         token,
         expires_at,
@@ -119,8 +119,7 @@ pub async fn rotate(
         Presented::Current => {
             let generation = current.generation + 1;
             let successor = state.keys.successor(current.id, generation, &presented);
-            let expires_at =
-                (now + duration(state.config.refresh_token_ttl)).min(current.absolute_expires_at);
+            let expires_at = sliding_expiry(state, now, current.absolute_expires_at);
             let claimed = session::Entity::update_many()
                 .col_expr(session::Column::Generation, Expr::value(generation))
                 .col_expr(session::Column::RotatedAt, Expr::value(Some(now)))
@@ -141,7 +140,7 @@ pub async fn rotate(
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
             issue(
                 state,
-                account,
+                Identity::from(&account),
                 current.id,
                 successor,
                 expires_at,
@@ -157,7 +156,7 @@ pub async fn rotate(
             tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
             issue(
                 state,
-                account,
+                Identity::from(&account),
                 current.id,
                 successor,
                 current.expires_at,
@@ -335,9 +334,18 @@ async fn record_token(
     Ok(())
 }
 
+/// A refresh token lives `REFRESH_TOKEN_EXPIRATION` from its issue, never past the session's end.
+fn sliding_expiry(
+    state: &AppState,
+    now: DateTime<Utc>,
+    absolute_expires_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    (now + duration(state.config.refresh_token_ttl)).min(absolute_expires_at)
+}
+
 fn issue(
     state: &AppState,
-    user: user::Model,
+    user: Identity,
     session_id: Uuid,
     refresh_token: RefreshToken,
     refresh_expires_at: DateTime<Utc>,
@@ -348,7 +356,7 @@ fn issue(
         (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
     let access_token = state
         .keys
-        .issue_access(&Identity::from(&user), session_id, now, access_expires_at)
+        .issue_access(&user, session_id, now, access_expires_at)
         .map_err(AuthError::Internal)?;
     Ok(IssuedSession {
         user,

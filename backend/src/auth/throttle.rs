@@ -6,7 +6,11 @@
 //! in memory: it bounds online guessing per process (NIST SP 800-63B §3.2.2) without a
 //! permanent lockout an attacker could impose on a victim.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 
@@ -38,15 +42,20 @@ impl LoginThrottle {
         }
     }
 
+    /// The table, or `None` when throttling is off. A poisoned lock still holds valid counts.
+    fn entries(&self) -> Option<MutexGuard<'_, HashMap<String, Failures>>> {
+        (self.free_failures > 0).then(|| {
+            self.entries
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
+    }
+
     /// `Err(retry_after)` while `username` is locked.
     pub fn check(&self, username: &str, now: DateTime<Utc>) -> Result<(), Duration> {
-        if self.free_failures == 0 {
+        let Some(entries) = self.entries() else {
             return Ok(());
-        }
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        };
         match entries.get(&key(username)).and_then(|f| f.locked_until) {
             Some(until) if until > now => Err((until - now).to_std().unwrap_or(FIRST_DELAY)),
             _ => Ok(()),
@@ -54,30 +63,23 @@ impl LoginThrottle {
     }
 
     pub fn record_failure(&self, username: &str, now: DateTime<Utc>) {
-        if self.free_failures == 0 {
+        let Some(mut entries) = self.entries() else {
             return;
-        }
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        };
         if entries.len() >= MAX_TRACKED {
             entries.retain(|_, f| is_remembered(f, now));
             if entries.len() >= MAX_TRACKED {
                 return;
             }
         }
-        let entry = entries.entry(key(username)).or_insert(Failures {
+        let fresh = Failures {
             count: 0,
             last: now,
             locked_until: None,
-        });
+        };
+        let entry = entries.entry(key(username)).or_insert(fresh);
         if !is_remembered(entry, now) {
-            *entry = Failures {
-                count: 0,
-                last: now,
-                locked_until: None,
-            };
+            *entry = fresh;
         }
         entry.count += 1;
         entry.last = now;
@@ -89,14 +91,9 @@ impl LoginThrottle {
     }
 
     pub fn record_success(&self, username: &str) {
-        if self.free_failures == 0 {
-            return;
+        if let Some(mut entries) = self.entries() {
+            entries.remove(&key(username));
         }
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.remove(&key(username));
     }
 }
 

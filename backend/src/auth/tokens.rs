@@ -43,7 +43,9 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    successor_key: [u8; 32],
+    /// HMAC keyed for deriving refresh-token successors, cloned per use (the key schedule is
+    /// computed once).
+    successor_mac: Hmac<Sha256>,
 }
 
 impl AccessClaims {
@@ -66,15 +68,17 @@ impl TokenKeys {
         validation.validate_exp = false;
         validation.leeway = 0;
         let key_error = |e: jsonwebtoken::errors::Error| format!("JWT key: {e}");
+        let hmac =
+            |key: &[u8]| Hmac::<Sha256>::new_from_slice(key).map_err(|e| format!("HMAC key: {e}"));
+        // A separate key for deriving refresh tokens, so the JWT key is used for one purpose.
+        let mut derive = hmac(secret.expose().as_bytes())?;
+        derive.update(b"latchkey/refresh-successor/v1");
+        let successor_mac = hmac(&derive.finalize().into_bytes())?;
         Ok(Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
             validation,
-            // A separate key for deriving refresh tokens, so the JWT key is used for one purpose.
-            successor_key: hmac_sha256(
-                secret.expose().as_bytes(),
-                &[b"latchkey/refresh-successor/v1"],
-            ),
+            successor_mac,
         })
     }
 
@@ -120,15 +124,11 @@ impl TokenKeys {
         generation: i64,
         previous: &RefreshToken,
     ) -> RefreshToken {
-        let mac = hmac_sha256(
-            &self.successor_key,
-            &[
-                session.as_bytes(),
-                &generation.to_be_bytes(),
-                previous.0.as_bytes(),
-            ],
-        );
-        RefreshToken(URL_SAFE_NO_PAD.encode(mac))
+        let mut mac = self.successor_mac.clone();
+        mac.update(session.as_bytes());
+        mac.update(&generation.to_be_bytes());
+        mac.update(previous.0.as_bytes());
+        RefreshToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 }
 
@@ -168,17 +168,6 @@ impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RefreshToken([redacted])")
     }
-}
-
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-        return [0; 32];
-    };
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

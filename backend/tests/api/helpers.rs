@@ -117,6 +117,18 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Logs in with `PASSWORD` from a separate client (its own cookies), leaving the jar alone.
+    pub async fn login_from_another_device(&self, username: &str) -> HashMap<String, SetCookie> {
+        let response = reqwest::Client::new()
+            .post(self.url("/login"))
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        set_cookies(response.headers())
+    }
+
     pub async fn refresh(&self) -> Response {
         self.client.post(self.url("/refresh")).send().await.unwrap()
     }

@@ -91,15 +91,8 @@ async fn logout_leaves_other_sessions_signed_in() {
     let app = spawn_app().await;
     app.signed_in("alice").await;
     // A second device: its own client and cookies.
-    let other_device = reqwest::Client::new()
-        .post(app.url("/login"))
-        .json(&serde_json::json!({ "username": "alice", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let other_access = set_cookies(other_device.headers())["access_token"]
-        .value
-        .clone();
+    let other_device = app.login_from_another_device("alice").await;
+    let other_access = other_device["access_token"].value.clone();
     assert_eq!(app.logout().await.status(), StatusCode::OK);
     assert_eq!(
         app.profile_with_bearer(&other_access).await.status(),

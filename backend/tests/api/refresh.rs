@@ -154,15 +154,8 @@ async fn a_replay_of_an_older_generation_revokes_the_session() {
 async fn revoking_one_session_leaves_the_users_other_sessions_alone() {
     let app = spawn_app_with(&[("REFRESH_REUSE_INTERVAL", "0")]).await;
     app.signed_in("alice").await;
-    let other_device = reqwest::Client::new()
-        .post(app.url("/login"))
-        .json(&serde_json::json!({ "username": "alice", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let other_refresh = set_cookies(other_device.headers())["refresh_token"]
-        .value
-        .clone();
+    let other_device = app.login_from_another_device("alice").await;
+    let other_refresh = other_device["refresh_token"].value.clone();
     let original = app.cookie("refresh_token").unwrap();
     app.refresh().await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
