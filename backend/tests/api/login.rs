@@ -122,17 +122,13 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     // Simulate a stronger configuration: the same database, served with higher costs.
-    let stronger = latchkey::auth::password_hash::Hasher::new(
-        latchkey::config::Argon2Settings {
-            memory_kib: 2048,
-            iterations: 2,
-            parallelism: 1,
-        },
-        1,
-    )
-    .unwrap();
-    let mut state = app.state.clone();
-    state.hasher = stronger;
+    let mut config = app.state.config.clone();
+    config.argon2 = latchkey::config::Argon2Settings {
+        memory_kib: 2048,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let state = latchkey::state::AppState::new(app.state.db.clone(), config).unwrap();
     let issued = latchkey::auth::credentials::login(
         &state,
         "alice".into(),
