@@ -71,3 +71,26 @@ def test_logs_contain_no_password_token_cookie_or_hash(sqlite_database, server_f
                     leaks.append(f"{path.name}:{n}: {what}: {line[:300]}")
     assert LOG_FILES, "no server log was written"
     assert not leaks, f"{len(leaks)} leaking log lines:\n" + "\n".join(leaks[:25])
+
+
+def test_log_lines_are_json_and_events_carry_their_request_id(sqlite_database, server_factory):
+    """Every line is one JSON object (lines are batched in memory and must still be written whole, and
+    all of them by the time the process exits), and an event logged while serving a request carries
+    the id of that request's own access line."""
+    import json
+
+    srv = server_factory(sqlite_database, REFRESH_REUSE_INTERVAL="1").start()
+    exercise_everything(srv)
+    srv.stop()
+
+    lines = [json.loads(line) for line in srv.log_path.read_text().splitlines() if line.strip()]
+    requests = {e["request_id"]: e for e in lines if e.get("message") == "request"}
+    assert any(e["path"] == "/login" and e["status"] == 200 for e in requests.values())
+    logins = [e for e in lines if e.get("message") == "login succeeded"]
+    reuse = [e for e in lines if e.get("event") == "refresh_token_reuse"]
+    assert logins and reuse, "the flow logs a login and a refresh-token replay"
+    for event, path in [(logins[0], "/login"), (reuse[0], "/refresh")]:
+        access_line = requests.get(event.get("request_id"))
+        assert access_line is not None, f"no access line with the id of {event}"
+        assert access_line["path"] == path
+    assert lines[-1].get("message") == "stopped", "the last lines are written at exit"

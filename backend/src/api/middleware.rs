@@ -14,10 +14,10 @@ use poem::{
     Endpoint, IntoResponse, Request, Response,
     http::{HeaderValue, Method, StatusCode, header},
 };
-use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorCode};
+use crate::telemetry;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -30,33 +30,37 @@ pub fn error_response(error: ApiError) -> Response {
 
 /// One log line per request: method, path (never the query string), status, latency and a
 /// request id, which is also returned in `X-Request-Id` and attached to every event logged
-/// while the request runs. Headers, cookies and bodies are never logged.
+/// while the request runs (see `telemetry::with_request_id`). Headers, cookies and bodies are
+/// never logged.
 pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let request_id = req
         .header("x-request-id")
         .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map_or_else(next_request_id, str::to_owned);
+    let header = HeaderValue::from_str(&request_id).ok();
+    let mut response = telemetry::with_request_id(request_id, serve_and_log(next, req)).await;
+    if let Some(value) = header {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
+}
+
+async fn serve_and_log<E: Endpoint>(next: E, req: Request) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id);
     let started = Instant::now();
-    let mut response = match next.call(req).instrument(span.clone()).await {
+    let response = match next.call(req).await {
         Ok(response) => response.into_response(),
         Err(e) => e.into_response(),
     };
     let status = response.status().as_u16();
     let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::error!(%method, %path, status, latency_ms, "request");
-        } else {
-            tracing::info!(%method, %path, status, latency_ms, "request");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
+    if status >= 500 {
+        tracing::error!(%method, %path, status, latency_ms, "request");
+    } else {
+        tracing::info!(%method, %path, status, latency_ms, "request");
     }
-    Ok(response)
+    response
 }
 
 /// A process-unique id: a random prefix chosen at startup and a counter. Cheaper than a UUID

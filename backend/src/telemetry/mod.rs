@@ -4,42 +4,101 @@
 //! is decided at each call site: passwords, tokens, cookies and `Authorization` headers are never
 //! recorded (the request logger in `api::middleware` records method, path, status and latency only).
 
-use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+mod batched_stderr;
+
+use std::{future::Future, io::IsTerminal as _};
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::{
+    EnvFilter, fmt,
+    fmt::{FmtContext, FormatEvent, FormatFields, format::Writer},
+    layer::SubscriberExt,
+    registry::LookupSpan,
+    util::SubscriberInitExt,
+};
 
 use crate::config::LogFormat;
 
-/// Keeps the background log writer alive; logs still buffered are flushed when it is dropped.
-pub type LogGuard = Option<tracing_appender::non_blocking::WorkerGuard>;
+/// Keeps the background log writer alive; logs still buffered are written when it is dropped.
+pub type LogGuard = Option<batched_stderr::FlushGuard>;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Runs `request` with `id` attached to every event it logs (`"request_id"` in JSON, a
+/// `[id]` prefix in the pretty format).
+///
+/// A task-local rather than a `tracing` span: a span per request cost more than the request's
+/// own log line (creating, entering and leaving it on every poll, closing it), about 5% of
+/// `/profile`'s throughput, and we had no other use for spans.
+pub async fn with_request_id<F: Future>(id: String, request: F) -> F::Output {
+    REQUEST_ID.scope(id, request).await
+}
+
+fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 
 /// Installs the global subscriber. `filter` uses `RUST_LOG` syntax; SQL statements are kept at
 /// `warn` unless the filter asks for them by name.
 ///
-/// Lines are written by a background thread, so a request never waits on stderr. The channel
-/// blocks rather than drops when full: security events must not be lost under load.
+/// Lines are batched in memory and written by a background thread (see `batched_stderr`), so a
+/// request never waits on stderr; WARN and ERROR lines go out at once, and nothing is dropped.
 pub fn init(filter: &str, format: LogFormat) -> LogGuard {
     let filter =
         EnvFilter::try_new(with_quiet_sql(filter)).unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stderr());
+    let (writer, guard) = batched_stderr::batched_stderr();
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init` so a second call (tests) is harmless.
     let installed = match format {
         LogFormat::Pretty => registry
-            .with(fmt::layer().with_writer(writer).with_target(false))
-            .try_init(),
-        LogFormat::Json => registry
             .with(
                 fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
+                    .event_format(PrefixRequestId(
+                        fmt::format()
+                            .with_target(false)
+                            .with_ansi(std::io::stderr().is_terminal()),
+                    ))
                     .with_writer(writer),
             )
             .try_init(),
+        LogFormat::Json => {
+            // json-subscriber rather than tracing-subscriber's own JSON format: same output,
+            // written without re-parsing and re-serialising fields, measurably cheaper per line.
+            let mut json = json_subscriber::fmt::layer()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .with_writer(writer);
+            json.inner_layer_mut()
+                .add_dynamic_field("request_id", |_, _| current_request_id());
+            registry.with(json).try_init()
+        }
     };
     installed.ok().map(|()| guard)
+}
+
+/// The pretty format, with the request id in front of events logged during a request.
+struct PrefixRequestId<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for PrefixRequestId<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        if let Some(id) = current_request_id() {
+            write!(writer, "[{id}] ")?;
+        }
+        self.0.format_event(ctx, writer, event)
+    }
 }
 
 /// SeaORM logs every statement (with its bound values, which include password hashes and
