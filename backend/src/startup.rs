@@ -92,11 +92,13 @@ impl Application {
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let db = state.db.clone();
-        let draining = state.draining.clone();
+        let signalled = state.clone();
         let drain = state.config.shutdown_drain;
         let stop = async move {
             if shutdown.await == Shutdown::Terminate && !drain.is_zero() {
-                draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                signalled
+                    .draining
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(
                     drain_ms = drain.as_millis() as u64,
                     "draining: /ready is 503"

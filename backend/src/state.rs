@@ -23,7 +23,7 @@ pub struct Services {
     pub keys: TokenKeys,
     pub throttle: LoginThrottle,
     /// Set on SIGTERM: `/ready` answers 503 so load balancers stop sending new requests.
-    pub draining: Arc<AtomicBool>,
+    pub draining: AtomicBool,
 }
 
 impl AppState {
@@ -37,7 +37,7 @@ impl AppState {
             hasher,
             keys,
             throttle,
-            draining: Arc::new(AtomicBool::new(false)),
+            draining: AtomicBool::new(false),
         })))
     }
 }

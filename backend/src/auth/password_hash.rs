@@ -23,10 +23,9 @@ pub enum Verdict {
     Mismatch,
 }
 
-#[derive(Clone)]
 pub struct Hasher {
     params: Params,
-    pool: Arc<rayon::ThreadPool>,
+    pool: rayon::ThreadPool,
     /// Waiting requests queue here, in order, rather than in the pool.
     permits: Arc<Semaphore>,
     /// Verified against when a username does not exist, so that an unknown user costs the
@@ -58,7 +57,7 @@ impl Hasher {
             .map_err(|e| AuthError::Internal(format!("hashing threads: {e}")))?;
         Ok(Self {
             params,
-            pool: Arc::new(pool),
+            pool,
             permits: Arc::new(Semaphore::new(concurrency)),
             dummy_hash: dummy_hash.into(),
         })
@@ -131,24 +130,24 @@ impl Hasher {
 /// SCHED_IDLE for the hashing threads: a thread of Latchkey's that wakes up (a `/profile` or
 /// `/refresh` to serve) preempts a hash at once, and the hash resumes when the CPU is free.
 /// Nice 10, which we used first, still let a hash hold a core for up to a scheduler tick
-/// (4 ms here): `/profile`'s p99 under a login flood fell from ~5 to ~3.5 ms with SCHED_IDLE,
-/// at the same login throughput. The trade-off: if the server's own cheap requests saturate
+/// (4 ms here): `/profile`'s p99 under a login flood fell from ~5 to ~4 ms with SCHED_IDLE,
+/// at the same login throughput (bench/PERFORMANCE.md). The trade-off: if the server's own cheap requests saturate
 /// every core, logins wait until they don't (under cgroups, which containers use, only
 /// Latchkey's own threads count: other containers compete with its cgroup as a whole).
 /// Failing to set it (a seccomp profile that forbids it) only costs the optimisation.
 fn run_at_idle_priority() {
     #[cfg(target_os = "linux")]
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
-        set_thread_priority_and_policy, thread_native_id,
-    };
-    #[cfg(target_os = "linux")]
-    if let Err(e) = set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Min,
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
-    ) {
-        tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        if let Err(e) =
+            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
+        {
+            tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
+        }
     }
 }
 

@@ -261,9 +261,10 @@ pub async fn authenticate(
         .ok_or(AuthError::Unauthenticated)?;
     let identity = claims.identity().ok_or(AuthError::Unauthenticated)?;
     // The hottest query in the service: a fixed statement, so nothing is rebuilt per request.
+    let backend = state.db.get_database_backend();
     let statement = Statement::from_sql_and_values(
-        state.db.get_database_backend(),
-        live_session_sql(state.db.get_database_backend()),
+        backend,
+        live_session_sql(backend),
         [claims.sid.into(), claims.sub.into(), now.into()],
     );
     let live = state.db.query_one_raw(statement).await?;

@@ -38,7 +38,6 @@ pub struct AccessClaims {
 }
 
 /// Keys derived once from `JWT_SECRET`.
-#[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,

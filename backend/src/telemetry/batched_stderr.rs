@@ -105,7 +105,6 @@ impl Shared {
 }
 
 /// The `MakeWriter` given to the `fmt` layer.
-#[derive(Clone)]
 pub struct BatchedStderr {
     shared: Arc<Shared>,
 }
