@@ -645,12 +645,18 @@ def main() -> int:
     check.record("every Dockerfile is built by a compose file (nothing dangles)",
                  [f"{p} is used by no compose file" for p in unused])
 
-    check_build_commands(check, all_dockerfiles)
+    try:
+        check_build_commands(check, all_dockerfiles)
+    except Exception as e:
+        check.record("build commands in Dockerfiles", [f"{type(e).__name__}: {e}"])
 
     for path in all_dockerfiles:
         stages = parse_dockerfile(path)
         if stages and "nginx" in stages[-1].base:
-            check_nginx(check, path)
+            try:
+                check_nginx(check, path)
+            except Exception as e:  # e.g. a configuration file the Dockerfile copies is missing
+                check.record(f"{path}: nginx serves the app", [f"{type(e).__name__}: {e}"])
 
     print(f"containers: {check.passed} passed, {check.failed} failed")
     return 0 if check.failed == 0 else 1
