@@ -28,9 +28,10 @@ const API_PORT = Number(process.env.E2E_API_PORT);
 export const FRONTEND_URL = `http://localhost:${FRONTEND_PORT}`;
 export const API_URL = `http://localhost:${API_PORT}`;
 
-const backend = resolve(import.meta.dirname, '..', 'target', 'debug', 'latchkey');
+// LATCHKEY_BIN runs the suite against another build of the backend (e.g. one made from a clean worktree).
+const backend = resolve(process.env.LATCHKEY_BIN || resolve(import.meta.dirname, '..', 'target', 'debug', 'latchkey'));
 if (!existsSync(backend)) {
-	throw new Error(`${backend} is missing: build it first with \`cargo build -p latchkey\`.`);
+	throw new Error(`${backend} is missing: build it first with \`cargo build -p latchkey\` (or set LATCHKEY_BIN).`);
 }
 
 process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));

@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import {
 	logIn,
 	PASSWORD,
+	signedOutCheck,
 	signUp,
 	uniqueUsername,
 	waitForAccessTokenToExpire,
@@ -82,11 +83,12 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 	});
 
-	// The one failed request a person caused: the wrong password.
-	expect(errors).toEqual([expect.stringMatching(/status of 401 .*\/login$/)]);
+	// Three page loads without a session (/, /register, /profile after logging out), and the one failed
+	// request a person caused: the wrong password.
+	expect(errors).toEqual([...signedOutCheck(3), expect.stringMatching(/status of 401 .*\/login$/)]);
 });
 
-test('registering a taken username shows the server’s message beside the form', async ({ page }) => {
+test('registering a taken username shows the server’s message on the username field', async ({ page }) => {
 	const errors = watchConsole(page);
 	const username = uniqueUsername('taken');
 	await signUp(page, username);
@@ -98,14 +100,20 @@ test('registering a taken username shows the server’s message beside the form'
 	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
 	await page.getByRole('button', { name: 'Create account' }).click();
 
-	await expect(page.getByRole('alert')).toContainText(/\S/);
+	const field = page.getByLabel('Username');
+	await expect(field).toHaveAttribute('aria-invalid', 'true');
+	await expect(field).toBeFocused();
+	await expect(field).toHaveAccessibleDescription(/already taken/i);
 	await expect(page).toHaveURL('/register');
 
 	// The message stays with the form: the next page starts clean.
 	await page.getByRole('link', { name: 'Latchkey' }).click();
 	await expect(page.getByRole('heading', { name: 'Your accounts, on your own server.' })).toBeVisible();
-	await expect(page.getByRole('alert')).toHaveCount(0);
-	expect(errors).toEqual([expect.stringMatching(/status of 409 .*\/register$/)]);
+	await expect(page.getByText(/already taken/i)).toHaveCount(0);
+	expect(errors).toEqual([
+		...signedOutCheck(2),
+		expect.stringMatching(/status of 409 .*\/register$/)
+	]);
 });
 
 test('client-side checks explain the rules before anything is sent', async ({ page }) => {

@@ -9,7 +9,8 @@ export const PASSWORD = 'correct horse battery staple';
 
 /**
  * Collects console errors (including the browser's "Failed to load resource" line for every 4xx, with its
- * URL) and uncaught exceptions. A visitor with no session, or an expired access token, should cause none.
+ * URL) and uncaught exceptions. An expired access token should cause none; a page load without a session
+ * causes the two of `signedOutCheck`.
  */
 export function watchConsole(page: Page): string[] {
 	const errors: string[] = [];
@@ -39,4 +40,15 @@ export async function logIn(page: Page, username: string, password = PASSWORD): 
 /** Waits past the access token's lifetime (ACCESS_TOKEN_EXPIRATION=3 in the e2e backend). */
 export async function waitForAccessTokenToExpire(page: Page): Promise<void> {
 	await page.waitForTimeout(4_000);
+}
+
+/**
+ * The console lines of `count` page loads without a session: the app asks `/profile` (the cookies are
+ * HttpOnly, so only the API knows), and `/refresh` then finds no session either.
+ */
+export function signedOutCheck(count = 1): unknown[] {
+	return Array.from({ length: count }, () => [
+		expect.stringMatching(/status of 401 .*\/profile$/),
+		expect.stringMatching(/status of 401 .*\/refresh$/)
+	]).flat();
 }

@@ -3,12 +3,17 @@ import { createSessionHint, type HintStorage } from './session-hint';
 import {
 	createRefreshingFetch,
 	REFRESH_LOCK_NAME,
+	withTimeout,
 	type FetchLike,
 	type LockManagerLike,
-	type RefreshClock
+	type RefreshClock,
+	type RefreshOutcome
 } from './refresh';
 
 const BASE = 'http://api.test';
+
+const renewed: RefreshOutcome = { status: 'renewed' };
+const ended: RefreshOutcome = { status: 'ended' };
 
 function json(status: number, body: unknown = {}): Response {
 	return new Response(JSON.stringify(body), {
@@ -30,11 +35,11 @@ function fakeApi(options: { refreshOk?: boolean; refreshDelayMs?: number } = {})
 		if (path === '/login') return json(401, { code: 'invalid_credentials' });
 		return fresh ? json(200, { ok: true }) : json(401, { code: 'unauthenticated' });
 	};
-	const refresh = vi.fn(async () => {
+	const refresh = vi.fn(async (): Promise<RefreshOutcome> => {
 		calls.push('refresh');
 		await new Promise((resolve) => setTimeout(resolve, refreshDelayMs));
 		fresh = refreshOk;
-		return refreshOk;
+		return refreshOk ? renewed : ended;
 	});
 	return { fetch, refresh, calls, bodies };
 }
@@ -73,7 +78,10 @@ describe('createRefreshingFetch', () => {
 			if (new URL(request.url).pathname === '/slow') await gate;
 			return sentWithFreshCookie ? json(200) : json(401);
 		};
-		const refresh = vi.fn(async () => (fresh = true));
+		const refresh = vi.fn(async () => {
+			fresh = true;
+			return renewed;
+		});
 		const wrapped = createRefreshingFetch({
 			baseUrl: BASE,
 			fetch,
@@ -93,7 +101,7 @@ describe('createRefreshingFetch', () => {
 
 	it('retries at most once: a second 401 is returned, not refreshed again', async () => {
 		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'unauthenticated' }));
-		const refresh = vi.fn(async () => true);
+		const refresh = vi.fn(async () => renewed);
 		const onSessionExpired = vi.fn();
 		const wrapped = createRefreshingFetch({
 			baseUrl: BASE,
@@ -114,7 +122,7 @@ describe('createRefreshingFetch', () => {
 
 	it.each(['/login', '/register', '/refresh', '/logout'])('never refreshes for a 401 from %s', async (path) => {
 		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'invalid_credentials' }));
-		const refresh = vi.fn(async () => true);
+		const refresh = vi.fn(async () => renewed);
 		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
 
 		const response = await wrapped(new Request(BASE + path, { method: 'POST', body: '{}' }));
@@ -126,7 +134,7 @@ describe('createRefreshingFetch', () => {
 
 	it('matches excluded paths below a base URL prefix', async () => {
 		const fetch = vi.fn<FetchLike>(async () => json(401));
-		const refresh = vi.fn(async () => true);
+		const refresh = vi.fn(async () => renewed);
 		const wrapped = createRefreshingFetch({
 			baseUrl: 'http://api.test/v1/',
 			fetch,
@@ -159,14 +167,79 @@ describe('createRefreshingFetch', () => {
 		expect(onSessionExpired).toHaveBeenCalledTimes(2);
 	});
 
-	it('treats a refresh that throws (network down) as a failed refresh', async () => {
+	it('a refresh that cannot reach the server rethrows its error to every waiter and signs nobody out', async () => {
 		const fetch = vi.fn<FetchLike>(async () => json(401));
-		const refresh = vi.fn(async (): Promise<boolean> => {
-			throw new TypeError('Failed to fetch');
+		const offline = new TypeError('Failed to fetch');
+		const refresh = vi.fn(async (): Promise<RefreshOutcome> => {
+			throw offline;
 		});
-		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
+		const onSessionExpired = vi.fn();
+		const wrapped = createRefreshingFetch({
+			baseUrl: BASE,
+			fetch,
+			refresh,
+			onSessionExpired,
+			locks: null,
+			clock: null
+		});
 
-		expect((await wrapped(get('/profile'))).status).toBe(401);
+		const results = await Promise.allSettled([wrapped(get('/profile')), wrapped(get('/profile'))]);
+
+		expect(results).toEqual([
+			{ status: 'rejected', reason: offline },
+			{ status: 'rejected', reason: offline }
+		]);
+		expect(refresh).toHaveBeenCalledTimes(1);
+		expect(onSessionExpired).not.toHaveBeenCalled();
+	});
+
+	it.each([503, 500, 429])(
+		'a %i from /refresh is passed on to every waiter (never a 401) and signs nobody out',
+		async (status) => {
+			const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'unauthenticated' }));
+			const body = { code: status === 429 ? 'too_many_attempts' : 'service_unavailable', message: 'Try again.' };
+			const refresh = vi.fn(
+				async (): Promise<RefreshOutcome> => ({
+					status: 'unavailable',
+					response: new Response(JSON.stringify(body), { status, headers: { 'Retry-After': '7' } })
+				})
+			);
+			const onSessionExpired = vi.fn();
+			const wrapped = createRefreshingFetch({
+				baseUrl: BASE,
+				fetch,
+				refresh,
+				onSessionExpired,
+				locks: null,
+				clock: null
+			});
+
+			const responses = await Promise.all([wrapped(get('/profile')), wrapped(get('/profile'))]);
+
+			expect(responses.map((r) => r.status)).toEqual([status, status]);
+			expect(responses.map((r) => r.headers.get('Retry-After'))).toEqual(['7', '7']);
+			expect(await Promise.all(responses.map((r) => r.json()))).toEqual([body, body]);
+			expect(refresh).toHaveBeenCalledTimes(1);
+			// Not retried: the access token is still expired.
+			expect(fetch).toHaveBeenCalledTimes(2);
+			expect(onSessionExpired).not.toHaveBeenCalled();
+		}
+	);
+
+	it('after a refresh that could not reach the server, the next 401 refreshes again', async () => {
+		const api = fakeApi();
+		let down = true;
+		const refresh = vi.fn(async (): Promise<RefreshOutcome> => {
+			if (down) throw new TypeError('Failed to fetch');
+			return api.refresh();
+		});
+		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch: api.fetch, refresh, locks: null, clock: null });
+
+		await expect(wrapped(get('/profile'))).rejects.toThrow('Failed to fetch');
+		down = false;
+
+		expect((await wrapped(get('/profile'))).status).toBe(200);
+		expect(refresh).toHaveBeenCalledTimes(2);
 	});
 
 	it('resends the original body on the retry', async () => {
@@ -180,7 +253,7 @@ describe('createRefreshingFetch', () => {
 
 	it('passes other statuses through untouched', async () => {
 		const fetch = vi.fn<FetchLike>(async () => json(500));
-		const refresh = vi.fn(async () => true);
+		const refresh = vi.fn(async () => renewed);
 		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
 
 		expect((await wrapped(get('/profile'))).status).toBe(500);
@@ -253,7 +326,7 @@ describe('createRefreshingFetch', () => {
 			const refresh = vi.fn(async () => {
 				await api.refresh();
 				hint.save({ ...session, access_token_expires_at: '2026-11-29T12:00:07Z' }, t);
-				return true;
+				return renewed;
 			});
 			const wrapped = createRefreshingFetch({
 				baseUrl: BASE,
@@ -323,5 +396,89 @@ describe('createRefreshingFetch', () => {
 			expect(api.calls).toEqual(['refresh', 'GET /profile']);
 			expect(onSessionExpired).toHaveBeenCalledTimes(1);
 		});
+
+		it('when the early refresh meets a 503, answers with it and signs nobody out', async () => {
+			const api = fakeApi();
+			const hint = createSessionHint(memory());
+			hint.save(session, T0);
+			const onSessionExpired = vi.fn();
+			const wrapped = createRefreshingFetch({
+				baseUrl: BASE,
+				fetch: api.fetch,
+				refresh: async () => ({ status: 'unavailable', response: json(503, { code: 'service_unavailable' }) }),
+				hint,
+				onSessionExpired,
+				locks: null,
+				clock: null,
+				now: () => T0 + 4_000
+			});
+
+			expect((await wrapped(get('/profile'))).status).toBe(503);
+			expect(api.calls).toEqual([]);
+			expect(onSessionExpired).not.toHaveBeenCalled();
+			expect(hint.accessExpired(T0 + 4_000)).toBe(true);
+		});
+	});
+});
+
+describe('withTimeout', () => {
+	it('aborts a request that hangs with a TimeoutError', async () => {
+		const hang: FetchLike = (request) =>
+			new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+		const fetch = withTimeout(hang, 20);
+
+		await expect(fetch(get('/profile'))).rejects.toMatchObject({ name: 'TimeoutError' });
+	});
+
+	it('releases the cross-tab lock when the refresh hangs, so other tabs are not stuck behind it', async () => {
+		const hang: FetchLike = (request) =>
+			new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+		const send = withTimeout(hang, 20);
+		let held = false;
+		const locks: LockManagerLike = {
+			request: async (_name, callback) => {
+				held = true;
+				try {
+					return await callback();
+				} finally {
+					held = false;
+				}
+			}
+		};
+		const wrapped = createRefreshingFetch({
+			baseUrl: BASE,
+			fetch: async () => json(401),
+			refresh: async () => {
+				await send(new Request(BASE + '/refresh', { method: 'POST' }));
+				return renewed;
+			},
+			locks,
+			clock: null
+		});
+
+		await expect(wrapped(get('/profile'))).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(held).toBe(false);
+	});
+
+	it('passes a quick answer through, body and all, and keeps the caller’s own abort', async () => {
+		const fetch = withTimeout(async (request) => json(200, { url: request.url }), 1_000);
+		const response = await fetch(get('/profile'));
+		expect(await response.json()).toEqual({ url: BASE + '/profile' });
+
+		const controller = new AbortController();
+		const hang = withTimeout(
+			(request) =>
+				new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
+			1_000
+		);
+		const pending = hang(new Request(BASE + '/profile', { signal: controller.signal }));
+		controller.abort(new DOMException('Stopped', 'AbortError'));
+		await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+	});
+
+	it('sends the body of a POST', async () => {
+		const fetch = withTimeout(async (request) => json(200, await request.json()), 1_000);
+		const response = await fetch(new Request(BASE + '/login', { method: 'POST', body: '{"a":1}' }));
+		expect(await response.json()).toEqual({ a: 1 });
 	});
 });

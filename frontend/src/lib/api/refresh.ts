@@ -3,13 +3,29 @@
  *
  * On a 401 from any endpoint except the ones that establish or end a session (`/login`, `/register`,
  * `/refresh`, `/logout`), it asks for one refresh and retries the original request once. Concurrent 401s
- * in a tab share a single refresh; across tabs, refreshes are serialised with the Web Locks API so two tabs never present the same
- * (rotating) refresh token at once. When the session hint says the access token has already expired, it
- * refreshes before sending instead of collecting the 401 first.
+ * in a tab share a single refresh; across tabs, refreshes are serialised with the Web Locks API so two tabs
+ * never present the same (rotating) refresh token at once. When the session hint says the access token has
+ * already expired, it refreshes before sending instead of collecting the 401 first.
+ *
+ * Only a 401 from `/refresh` ends the session. A refresh that meets a 5xx, a 429, a timeout or a dropped
+ * connection is "try again": the caller gets that answer (or that error) instead of the 401, and nobody is
+ * signed out.
  */
 import type { SessionHint } from './session-hint';
 
 export type FetchLike = (request: Request) => Promise<Response>;
+
+/**
+ * What one refresh achieved. `ended`: the API answered 401, the session is over. `unavailable`: the API
+ * could not renew it right now (its answer, e.g. a 503 with `Retry-After`), and the session may well live on.
+ */
+export type RefreshOutcome =
+	| { status: 'renewed' }
+	| { status: 'ended' }
+	| { status: 'unavailable'; response: Response };
+
+/** A refresh that threw (network error, timeout) is `unavailable` too, with the error to rethrow. */
+type SharedOutcome = RefreshOutcome | { status: 'failed'; error: unknown };
 
 /** The subset of `navigator.locks` this module needs. */
 export interface LockManagerLike {
@@ -27,9 +43,9 @@ export interface RefreshingFetchOptions {
 	baseUrl: string;
 	/** The underlying fetch; the default is the global one. */
 	fetch?: FetchLike;
-	/** Performs one refresh; resolves to true when the session was renewed. */
-	refresh: () => Promise<boolean>;
-	/** Called when a refresh failed: the session is gone. */
+	/** Performs one refresh. It may throw (network down, timeout): that is "try again", never "signed out". */
+	refresh: () => Promise<RefreshOutcome>;
+	/** Called when the API refused a refresh (401) or a retried request: the session is gone. */
 	onSessionExpired?: () => void;
 	/** Defaults to `navigator.locks` when the browser has it; without one, tabs are not coordinated. */
 	locks?: LockManagerLike | null;
@@ -85,7 +101,7 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 	const now = options.now ?? (() => Date.now());
 
 	// The refresh this tab is currently waiting for, shared by every request that got a 401 meanwhile.
-	let inflight: Promise<boolean> | null = null;
+	let inflight: Promise<SharedOutcome> | null = null;
 
 	// When this tab last renewed the session (the clock also knows about other tabs).
 	let lastRefreshAt = Number.NEGATIVE_INFINITY;
@@ -94,26 +110,35 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 	const refreshedAt = () => Math.max(lastRefreshAt, clock?.get() ?? Number.NEGATIVE_INFINITY);
 
 	// `stillNeeded` is asked once the lock is held: another tab may have renewed the cookies meanwhile.
-	async function refreshOnce(stillNeeded: () => boolean): Promise<boolean> {
-		if (!stillNeeded()) return true;
-		const ok = await options.refresh();
-		if (ok) {
+	async function refreshOnce(stillNeeded: () => boolean): Promise<RefreshOutcome> {
+		if (!stillNeeded()) return { status: 'renewed' };
+		const outcome = await options.refresh();
+		if (outcome.status === 'renewed') {
 			lastRefreshAt = now();
 			clock?.set(lastRefreshAt);
 		}
-		return ok;
+		return outcome;
 	}
 
-	function sharedRefresh(stillNeeded: () => boolean): Promise<boolean> {
+	function sharedRefresh(stillNeeded: () => boolean): Promise<SharedOutcome> {
 		if (!inflight) {
 			const run = () => refreshOnce(stillNeeded);
 			inflight = (locks ? locks.request(REFRESH_LOCK_NAME, run) : run())
-				.catch(() => false)
+				.catch((error: unknown): SharedOutcome => ({ status: 'failed', error }))
 				.finally(() => {
 					inflight = null;
 				});
 		}
 		return inflight;
+	}
+
+	/**
+	 * What a request whose session could not be renewed right now resolves to: the refresh's own answer
+	 * (each waiter gets its own copy of the body) or its error. Never a 401, which would mean "signed out".
+	 */
+	function tryAgainLater(outcome: Extract<SharedOutcome, { status: 'unavailable' | 'failed' }>): Response {
+		if (outcome.status === 'failed') throw outcome.error;
+		return outcome.response.clone();
 	}
 
 	return async function refreshingFetch(request: Request): Promise<Response> {
@@ -122,8 +147,9 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 		}
 		const hint = options.hint;
 		if (hint?.accessExpired(now())) {
-			const renewed = await sharedRefresh(() => hint.accessExpired(now()));
-			if (!renewed) {
+			const early = await sharedRefresh(() => hint.accessExpired(now()));
+			if (early.status === 'unavailable' || early.status === 'failed') return tryAgainLater(early);
+			if (early.status === 'ended') {
 				options.onSessionExpired?.();
 				// No session is left to renew: whatever the API answers now is final.
 				return send(request);
@@ -138,7 +164,8 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 
 		// A refresh that finished after this request left means the retry will carry fresh cookies.
 		const renewed = await sharedRefresh(() => refreshedAt() < sentAt);
-		if (!renewed) {
+		if (renewed.status === 'unavailable' || renewed.status === 'failed') return tryAgainLater(renewed);
+		if (renewed.status === 'ended') {
 			options.onSessionExpired?.();
 			return response;
 		}
@@ -146,5 +173,38 @@ export function createRefreshingFetch(options: RefreshingFetchOptions): FetchLik
 		const retried = await send(retry);
 		if (retried.status === 401) options.onSessionExpired?.();
 		return retried;
-	}
+	};
+}
+
+/** Why a request was aborted by `withTimeout` (`error.name === 'TimeoutError'`, like `AbortSignal.timeout`). */
+export function timeoutError(ms: number): DOMException {
+	return new DOMException(`The API did not answer within ${ms} ms.`, 'TimeoutError');
+}
+
+/**
+ * Gives up on every request (and the reading of its body) after `ms` milliseconds, rejecting with a
+ * `TimeoutError`. A hung request therefore cannot hold the cross-tab refresh lock, or a form, forever.
+ * The caller's own signal still aborts it as before.
+ */
+export function withTimeout(fetch: FetchLike, ms: number): FetchLike {
+	return (request) => {
+		const controller = new AbortController();
+		const abort = (reason: unknown) => controller.abort(reason);
+		if (request.signal.aborted) abort(request.signal.reason);
+		else request.signal.addEventListener('abort', () => abort(request.signal.reason), { once: true });
+		const timer = setTimeout(() => abort(timeoutError(ms)), ms);
+		const release = () => clearTimeout(timer);
+		return fetch(new Request(request, { signal: controller.signal })).then(
+			(response) => {
+				// Keep the deadline for the body, then let the timer go so it holds nothing alive.
+				if (!response.body) release();
+				else void response.clone().arrayBuffer().then(release, release);
+				return response;
+			},
+			(error: unknown) => {
+				release();
+				throw error;
+			}
+		);
+	};
 }

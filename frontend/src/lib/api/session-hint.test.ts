@@ -18,37 +18,36 @@ const session = {
 };
 
 describe('session hint', () => {
-	it('knows there is no session before any sign-in', () => {
+	it('asks for no early refresh before any sign-in', () => {
 		const hint = createSessionHint(storage());
-		expect(hint.maybeSignedIn(T0)).toBe(false);
 		expect(hint.accessExpired(T0)).toBe(false);
+		expect(hint.accessExpired(T0 + 15 * 60_000)).toBe(false);
 	});
 
 	it('tracks the access token’s expiry from a login or refresh answer', () => {
 		const hint = createSessionHint(storage());
 		hint.save(session, T0);
 
-		expect(hint.maybeSignedIn(T0)).toBe(true);
 		expect(hint.accessExpired(T0 + 60_000)).toBe(false);
 		expect(hint.accessExpired(T0 + 15 * 60_000)).toBe(true);
 	});
 
-	it('knows the session is gone once the refresh token has expired', () => {
+	it('asks for no early refresh once the refresh token has expired too', () => {
 		const hint = createSessionHint(storage());
 		hint.save(session, T0);
 
-		const later = Date.parse('2026-12-30T00:00:00Z');
-		expect(hint.maybeSignedIn(later)).toBe(false);
-		expect(hint.accessExpired(later)).toBe(false);
+		expect(hint.accessExpired(Date.parse('2026-12-30T00:00:00Z'))).toBe(false);
 	});
 
 	it('is shared through storage, as tabs share localStorage', () => {
 		const shared = storage();
 		createSessionHint(shared).save(session, T0);
 
-		expect(createSessionHint(shared).maybeSignedIn(T0)).toBe(true);
+		const late = T0 + 15 * 60_000;
+		expect(createSessionHint(shared).accessExpired(late)).toBe(true);
 		createSessionHint(shared).clear();
-		expect(createSessionHint(shared).maybeSignedIn(T0)).toBe(false);
+		expect(createSessionHint(shared).accessExpired(late)).toBe(false);
+		expect(shared.values.has(SESSION_HINT_KEY)).toBe(false);
 	});
 
 	it('stops comparing times when this clock runs ahead of the server by more than a token lifetime', () => {
@@ -56,15 +55,14 @@ describe('session hint', () => {
 		const clockAhead = Date.parse('2026-11-29T13:00:00Z');
 		hint.save(session, clockAhead);
 
-		// Never refresh ahead of time on a clock that would make every request refresh first…
+		// Never refresh ahead of time on a clock that would make every request refresh first: 401s decide.
 		expect(hint.accessExpired(clockAhead)).toBe(false);
-		// …but don't claim to be signed out either: let the API decide.
-		expect(hint.maybeSignedIn(Date.parse('2027-06-01T00:00:00Z'))).toBe(true);
+		expect(hint.accessExpired(clockAhead + 15 * 60_000)).toBe(false);
 	});
 
 	it('ignores garbage in storage', () => {
 		const s = storage();
 		s.values.set(SESSION_HINT_KEY, '{not json');
-		expect(createSessionHint(s).maybeSignedIn(T0)).toBe(false);
+		expect(createSessionHint(s).accessExpired(T0 + 15 * 60_000)).toBe(false);
 	});
 });

@@ -2,9 +2,10 @@
  * What this browser knows about its session without seeing the HttpOnly cookies: the expiry times the
  * API returned from `/login` and `/refresh`, kept in localStorage so every tab shares them.
  *
- * It is a hint, never authority. It lets the app skip a `/profile` call it knows would answer 401 (a
- * visitor who never signed in), and renew an access token it knows has expired before using it, instead
- * of waiting for the 401. Without a hint the app falls back to asking the API.
+ * It is a hint, never authority: it only lets the app renew an access token it knows has expired before
+ * using it, instead of waiting for the 401. It never decides whether anyone is signed in (the cookies may
+ * be valid without it, with storage blocked or cleared, or after a logout that failed): the app asks `/profile`.
+ * Its removal is also how a tab tells the others that the server ended the session (see the auth store).
  */
 
 export interface SessionTimes {
@@ -16,8 +17,6 @@ export interface SessionHint {
 	/** Records a fresh session; `now` is the local time the API's answer arrived. */
 	save(session: SessionTimes, now: number): void;
 	clear(): void;
-	/** False when this browser certainly has no usable session (none recorded, or the refresh token expired). */
-	maybeSignedIn(now: number): boolean;
 	/** True when the access token has certainly expired and a refresh token should still work. */
 	accessExpired(now: number): boolean;
 }
@@ -82,11 +81,6 @@ export function createSessionHint(storage: HintStorage = browserStorage()): Sess
 		},
 		clear() {
 			storage.removeItem(SESSION_HINT_KEY);
-		},
-		maybeSignedIn(now) {
-			const stored = read();
-			if (!stored) return false;
-			return !stored.reliable || stored.refresh > now;
 		},
 		accessExpired(now) {
 			const stored = read();

@@ -9,7 +9,7 @@ vi.mock('$app/navigation', () => ({ goto: vi.fn() }));
 vi.mock('$app/state', () => ({ page: { url: new URL('http://localhost/') } }));
 vi.mock('$lib/stores/auth', async () => {
 	const { writable } = await import('svelte/store');
-	mock.state = writable<AuthState>({ user: null, loading: true, error: null });
+	mock.state = writable<AuthState>({ user: null, loading: true, error: null, notice: null });
 	return { auth: { subscribe: mock.state.subscribe, logout: vi.fn() } };
 });
 
@@ -17,14 +17,14 @@ import Header from './Header.svelte';
 
 describe('Header', () => {
 	it('shows neither state while the session is being restored', () => {
-		mock.state.set({ user: null, loading: true, error: null });
+		mock.state.set({ user: null, loading: true, error: null, notice: null });
 		render(Header);
 		expect(screen.queryByRole('link', { name: 'Log in' })).toBeNull();
 		expect(screen.queryByRole('button', { name: 'Log out' })).toBeNull();
 	});
 
 	it('offers to log in or sign up when signed out', () => {
-		mock.state.set({ user: null, loading: false, error: null });
+		mock.state.set({ user: null, loading: false, error: null, notice: null });
 		render(Header);
 		expect(screen.getByRole('link', { name: 'Log in' }).getAttribute('href')).toBe('/login');
 		expect(screen.getByRole('link', { name: 'Sign up' }).getAttribute('href')).toBe('/register');
@@ -34,7 +34,8 @@ describe('Header', () => {
 		mock.state.set({
 			user: { id: '1', username: 'alice', created_at: '2026-11-29T12:00:00Z' },
 			loading: false,
-			error: null
+			error: null,
+			notice: null
 		});
 		render(Header);
 		expect(screen.getByTestId('header-username').textContent).toContain('alice');

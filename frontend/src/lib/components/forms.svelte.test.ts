@@ -11,7 +11,7 @@ const mock = vi.hoisted(() => ({
 }));
 vi.mock('$lib/stores/auth', () => ({
 	auth: {
-		...writable<AuthState>({ user: null, loading: false, error: null }),
+		...writable<AuthState>({ user: null, loading: false, error: null, notice: null }),
 		login: mock.login,
 		register: mock.register
 	}
@@ -83,7 +83,7 @@ describe('RegisterForm', () => {
 		expect((screen.getByRole('button', { name: 'Create account' }) as HTMLButtonElement).disabled).toBe(false);
 	});
 
-	it('shows the server message in an alert and its field messages beside the fields', async () => {
+	it('shows the server’s field messages beside the fields, focusing the first', async () => {
 		mock.register.mockResolvedValue({
 			ok: false,
 			failure: {
@@ -96,17 +96,61 @@ describe('RegisterForm', () => {
 		await type('Password', 'password12345');
 		await fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
 
-		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('Some fields are invalid.'));
 		const password = screen.getByLabelText('Password', { selector: 'input' });
+		await vi.waitFor(() => expect(password.getAttribute('aria-invalid')).toBe('true'));
 		expect(document.getElementById(password.getAttribute('aria-describedby')!)?.textContent).toContain(
 			'Password is too common.'
 		);
 		expect(document.activeElement).toBe(password);
+		// Fully explained beside the field: no alert repeating it.
+		expect(screen.getByRole('alert').textContent).toBe('');
 
 		// Editing the field withdraws the server's complaint about the old value.
 		await type('Password', 'password123456');
 		await tick();
 		expect(screen.queryByText('Password is too common.')).toBeNull();
+	});
+
+	it('shows username_taken on the username field', async () => {
+		mock.register.mockResolvedValue({
+			ok: false,
+			failure: { code: 'username_taken', message: 'That username is already taken.', fields: [] }
+		});
+		render(RegisterForm);
+		await type('Username', 'alice');
+		await type('Password', 'correct horse battery');
+		await fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
+
+		const username = screen.getByLabelText('Username', { selector: 'input' });
+		await vi.waitFor(() => expect(username.getAttribute('aria-invalid')).toBe('true'));
+		expect(document.getElementById(username.getAttribute('aria-describedby')!)?.textContent).toBe(
+			'That username is already taken.'
+		);
+		expect(document.activeElement).toBe(username);
+	});
+
+	it('counts down from Retry-After on a 429 before another attempt', async () => {
+		vi.useFakeTimers();
+		try {
+			mock.register.mockResolvedValue({
+				ok: false,
+				failure: { code: 'too_many_attempts', message: 'Too many sign-ups.', fields: [], retryAfter: 2 }
+			});
+			render(RegisterForm);
+			await type('Username', 'alice');
+			await type('Password', 'correct horse battery');
+			await fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
+
+			await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('Too many sign-ups.'));
+			const button = screen.getByRole('button', { name: 'Try again in 2 seconds' }) as HTMLButtonElement;
+			expect(button.disabled).toBe(true);
+			await vi.advanceTimersByTimeAsync(1000);
+			expect(button.textContent).toContain('Try again in 1 second');
+			await vi.advanceTimersByTimeAsync(1000);
+			expect((screen.getByRole('button', { name: 'Create account' }) as HTMLButtonElement).disabled).toBe(false);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });
 
@@ -136,6 +180,57 @@ describe('LoginForm', () => {
 		expect(password.value).toBe('');
 		expect(document.activeElement).toBe(password);
 		expect(password.getAttribute('autocomplete')).toBe('current-password');
+	});
+
+	it('shows the server’s field messages beside the login fields', async () => {
+		mock.login.mockResolvedValue({
+			ok: false,
+			failure: {
+				code: 'validation_failed',
+				message: 'The request is invalid.',
+				fields: [{ field: 'password', message: 'Use at most 128 characters.' }]
+			}
+		});
+		render(LoginForm);
+		await type('Username', 'alice');
+		await type('Password', 'x'.repeat(129));
+		await fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+
+		const password = screen.getByLabelText('Password', { selector: 'input' });
+		await vi.waitFor(() => expect(password.getAttribute('aria-invalid')).toBe('true'));
+		expect(document.getElementById(password.getAttribute('aria-describedby')!)?.textContent).toBe(
+			'Use at most 128 characters.'
+		);
+	});
+
+	it('shows a 429 with a countdown and sends nothing until it ends', async () => {
+		vi.useFakeTimers();
+		try {
+			mock.login.mockResolvedValue({
+				ok: false,
+				failure: {
+					code: 'too_many_attempts',
+					message: 'Too many failed attempts. Try again later.',
+					fields: [],
+					retryAfter: 65
+				}
+			});
+			render(LoginForm);
+			await type('Username', 'alice');
+			await type('Password', 'wrong password');
+			await fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+
+			await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('Too many failed attempts'));
+			expect(screen.getByRole('button', { name: 'Try again in 1 minute 5 seconds' })).toBeTruthy();
+			await type('Password', 'another guess');
+			await fireEvent.submit(screen.getByRole('button', { name: /Try again in/ }).closest('form')!);
+			expect(mock.login).toHaveBeenCalledOnce();
+
+			await vi.advanceTimersByTimeAsync(65_000);
+			expect(screen.getByRole('button', { name: 'Log in' })).toBeTruthy();
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('lets the password be revealed and hidden again', async () => {

@@ -1,9 +1,9 @@
 import { get } from 'svelte/store';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
-import { createSessionHint, type HintStorage } from '$lib/api/session-hint';
+import { createSessionHint, SESSION_HINT_KEY, type HintStorage } from '$lib/api/session-hint';
 import { BASE_URL, createFakeApi, type FakeApi } from '$lib/test/fake-api';
-import { createAuthStore, NETWORK_ERROR_MESSAGE, type AuthStore } from './auth';
+import { createAuthStore, NETWORK_ERROR_MESSAGE, NOTICES, TIMEOUT_MESSAGE, type AuthStore } from './auth';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 
@@ -29,9 +29,16 @@ async function seedAlice() {
 	server.calls.length = 0;
 }
 
+/** Signs alice in through another store: the (fake) browser holds her cookies, this store knows nothing yet. */
+async function signInElsewhere() {
+	const other = createAuthStore(createApi({ baseUrl: BASE_URL, fetch: server.fetch, locks: null, clock: null }));
+	await other.register(alice);
+	server.calls.length = 0;
+}
+
 describe('auth store', () => {
 	it('starts out loading, so nothing renders a signed-in or signed-out state too early', () => {
-		expect(get(auth)).toEqual({ user: null, loading: true, error: null });
+		expect(get(auth)).toEqual({ user: null, loading: true, error: null, notice: null });
 	});
 
 	it('init restores a live session from /profile', async () => {
@@ -56,16 +63,22 @@ describe('auth store', () => {
 	it('init without a session ends signed out, without an error and without a retry loop', async () => {
 		await auth.init();
 
-		expect(get(auth)).toEqual({ user: null, loading: false, error: null });
+		expect(get(auth)).toEqual({ user: null, loading: false, error: null, notice: null });
 		expect(server.calls).toEqual(['GET /profile', 'POST /refresh']);
 	});
 
-	it('init reports an unreachable server', async () => {
+	it('init reports an unreachable server and leaves the question open instead of showing “signed out”', async () => {
 		server.offline = true;
 
 		await auth.init();
 
-		expect(get(auth)).toEqual({ user: null, loading: false, error: NETWORK_ERROR_MESSAGE });
+		expect(get(auth)).toEqual({ user: null, loading: true, error: NETWORK_ERROR_MESSAGE, notice: null });
+
+		// Trying again once the server is back restores the session.
+		server.offline = false;
+		await signInElsewhere();
+		await auth.init();
+		expect(get(auth)).toMatchObject({ user: { username: 'alice' }, loading: false, error: null });
 	});
 
 	it('register creates the account and then signs in with the same credentials', async () => {
@@ -133,6 +146,17 @@ describe('auth store', () => {
 		expect(result).toEqual({ ok: false, failure: { message: NETWORK_ERROR_MESSAGE, fields: [] } });
 	});
 
+	it('passes Retry-After on with a 429, for the form’s countdown', async () => {
+		server.failing['POST /login'] = 429;
+
+		const result = await auth.login(alice);
+
+		expect(result).toEqual({
+			ok: false,
+			failure: { code: 'too_many_attempts', message: 'Failed with 429.', fields: [], retryAfter: 30 }
+		});
+	});
+
 	it('logout ends the server session and runs the callback before signing out', async () => {
 		await seedAlice();
 		let userDuringCallback: string | undefined;
@@ -143,11 +167,12 @@ describe('auth store', () => {
 
 		expect(server.calls).toEqual(['POST /logout']);
 		expect(userDuringCallback).toBe('alice');
+		expect(get(auth).notice).toBeNull();
 		expect(get(auth).user).toBeNull();
 		expect(server.session).toBe('none');
 	});
 
-	it('becomes signed out when a refresh fails during any later call', async () => {
+	it('becomes signed out, saying why, when the API refuses the refresh (401) during any later call', async () => {
 		await seedAlice();
 		await auth.init();
 		// The server forgot the session (e.g. the refresh token expired or was revoked).
@@ -156,7 +181,11 @@ describe('auth store', () => {
 		const { response } = await api.GET('/profile');
 
 		expect(response.status).toBe(401);
-		expect(get(auth)).toMatchObject({ user: null, loading: false });
+		expect(get(auth)).toMatchObject({
+			user: null,
+			loading: false,
+			notice: { kind: 'session_expired', message: NOTICES.session_expired }
+		});
 	});
 
 	it('reload fetches the user again without going back to the loading state', async () => {
@@ -187,28 +216,39 @@ describe('auth store', () => {
 				createApi({ baseUrl: BASE_URL, fetch: server.fetch, hint, locks: null, clock: null }),
 				hint
 			);
-			return { hint, hinted };
+			return { hint, hinted, values };
 		}
 
-		it('a first visit asks the API nothing and is signed out at once', async () => {
+		it('restores a live session without a hint (site data cleared, storage blocked): /profile decides', async () => {
+			const { hinted } = withHint();
+			await seedAlice();
+
+			await hinted.init();
+
+			expect(get(hinted).user?.username).toBe('alice');
+			expect(server.calls).toEqual(['GET /profile']);
+		});
+
+		it('a visitor without a session ends signed out after asking the API', async () => {
 			const { hinted } = withHint();
 
 			await hinted.init();
 
-			expect(get(hinted)).toEqual({ user: null, loading: false, error: null });
-			expect(server.calls).toEqual([]);
+			expect(get(hinted)).toEqual({ user: null, loading: false, error: null, notice: null });
+			expect(server.calls).toEqual(['GET /profile', 'POST /refresh']);
 		});
 
-		it('signing in records the session, so the next app load restores it; logging out forgets it', async () => {
-			const { hint, hinted } = withHint();
+		it('signing in records the session; logging out forgets it once the server confirmed', async () => {
+			const { hint, hinted, values } = withHint();
 			await hinted.register(alice);
-			expect(hint.maybeSignedIn(Date.now())).toBe(true);
+			expect(values.has(SESSION_HINT_KEY)).toBe(true);
 
 			await hinted.init();
 			expect(get(hinted).user?.username).toBe('alice');
+			expect(hint.accessExpired(Date.now())).toBe(false);
 
 			await hinted.logout();
-			expect(hint.maybeSignedIn(Date.now())).toBe(false);
+			expect(values.has(SESSION_HINT_KEY)).toBe(false);
 		});
 
 		it('follows a sign-out and a sign-in made in another tab', async () => {
@@ -232,5 +272,162 @@ describe('auth store', () => {
 			await vi.waitFor(() => expect(get(hinted).user?.username).toBe('alice'));
 			stop();
 		});
+	});
+});
+
+describe('only a 401 signs anyone out', () => {
+	/** One browser: tabs share localStorage (and get `storage` events for each other's writes) and cookies. */
+	function browser(send = server.fetch) {
+		const values = new Map<string, string>();
+		const tabs: EventTarget[] = [];
+		const announce = (from: EventTarget, key: string, newValue: string | null) => {
+			for (const tab of tabs) {
+				if (tab !== from) tab.dispatchEvent(Object.assign(new Event('storage'), { key, newValue }));
+			}
+		};
+		function tab(options: { timeoutMs?: number } = {}) {
+			const target = new EventTarget();
+			tabs.push(target);
+			const storage: HintStorage = {
+				getItem: (k) => values.get(k) ?? null,
+				setItem: (k, v) => {
+					values.set(k, v);
+					announce(target, k, v);
+				},
+				removeItem: (k) => {
+					values.delete(k);
+					announce(target, k, null);
+				}
+			};
+			const hint = createSessionHint(storage);
+			let store: AuthStore | undefined;
+			const tabApi = createApi({
+				baseUrl: BASE_URL,
+				fetch: send,
+				hint,
+				locks: null,
+				clock: null,
+				onSessionExpired: () => store?.expire(),
+				...options
+			});
+			store = createAuthStore(tabApi, hint);
+			store.followOtherTabs(target);
+			return { store, api: tabApi };
+		}
+		return { values, tab };
+	}
+
+	async function twoSignedInTabs(send?: typeof server.fetch, options?: { timeoutMs?: number }) {
+		const b = browser(send);
+		const first = b.tab(options);
+		const second = b.tab(options);
+		await first.store.register(alice);
+		await second.store.init();
+		expect(get(second.store).user?.username).toBe('alice');
+		return { ...b, first, second };
+	}
+
+	it.each([503, 500, 429, 'offline'] as const)(
+		'a /refresh that fails with %s keeps every tab signed in and says to try again',
+		async (failure) => {
+			const { values, first, second } = await twoSignedInTabs();
+			server.session = 'expired';
+			server.failing['POST /refresh'] = failure;
+
+			await first.store.reload();
+
+			expect(get(first.store)).toMatchObject({
+				user: { username: 'alice' },
+				error: failure === 'offline' ? NETWORK_ERROR_MESSAGE : `Failed with ${failure}.`,
+				notice: null
+			});
+			expect(get(second.store).user?.username).toBe('alice');
+			expect(values.has(SESSION_HINT_KEY)).toBe(true);
+
+			// Once the server is back, the same session carries on.
+			delete server.failing['POST /refresh'];
+			await first.store.reload();
+			expect(get(first.store)).toMatchObject({ user: { username: 'alice' }, error: null });
+		}
+	);
+
+	it('a /refresh that hangs times out, keeps every tab signed in and frees the other tabs', async () => {
+		let hang = false;
+		const send: typeof server.fetch = (request) =>
+			hang && new URL(request.url).pathname === '/refresh'
+				? new Promise((_, reject) =>
+						request.signal.addEventListener('abort', () => reject(request.signal.reason))
+					)
+				: server.fetch(request);
+		const { first, second } = await twoSignedInTabs(send, { timeoutMs: 30 });
+		server.session = 'expired';
+		hang = true;
+
+		await first.store.reload();
+
+		expect(get(first.store)).toMatchObject({ user: { username: 'alice' }, error: TIMEOUT_MESSAGE });
+		expect(get(second.store).user?.username).toBe('alice');
+	});
+
+	it('a 503 from /refresh during the first check leaves the question open, not “signed out”', async () => {
+		await signInElsewhere();
+		server.session = 'expired';
+		server.failing['POST /refresh'] = 503;
+
+		await auth.init();
+
+		expect(get(auth)).toEqual({ user: null, loading: true, error: 'Failed with 503.', notice: null });
+	});
+
+	it('a 401 from /refresh signs every tab out, and the tab that saw it says the session expired', async () => {
+		const { values, first, second } = await twoSignedInTabs();
+		// The refresh token was revoked (or expired) on the server.
+		server.session = 'none';
+
+		await first.store.reload();
+
+		expect(get(first.store)).toMatchObject({ user: null, notice: { kind: 'session_expired' } });
+		expect(get(second.store)).toMatchObject({ user: null, notice: null });
+		expect(values.has(SESSION_HINT_KEY)).toBe(false);
+	});
+
+	it.each([503, 500, 'offline'] as const)(
+		'a logout that fails with %s keeps the user signed in everywhere and shows the error',
+		async (failure) => {
+			const { values, first, second } = await twoSignedInTabs();
+			server.failing['POST /logout'] = failure;
+			const beforeSignedOut = vi.fn(async () => {});
+
+			const outcome = await first.store.logout(beforeSignedOut);
+
+			expect(outcome.ok).toBe(false);
+			const message = failure === 'offline' ? NETWORK_ERROR_MESSAGE : `Failed with ${failure}.`;
+			expect(get(first.store)).toMatchObject({
+				user: { username: 'alice' },
+				error: `Could not log you out: ${message}`
+			});
+			expect(beforeSignedOut).not.toHaveBeenCalled();
+			expect(get(second.store).user?.username).toBe('alice');
+			expect(values.has(SESSION_HINT_KEY)).toBe(true);
+			expect(server.session).toBe('fresh');
+
+			// Trying again once the server answers signs out every tab.
+			delete server.failing['POST /logout'];
+			expect(await first.store.logout(beforeSignedOut)).toEqual({ ok: true });
+			expect(beforeSignedOut).toHaveBeenCalledOnce();
+			expect(get(first.store)).toMatchObject({ user: null, error: null, notice: null });
+			expect(get(second.store).user).toBeNull();
+		}
+	);
+
+	it('signedOut records why, for the sign-in page, and signs the other tabs out', async () => {
+		const { first, second } = await twoSignedInTabs();
+
+		first.store.signedOut({ kind: 'account_deleted', message: NOTICES.account_deleted });
+
+		expect(get(first.store)).toMatchObject({ user: null, notice: { kind: 'account_deleted' } });
+		expect(get(second.store).user).toBeNull();
+		first.store.clearNotice();
+		expect(get(first.store).notice).toBeNull();
 	});
 });

@@ -1,17 +1,32 @@
 /**
- * The auth store: who is signed in, whether the session is still being restored, and the last error.
- * Components read it with `$auth`; the API (through the refresh wrapper) stays the authority.
+ * The auth store: who is signed in, whether that is known yet, the last error, and why the user was last
+ * signed out. Components read it with `$auth`; the API (through the refresh wrapper) stays the authority.
+ *
+ * Only a 401 means "signed out". A 5xx, a 429, a timeout or a dropped connection is shown as "try again"
+ * and never clears the session, here or in other tabs.
  */
 import { get, writable, type Readable } from 'svelte/store';
 import { createApi, type Api, type ErrorBody, type FieldError, type User } from '$lib/api/client';
+import { parseRetryAfter } from '$lib/api/retry-after';
 import { createSessionHint, SESSION_HINT_KEY, type SessionHint } from '$lib/api/session-hint';
+
+/** Why the user was signed out, for the sign-in page to say. */
+export interface Notice {
+	kind: 'session_expired' | 'signed_out_everywhere' | 'account_deleted';
+	message: string;
+}
 
 export interface AuthState {
 	user: User | null;
-	/** True until the first session check has answered: render neither signed-in nor signed-out UI yet. */
+	/**
+	 * True until the API has said whether anyone is signed in: render neither signed-in nor signed-out UI yet.
+	 * A check that failed for another reason than a 401 leaves it true, with `error` set.
+	 */
 	loading: boolean;
 	/** The last server (or network) message, safe to show. */
 	error: string | null;
+	/** Set when the user was signed out by something other than "Log out"; shown on /login. */
+	notice: Notice | null;
 }
 
 /** What a form needs to show after a failed submit. */
@@ -20,9 +35,12 @@ export interface Failure {
 	code?: ErrorBody['code'];
 	message: string;
 	fields: FieldError[];
+	/** Seconds to wait before trying again, from `Retry-After` (with a 429 or a 503). */
+	retryAfter?: number;
 }
 
 export type Result = { ok: true; user: User } | { ok: false; failure: Failure };
+export type Outcome = { ok: true } | { ok: false; failure: Failure };
 
 export interface Credentials {
 	username: string;
@@ -30,18 +48,36 @@ export interface Credentials {
 }
 
 export const NETWORK_ERROR_MESSAGE = 'Could not reach the server. Check your connection and try again.';
+export const TIMEOUT_MESSAGE = 'The server took too long to answer. Try again in a moment.';
 
-function failureOf(error: ErrorBody | undefined, response: Response): Failure {
-	if (error && typeof error.message === 'string') {
-		return { code: error.code, message: error.message, fields: error.fields ?? [] };
-	}
-	return { message: `Unexpected response from the server (${response.status}).`, fields: [] };
+export const NOTICES = {
+	session_expired: 'Your session has expired, please sign in again.',
+	signed_out_everywhere: 'You have been signed out everywhere, on this device too. Sign in again to continue.',
+	account_deleted: 'Your account has been deleted, along with its sessions and activity.'
+} as const satisfies Record<Notice['kind'], string>;
+
+export function notice(kind: Notice['kind']): Notice {
+	return { kind, message: NOTICES[kind] };
 }
 
-const networkFailure: Failure = { message: NETWORK_ERROR_MESSAGE, fields: [] };
+/** The failure for an API answer that is not a success. */
+export function failureOf(error: unknown, response: Response): Failure {
+	const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+	const body = error as Partial<ErrorBody> | undefined;
+	if (body && typeof body === 'object' && typeof body.message === 'string') {
+		return { code: body.code, message: body.message, fields: body.fields ?? [], retryAfter };
+	}
+	return { message: `Unexpected response from the server (${response.status}). Try again.`, fields: [], retryAfter };
+}
+
+/** The failure for a request that never got an answer: a dropped connection or a timeout. */
+export function failureFromError(error: unknown): Failure {
+	const timedOut = error instanceof Error && error.name === 'TimeoutError';
+	return { message: timedOut ? TIMEOUT_MESSAGE : NETWORK_ERROR_MESSAGE, fields: [] };
+}
 
 export interface AuthStore extends Readable<AuthState> {
-	/** Restores the session on app load (an expired access token is refreshed on the way). */
+	/** Asks the API who is signed in (on app load, and to retry after a failed check). */
 	init(): Promise<void>;
 	/** Fetches the current user again, keeping the page as it is meanwhile. */
 	reload(): Promise<void>;
@@ -49,49 +85,57 @@ export interface AuthStore extends Readable<AuthState> {
 	/** Creates the account, then signs in with the same credentials. */
 	register(credentials: Credentials): Promise<Result>;
 	/**
-	 * Ends the session on the server, then runs `beforeSignedOut` (e.g. navigate away from a protected page,
-	 * so its guard doesn't bounce to /login), then marks the store signed out.
+	 * Ends the session on the server. Once the server has confirmed, runs `beforeSignedOut` (e.g. navigate
+	 * away from a protected page, so its guard doesn't bounce to /login), then marks the store signed out.
+	 * When the server could not confirm, the user stays signed in and the failure is returned (and in `error`).
 	 */
-	logout(beforeSignedOut?: () => Promise<unknown>): Promise<void>;
-	/** The session is gone (a refresh failed): become signed out. */
+	logout(beforeSignedOut?: () => Promise<unknown>): Promise<Outcome>;
+	/** The API refused to renew the session (a 401): become signed out, with a notice if someone was signed in. */
 	expire(): void;
+	/** The server ended the session on purpose (sign out everywhere, account deleted): say so on /login. */
+	signedOut(reason: Notice): void;
 	/**
 	 * Follows sign-ins and sign-outs made in other tabs, which announce themselves through the session hint
 	 * in localStorage (`storage` events). Returns the function that stops following.
 	 */
 	followOtherTabs(target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>): () => void;
 	clearError(): void;
+	clearNotice(): void;
 }
 
-/**
- * `hint`, when given, is kept in step with sign-in and sign-out, and lets `init` skip asking the API when
- * this browser has certainly no session (so a first visit makes no request that is bound to fail).
- */
+/** `hint`, when given, is kept in step with sign-in and sign-out (see session-hint.ts). */
 export function createAuthStore(api: Api, hint: SessionHint | null = null): AuthStore {
-	const state = writable<AuthState>({ user: null, loading: true, error: null });
+	const state = writable<AuthState>({ user: null, loading: true, error: null, notice: null });
 	const { subscribe, update, set } = state;
+
+	const signedIn = (user: User) => set({ user, loading: false, error: null, notice: null });
 
 	async function attempt(run: () => Promise<Result>): Promise<Result> {
 		let result: Result;
 		try {
 			result = await run();
-		} catch {
-			result = { ok: false, failure: networkFailure };
+		} catch (error) {
+			result = { ok: false, failure: failureFromError(error) };
 		}
-		if (result.ok) set({ user: result.user, loading: false, error: null });
+		if (result.ok) signedIn(result.user);
 		else update((s) => ({ ...s, error: result.failure.message }));
 		return result;
 	}
 
 	async function loadProfile(): Promise<void> {
+		let failure: Failure;
 		try {
 			const { data, error, response } = await api.GET('/profile');
-			if (data) set({ user: data, loading: false, error: null });
-			else if (response.status === 401) set({ user: null, loading: false, error: null });
-			else update((s) => ({ ...s, loading: false, error: failureOf(error, response).message }));
-		} catch {
-			update((s) => ({ ...s, loading: false, error: NETWORK_ERROR_MESSAGE }));
+			if (data) return signedIn(data);
+			if (response.status === 401) {
+				return update((s) => ({ ...s, user: null, loading: false, error: null }));
+			}
+			failure = failureOf(error, response);
+		} catch (error) {
+			failure = failureFromError(error);
 		}
+		// Whether anyone is signed in is as known (or unknown) as before: keep it, and say what happened.
+		update((s) => ({ ...s, error: failure.message }));
 	}
 
 	async function signIn(credentials: Credentials): Promise<Result> {
@@ -103,15 +147,16 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 		return { ok: false, failure: failureOf(error, response) };
 	}
 
+	function becomeSignedOut(reason: Notice | null) {
+		hint?.clear();
+		set({ user: null, loading: false, error: null, notice: reason });
+	}
+
 	return {
 		subscribe,
 
 		async init() {
-			if (hint && !hint.maybeSignedIn(Date.now())) {
-				set({ user: null, loading: false, error: null });
-				return;
-			}
-			update((s) => ({ ...s, loading: true }));
+			update((s) => ({ ...s, error: null }));
 			await loadProfile();
 		},
 
@@ -127,27 +172,38 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			}),
 
 		async logout(beforeSignedOut) {
+			let failure: Failure;
 			try {
-				await api.POST('/logout');
-			} catch {
-				// The cookies may survive a network failure, but this tab forgets the user either way.
+				const { error, response } = await api.POST('/logout');
+				// A 401 says there is no session to end: signed out as well.
+				if (response.ok || response.status === 401) {
+					await beforeSignedOut?.();
+					becomeSignedOut(null);
+					return { ok: true };
+				}
+				failure = failureOf(error, response);
+			} catch (error) {
+				failure = failureFromError(error);
 			}
-			hint?.clear();
-			await beforeSignedOut?.();
-			set({ user: null, loading: false, error: null });
+			// The session and its cookies may well live on: stay signed in and say so.
+			update((s) => ({ ...s, error: `Could not log you out: ${failure.message}` }));
+			return { ok: false, failure };
 		},
 
 		expire() {
-			hint?.clear();
-			update((s) => ({ ...s, user: null, loading: false }));
+			const { user, notice: current } = get(state);
+			becomeSignedOut(user ? notice('session_expired') : current);
 		},
+
+		signedOut: becomeSignedOut,
 
 		followOtherTabs(target = globalThis) {
 			const onStorage = (event: Event) => {
 				const { key, newValue } = event as StorageEvent;
 				if (!hint || key !== SESSION_HINT_KEY) return;
 				const { user } = get(state);
-				if (newValue === null && user) set({ user: null, loading: false, error: null });
+				// Another tab removes the hint only once the server has ended the session.
+				if (newValue === null && user) set({ user: null, loading: false, error: null, notice: null });
 				else if (newValue !== null && !user) void loadProfile();
 			};
 			target.addEventListener('storage', onStorage);
@@ -156,6 +212,10 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 
 		clearError() {
 			update((s) => ({ ...s, error: null }));
+		},
+
+		clearNotice() {
+			update((s) => ({ ...s, notice: null }));
 		}
 	};
 }
@@ -164,7 +224,7 @@ let expire = () => {};
 
 const hint = createSessionHint();
 
-/** The app's one API client; a failed refresh signs the app out. */
+/** The app's one API client; a refresh the API refuses (401) signs the app out. */
 export const api = createApi({ hint, onSessionExpired: () => expire() });
 
 /** The app's auth store. */

@@ -22,8 +22,19 @@ export interface FakeApi {
 	calls: string[];
 	/** Set to make every request fail like a dropped connection. */
 	offline: boolean;
+	/**
+	 * Makes one endpoint (`METHOD /path`) fail: with that status (a JSON error body, and `Retry-After` for a
+	 * 429 or 503), or like a dropped connection (`'offline'`).
+	 */
+	failing: Record<string, number | 'offline'>;
 	signedInAs: string | null;
 }
+
+const failureCodes: Record<number, string> = {
+	429: 'too_many_attempts',
+	500: 'internal',
+	503: 'service_unavailable'
+};
 
 function json(status: number, body: unknown): Response {
 	return new Response(JSON.stringify(body), {
@@ -38,11 +49,25 @@ export function createFakeApi(): FakeApi {
 		users: [],
 		calls: [],
 		offline: false,
+		failing: {},
 		signedInAs: null,
 		fetch: async (request) => {
 			const path = new URL(request.url).pathname;
 			api.calls.push(`${request.method} ${path}`);
-			if (api.offline) throw new TypeError('Failed to fetch');
+			const failing = api.failing[`${request.method} ${path}`];
+			if (api.offline || failing === 'offline') throw new TypeError('Failed to fetch');
+			if (failing) {
+				return new Response(
+					JSON.stringify({ code: failureCodes[failing] ?? 'internal', message: `Failed with ${failing}.` }),
+					{
+						status: failing,
+						headers: {
+							'Content-Type': 'application/json',
+							...(failing === 429 || failing === 503 ? { 'Retry-After': '30' } : {})
+						}
+					}
+				);
+			}
 			const body = request.method === 'POST' && request.body ? await request.json() : null;
 			const publicUser = (u: StoredUser) => ({ id: u.id, username: u.username, created_at: u.created_at });
 			const current = () => api.users.find((u) => u.username === api.signedInAs);
