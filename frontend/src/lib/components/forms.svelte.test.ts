@@ -50,11 +50,36 @@ describe('RegisterForm', () => {
 		expect(document.getElementById(username.getAttribute('aria-describedby')!)?.textContent).toMatch(
 			/at least 3/
 		);
-		expect(document.getElementById(password.getAttribute('aria-describedby')!)?.textContent).toMatch(
-			/at least 12/
-		);
+		expect(password.getAttribute('aria-describedby')).toBe('password-error password-strength');
+		expect(document.getElementById('password-error')?.textContent).toMatch(/at least 12/);
 		expect(document.activeElement).toBe(username);
 		expect(mock.register).not.toHaveBeenCalled();
+	});
+
+	it('rates the password live, knowing the username, and describes the field with it', async () => {
+		render(RegisterForm);
+		await type('Username', 'alice');
+		await type('Password', 'password1234');
+
+		const meter = await screen.findByRole('meter', { name: 'Password strength' });
+		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toMatch(/not strong enough/));
+		expect(Number(meter.getAttribute('aria-valuenow'))).toBeLessThan(3);
+		const password = screen.getByLabelText('Password', { selector: 'input' });
+		expect(password.getAttribute('aria-describedby')).toContain('password-strength');
+		expect(document.getElementById('password-strength')?.textContent).toMatch(/Strength: .*not strong enough/);
+
+		await type('Password', 'correct horse battery staple');
+		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toBe('Very strong'));
+
+		await type('Password', 'alice-in-wonderland-1865');
+		await vi.waitFor(() =>
+			expect(document.getElementById('password-strength')?.textContent).toContain(
+				'Password must not contain your username.'
+			)
+		);
+
+		await type('Password', '');
+		expect(screen.queryByRole('meter')).toBeNull();
 	});
 
 	it('uses the right autocomplete hints', () => {
@@ -98,9 +123,7 @@ describe('RegisterForm', () => {
 
 		const password = screen.getByLabelText('Password', { selector: 'input' });
 		await vi.waitFor(() => expect(password.getAttribute('aria-invalid')).toBe('true'));
-		expect(document.getElementById(password.getAttribute('aria-describedby')!)?.textContent).toContain(
-			'Password is too common.'
-		);
+		expect(document.getElementById('password-error')?.textContent).toContain('Password is too common.');
 		expect(document.activeElement).toBe(password);
 		// Fully explained beside the field: no alert repeating it.
 		expect(screen.getByRole('alert').textContent).toBe('');
