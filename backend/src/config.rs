@@ -1,7 +1,15 @@
 //! Configuration: every environment variable Latchkey reads, its default, and the one clear
 //! error that stops startup when a value is wrong.
 
-use std::{collections::HashMap, fmt, net::IpAddr, str::FromStr, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    net::{IpAddr, SocketAddr},
+    str::FromStr,
+    time::Duration,
+};
+
+use ipnet::IpNet;
 
 /// Everything the server needs to run, parsed once at startup.
 #[derive(Clone)]
@@ -21,8 +29,91 @@ pub struct Config {
     pub log_format: LogFormat,
     pub argon2: Argon2Settings,
     pub hash_concurrency: usize,
-    pub login_free_failures: u32,
+    /// Requests allowed to wait for a hashing slot before new ones get 503.
+    pub hash_queue_limit: usize,
+    pub throttle: ThrottleSettings,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// zxcvbn score (0–4) a new password must reach.
+    pub password_min_score: u8,
+    pub docs_enabled: bool,
+    pub activity_retention: Duration,
     pub shutdown_drain: Duration,
+    /// Where `/metrics` is served; `None` turns metrics off.
+    pub metrics_addr: Option<SocketAddr>,
+    pub database: DatabaseSettings,
+    /// A request that takes longer (e.g. a database that stopped answering) gets 503.
+    pub request_timeout: Duration,
+    pub jwt: JwtSettings,
+    /// The API's public base URL, published as the spec's `servers` entry.
+    pub public_url: Option<String>,
+    pub mfa_issuer: String,
+    pub webauthn: WebauthnSettings,
+}
+
+/// Brute-force limits (see `auth::throttle`). A limit of 0 turns that rule off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// Failures per username (or per known device) before delays start.
+    pub login_failures: u32,
+    /// Failed logins per client address in 15 minutes.
+    pub ip_failures: u32,
+    /// Registrations per client address in an hour.
+    pub register_per_ip: u32,
+    /// How long a successful login's device cookie is trusted; zero disables device cookies.
+    pub device_trust: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    /// PostgreSQL `statement_timeout` for every pooled session.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `lock_timeout` for every pooled session.
+    pub lock_timeout: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwtSettings {
+    pub algorithm: JwtAlgorithm,
+    pub audience: String,
+    /// `Cache-Control: max-age` of the JWKS.
+    pub jwks_max_age: Duration,
+    /// Automatic signing-key rotation period; `None` rotates only by hand.
+    pub rotation: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    EdDsa,
+    Es256,
+    Hs256,
+}
+
+impl JwtAlgorithm {
+    /// The JOSE name (`alg`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDsa => "EdDSA",
+            Self::Es256 => "ES256",
+            Self::Hs256 => "HS256",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "EdDSA" => Some(Self::EdDsa),
+            "ES256" => Some(Self::Es256),
+            "HS256" => Some(Self::Hs256),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebauthnSettings {
+    pub rp_id: String,
+    pub origin: String,
 }
 
 /// Argon2id cost parameters (OWASP's baseline by default).
@@ -82,22 +173,51 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("argon2", &self.argon2)
             .field("hash_concurrency", &self.hash_concurrency)
-            .field("login_free_failures", &self.login_free_failures)
+            .field("hash_queue_limit", &self.hash_queue_limit)
+            .field("throttle", &self.throttle)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("password_min_score", &self.password_min_score)
+            .field("docs_enabled", &self.docs_enabled)
+            .field("activity_retention", &self.activity_retention)
             .field("shutdown_drain", &self.shutdown_drain)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("database_settings", &self.database)
+            .field("request_timeout", &self.request_timeout)
+            .field("jwt", &self.jwt)
+            .field("public_url", &self.public_url)
+            .field("mfa_issuer", &self.mfa_issuer)
+            .field("webauthn", &self.webauthn)
             .finish()
     }
 }
 
-/// Drops the password from `scheme://user:password@host/db` so the URL can be logged.
+/// Drops the password from `scheme://user:password@host/db` and from a `password=` query
+/// parameter, so the URL can be logged.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
+            let credentials = &base[scheme_end + 3..at];
             let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+            format!("{}://{}:***@{}", &base[..scheme_end], user, &base[at + 1..])
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&params.join("&"));
     }
+    redacted
 }
 
 /// Why startup stopped: always names the variable.
@@ -158,7 +278,7 @@ impl Config {
             )?,
             cookie_secure: env.or("COOKIE_SECURE", false, parse_bool)?,
             cookie_same_site: env.or("COOKIE_SAMESITE", SameSite::Lax, parse_same_site)?,
-            log_filter: env.or("RUST_LOG", "info".to_owned(), |s| Ok(s.to_owned()))?,
+            log_filter: env.or("RUST_LOG", "info".to_owned(), parse_log_filter)?,
             log_format: env.or("LOG_FORMAT", LogFormat::Pretty, parse_log_format)?,
             argon2: Argon2Settings {
                 memory_kib: env.or("ARGON2_MEMORY_KIB", 19_456, |s| {
@@ -170,9 +290,67 @@ impl Config {
             hash_concurrency: env.or("HASH_CONCURRENCY", cpus, |s| {
                 parse_in_range(s, 1, 1024).map(|n: u32| n as usize)
             })?,
-            login_free_failures: env
-                .or("LOGIN_THROTTLE_FAILURES", 5, |s| parse_in_range(s, 0, 1000))?,
+            hash_queue_limit: env.or("HASH_QUEUE_LIMIT", 64, |s| {
+                parse_in_range(s, 1, 100_000).map(|n: u32| n as usize)
+            })?,
+            throttle: ThrottleSettings {
+                login_failures: env
+                    .or("LOGIN_THROTTLE_FAILURES", 5, |s| parse_in_range(s, 0, 1000))?,
+                ip_failures: env.or("LOGIN_THROTTLE_IP_FAILURES", 50, |s| {
+                    parse_in_range(s, 0, 1_000_000)
+                })?,
+                register_per_ip: env.or("REGISTER_LIMIT_PER_IP", 20, |s| {
+                    parse_in_range(s, 0, 1_000_000)
+                })?,
+                device_trust: env.or("DEVICE_COOKIE_DAYS", days(365), |s| {
+                    parse_in_range(s, 0, 3650).map(|n: u64| days(n))
+                })?,
+            },
+            trusted_proxies: env.or("TRUSTED_PROXIES", Vec::new(), parse_cidrs)?,
+            password_min_score: env.or("PASSWORD_MIN_SCORE", 3, |s| parse_in_range(s, 0, 4))?,
+            docs_enabled: env.or("DOCS_ENABLED", true, parse_bool)?,
+            activity_retention: env.or("ACTIVITY_RETENTION_DAYS", days(90), |s| {
+                parse_in_range(s, 1, 3650).map(|n: u64| days(n))
+            })?,
             shutdown_drain: env.or("SHUTDOWN_DRAIN_SECONDS", secs(1), parse_seconds_or_zero)?,
+            metrics_addr: env.or("METRICS_ADDR", None, |s| parse_from_str(s).map(Some))?,
+            database: DatabaseSettings {
+                max_connections: env.or("DATABASE_MAX_CONNECTIONS", 32, |s| {
+                    parse_in_range(s, 1, 10_000)
+                })?,
+                statement_timeout: env.or("DATABASE_STATEMENT_TIMEOUT_MS", millis(5000), |s| {
+                    parse_in_range(s, 100, 3_600_000).map(millis)
+                })?,
+                lock_timeout: env.or("DATABASE_LOCK_TIMEOUT_MS", millis(2000), |s| {
+                    parse_in_range(s, 100, 3_600_000).map(millis)
+                })?,
+            },
+            request_timeout: env.or("REQUEST_TIMEOUT_MS", millis(10_000), |s| {
+                parse_in_range(s, 100, 3_600_000).map(millis)
+            })?,
+            jwt: JwtSettings {
+                algorithm: env.or("JWT_ALGORITHM", JwtAlgorithm::EdDsa, |s| {
+                    JwtAlgorithm::parse(s)
+                        .ok_or_else(|| format!("must be EdDSA, ES256 or HS256, got {s:?}"))
+                })?,
+                audience: env.or("JWT_AUDIENCE", "latchkey".to_owned(), parse_audience)?,
+                jwks_max_age: env.or("JWKS_MAX_AGE", secs(300), |s| {
+                    parse_in_range(s, 0, 86_400).map(secs)
+                })?,
+                rotation: env.or("JWT_KEY_ROTATION_DAYS", Some(days(30)), |s| {
+                    parse_in_range(s, 0, 3650).map(|n: u64| (n > 0).then(|| days(n)))
+                })?,
+            },
+            public_url: env.or("PUBLIC_URL", None, |s| parse_public_url(s).map(Some))?,
+            mfa_issuer: env.or("MFA_ISSUER", "Latchkey".to_owned(), parse_issuer_name)?,
+            webauthn: WebauthnSettings {
+                rp_id: env.or("WEBAUTHN_RP_ID", "localhost".to_owned(), parse_rp_id)?,
+                origin: env.or(
+                    "WEBAUTHN_ORIGIN",
+                    "http://localhost:5173".to_owned(),
+                    parse_origin,
+                )?,
+            },
         };
         config.check_relations()?;
         Ok(config)
@@ -184,6 +362,27 @@ impl Config {
             return Err(ConfigError {
                 variable: "ARGON2_MEMORY_KIB",
                 reason: "must be at least 8 × ARGON2_PARALLELISM".to_owned(),
+            });
+        }
+        if self.cors_origins.is_empty() {
+            return Err(ConfigError {
+                variable: "CORS_ORIGINS",
+                reason: "lists no origin; name the frontend's exact origin(s), e.g. http://localhost:5173"
+                    .to_owned(),
+            });
+        }
+        let webauthn_host = self
+            .webauthn
+            .origin
+            .split_once("://")
+            .map(|(_, rest)| rest.split(':').next().unwrap_or_default())
+            .unwrap_or_default();
+        if webauthn_host != self.webauthn.rp_id
+            && !webauthn_host.ends_with(&format!(".{}", self.webauthn.rp_id))
+        {
+            return Err(ConfigError {
+                variable: "WEBAUTHN_RP_ID",
+                reason: "must be WEBAUTHN_ORIGIN's host or a parent domain of it".to_owned(),
             });
         }
         if self.refresh_token_ttl > self.session_max_lifetime {
@@ -199,7 +398,8 @@ impl Config {
 struct Vars<'a>(&'a HashMap<String, String>);
 
 impl Vars<'_> {
-    /// The parsed value of `name`, or `default` when it is unset or empty.
+    /// The parsed value of `name`, or `default` when it is unset or empty. A value that is set
+    /// but parses to nothing (`CORS_ORIGINS=","`) is the parser's to refuse.
     fn or<T>(
         &self,
         name: &'static str,
@@ -236,6 +436,76 @@ impl Vars<'_> {
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
+}
+
+fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 86_400)
+}
+
+/// The filter must parse now: a typo would otherwise silently log nothing (or everything).
+fn parse_log_filter(raw: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|e| {
+            format!("is not a valid log filter ({e}), e.g. `info` or `latchkey=debug,info`")
+        })
+}
+
+/// Comma-separated CIDRs or single addresses (`10.0.0.0/8, 192.168.1.7`).
+fn parse_cidrs(raw: &str) -> Result<Vec<IpNet>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR range"))
+        })
+        .collect()
+}
+
+fn parse_audience(raw: &str) -> Result<String, String> {
+    if raw.len() > 256 || raw.chars().any(char::is_control) {
+        return Err("must be at most 256 printable characters".to_owned());
+    }
+    Ok(raw.to_owned())
+}
+
+fn parse_issuer_name(raw: &str) -> Result<String, String> {
+    // It becomes part of an otpauth:// URI label, where ':' separates issuer and account.
+    if raw.len() > 64 || raw.contains(':') || raw.chars().any(char::is_control) {
+        return Err("must be at most 64 printable characters without ':'".to_owned());
+    }
+    Ok(raw.to_owned())
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("{raw:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!("{raw:?} must be scheme://host[:port][/path]"));
+    }
+    Ok(url.to_owned())
+}
+
+fn parse_rp_id(raw: &str) -> Result<String, String> {
+    let valid = !raw.is_empty()
+        && raw.len() <= 253
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        Ok(raw.to_ascii_lowercase())
+    } else {
+        Err(format!("{raw:?} must be a domain name such as example.com"))
+    }
 }
 
 fn parse_secret(raw: &str) -> Result<Secret, String> {
@@ -317,25 +587,30 @@ fn parse_log_format(raw: &str) -> Result<LogFormat, String> {
     }
 }
 
-/// Exact origins only: a wildcard with credentials would let any site act as the user.
+/// Exact origins only: a wildcard with credentials would let any site act as the user. An
+/// empty list is refused by `check_relations` (poem's CORS treats it as "every origin").
 fn parse_origins(raw: &str) -> Result<Vec<String>, String> {
-    let mut origins = Vec::new();
-    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        if origin == "*" {
-            return Err("must list exact origins; `*` is not allowed with credentials".to_owned());
-        }
-        let rest = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-            .ok_or_else(|| format!("{origin:?} must start with http:// or https://"))?;
-        if rest.is_empty() || rest.contains('/') {
-            return Err(format!(
-                "{origin:?} must be scheme://host[:port] with no path or trailing slash"
-            ));
-        }
-        origins.push(origin.to_owned());
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(parse_origin)
+        .collect()
+}
+
+fn parse_origin(origin: &str) -> Result<String, String> {
+    if origin == "*" {
+        return Err("must list exact origins; `*` is not allowed with credentials".to_owned());
     }
-    Ok(origins)
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or_else(|| format!("{origin:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(format!(
+            "{origin:?} must be scheme://host[:port] with no path or trailing slash"
+        ));
+    }
+    Ok(origin.to_owned())
 }
 
 #[cfg(test)]
@@ -418,6 +693,62 @@ mod tests {
             "HASH_CONCURRENCY"
         );
         assert_eq!(error_for(&[("LOG_FORMAT", "xml")]).variable, "LOG_FORMAT");
+    }
+
+    #[test]
+    fn an_origin_list_with_no_origin_stops_startup() {
+        for empty in [",", " , ,"] {
+            let e = error_for(&[("CORS_ORIGINS", empty)]);
+            assert_eq!(e.variable, "CORS_ORIGINS");
+            assert!(e.reason.contains("no origin"), "{e}");
+        }
+    }
+
+    #[test]
+    fn new_settings_parse_and_name_their_variable() {
+        let config = Config::from_vars(&vars(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1"),
+            ("LOGIN_THROTTLE_IP_FAILURES", "0"),
+            ("METRICS_ADDR", "127.0.0.1:9100"),
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_KEY_ROTATION_DAYS", "0"),
+            ("PUBLIC_URL", "https://auth.example.com/"),
+        ]))
+        .expect("parses");
+        assert_eq!(config.trusted_proxies.len(), 3);
+        assert_eq!(config.throttle.ip_failures, 0);
+        assert_eq!(config.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(config.jwt.algorithm, JwtAlgorithm::Es256);
+        assert_eq!(config.jwt.rotation, None);
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://auth.example.com")
+        );
+        for (variable, bad) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("RUST_LOG", "info,[[["),
+            ("PASSWORD_MIN_SCORE", "5"),
+            ("JWT_ALGORITHM", "none"),
+            ("METRICS_ADDR", "9100"),
+            ("PUBLIC_URL", "auth.example.com"),
+            ("DOCS_ENABLED", "maybe"),
+            ("HASH_QUEUE_LIMIT", "0"),
+            ("WEBAUTHN_RP_ID", "example.com"),
+        ] {
+            assert_eq!(error_for(&[(variable, bad)]).variable, variable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_password_in_a_url_query_is_redacted_too() {
+        assert_eq!(
+            redact_url("postgres://db/latchkey?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/latchkey?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/latchkey.db?mode=rwc"),
+            "sqlite://data/latchkey.db?mode=rwc"
+        );
     }
 
     #[test]

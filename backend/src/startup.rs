@@ -3,20 +3,23 @@
 use std::{future::Future, io, sync::Arc, time::Duration};
 
 use poem::{
-    EndpointExt as _, Route, Server,
-    http::{Method, header},
+    EndpointExt as _, IntoResponse as _, Route, Server,
+    endpoint::make_sync,
+    http::{HeaderName, Method, header},
     listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener},
     middleware::{CatchPanic, Cors},
+    web::Html,
 };
 
 use crate::{
     api::{
         self,
+        client::TrustedProxies,
         error::{ApiError, ErrorCode},
         middleware::{self, error_response},
     },
-    auth::sessions,
-    config::Config,
+    auth::maintenance::{self, Purged, Retention},
+    config::{Config, DatabaseSettings},
     state::AppState,
     storage,
 };
@@ -49,7 +52,7 @@ impl Application {
     /// Connects to the database, applies migrations and binds the listener
     /// (`PORT=0` picks a free port: see `port()`).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let db = connect_and_migrate(&config.database_url).await?;
+        let db = connect_and_migrate(&config.database_url, &config.database).await?;
         let addr = format!("{}:{}", config.host, config.port);
         let acceptor = TcpListener::bind(addr.clone())
             .into_acceptor()
@@ -91,7 +94,7 @@ impl Application {
         } = self;
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
-        let db = state.db.clone();
+        let db = state.auth.db.clone();
         let signalled = state.clone();
         let drain = state.config.shutdown_drain;
         let stop = async move {
@@ -120,17 +123,30 @@ impl Application {
 }
 
 /// Every route with its middleware, innermost first: panics become JSON 500s, bodies are
-/// capped, CORS is enforced, leftover errors become JSON, headers are set, requests logged.
+/// capped, CORS is enforced, leftover errors become JSON, headers are set, requests logged
+/// (with the client address decided once, for everything after it).
 pub fn routes(state: AppState) -> impl poem::Endpoint {
-    let service = api::service();
-    let docs = service.swagger_ui();
-    let spec = service.spec_endpoint();
+    let service = api::service(state.config.public_url.as_deref());
+    let documents = api::Documents::new(state.config.public_url.as_deref());
+    let allowed = Arc::new(middleware::AllowedMethods::from_spec(&documents.spec));
     let cors = cors(&state.config.cors_origins);
-    let allowed = Arc::new(middleware::AllowedMethods::from_spec(&service.spec()));
-    Route::new()
+    let https_only = state.config.cookie_secure;
+    let proxies = Arc::new(TrustedProxies::new(state.config.trusted_proxies.clone()));
+    let mut route = Route::new();
+    if state.config.docs_enabled {
+        let api::Documents { spec, docs_html } = documents;
+        let docs_html: Arc<str> = docs_html.into();
+        let page = move || {
+            let html = docs_html.clone();
+            make_sync(move |_| Html(html.to_string()))
+        };
+        route = route.at("/docs", page()).at("/docs/", page()).at(
+            "/openapi.json",
+            make_sync(move |_| spec.clone().with_content_type("application/json")),
+        );
+    }
+    route
         .nest("/", service)
-        .nest("/docs", docs)
-        .at("/openapi.json", spec)
         .data(state)
         .with(CatchPanic::new().with_handler(|_| {
             tracing::error!("a request handler panicked");
@@ -140,29 +156,32 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .with(cors)
         .around(middleware::same_origin_is_not_cross_origin)
         .around(move |next, req| middleware::json_errors(next, req, allowed.clone()))
-        .around(middleware::security_headers)
-        .around(middleware::log_requests)
+        .around(move |next, req| middleware::security_headers(next, req, https_only))
+        .around(move |next, req| middleware::log_requests(next, req, proxies.clone()))
 }
 
 fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .expose_header("x-request-id")
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(600)
 }
 
 /// Connects and migrates, retrying while the database is unreachable (not when it refuses
 /// us for another reason, such as a wrong password).
-async fn connect_and_migrate(url: &str) -> Result<sea_orm::DatabaseConnection, StartupError> {
+pub async fn connect_and_migrate(
+    url: &str,
+    settings: &DatabaseSettings,
+) -> Result<sea_orm::DatabaseConnection, StartupError> {
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
         let attempt = async {
-            let db = storage::connect(url).await?;
-            storage::migrate(&db).await?;
+            let db = storage::connect(url, settings).await?;
+            storage::migrate(&db, url).await?;
             Ok::<_, sea_orm::DbErr>(db)
         }
         .await;
@@ -179,13 +198,24 @@ async fn connect_and_migrate(url: &str) -> Result<sea_orm::DatabaseConnection, S
 }
 
 async fn purge_periodically(state: AppState) {
+    let retention = Retention {
+        activity: state.config.activity_retention,
+        refresh_token: state.config.refresh_token_ttl,
+    };
     let mut ticker = tokio::time::interval(PURGE_EVERY);
     loop {
         ticker.tick().await;
-        match sessions::purge_ended(&state, chrono::Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
-            Err(e) => tracing::warn!(error = %e, "purging ended sessions failed"),
+        match maintenance::purge(&state.auth.db, &retention, chrono::Utc::now()).await {
+            Ok(Some(purged)) if purged != Purged::default() => tracing::info!(
+                sessions = purged.sessions,
+                refresh_tokens = purged.refresh_tokens,
+                throttle_buckets = purged.throttle_buckets,
+                activity_events = purged.activity_events,
+                "purged expired rows"
+            ),
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::debug!("another instance is purging"),
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
         }
     }
 }

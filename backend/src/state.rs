@@ -8,7 +8,8 @@ use std::{
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{AuthError, password_hash::Hasher, throttle::LoginThrottle, tokens::TokenKeys},
+    api::cookies::CookieFactory,
+    auth::{Auth, AuthError},
     config::Config,
 };
 
@@ -17,26 +18,20 @@ use crate::{
 pub struct AppState(Arc<Services>);
 
 pub struct Services {
-    pub db: DatabaseConnection,
+    /// The authentication core: database, hasher, keys, policy.
+    pub auth: Auth,
     pub config: Config,
-    pub hasher: Hasher,
-    pub keys: TokenKeys,
-    pub throttle: LoginThrottle,
+    pub cookies: CookieFactory,
     /// Set on SIGTERM: `/ready` answers 503 so load balancers stop sending new requests.
     pub draining: AtomicBool,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
-        let hasher = Hasher::new(config.argon2, config.hash_concurrency)?;
-        let keys = TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?;
-        let throttle = LoginThrottle::new(config.login_free_failures);
         Ok(Self(Arc::new(Services {
-            db,
+            auth: Auth::new(db, &config)?,
+            cookies: CookieFactory::new(&config),
             config,
-            hasher,
-            keys,
-            throttle,
             draining: AtomicBool::new(false),
         })))
     }

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait as _};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait as _, sqlx,
 };
 
-use crate::config::redact_url;
+use crate::config::{DatabaseSettings, redact_url};
 
 /// A database failure, split by what the client should hear: "try again" or "our fault".
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ impl From<DbErr> for StorageError {
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Opens the pool for `url` (SQLite file or PostgreSQL) with settings that suit each backend.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -47,7 +47,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options
             // Readers run in parallel with one writer under WAL; writers queue on the
             // busy timeout instead of failing with "database is locked".
-            .max_connections(8)
+            .max_connections(settings.max_connections.min(8))
             .min_connections(1)
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
@@ -56,18 +56,86 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .foreign_keys(true)
             });
     } else {
+        let statement_timeout = settings.statement_timeout.as_millis().to_string();
+        let lock_timeout = settings.lock_timeout.as_millis().to_string();
         options
-            .max_connections(32)
-            .min_connections(2)
-            .test_before_acquire(false);
+            .max_connections(settings.max_connections)
+            .min_connections(2.min(settings.max_connections))
+            .test_before_acquire(false)
+            // Set for every pooled session at connect: a statement that runs too long or
+            // waits too long for a lock is cancelled by the server and answers 503.
+            .map_sqlx_postgres_opts(move |o| {
+                o.options([
+                    ("statement_timeout", statement_timeout.as_str()),
+                    ("lock_timeout", lock_timeout.as_str()),
+                ])
+            });
     }
     tracing::info!(database = %redact_url(url), "connecting to the database");
     Database::connect(options).await
 }
 
-/// Applies pending migrations (idempotent).
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Applies pending migrations (idempotent), one instance at a time: several instances that
+/// start together on an empty database apply each migration exactly once, and the others
+/// wait, then find nothing left to do.
+pub async fn migrate(db: &DatabaseConnection, url: &str) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            // A session-level advisory lock on a connection of its own, held while the
+            // migrator works on others. It ends with the connection, crash included.
+            let mut lock = db
+                .get_postgres_connection_pool()
+                .acquire()
+                .await
+                .map_err(sqlx_err)?;
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *lock)
+                .await
+                .map_err(sqlx_err)?;
+            let migrated = Migrator::up(db, None).await;
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *lock)
+                .await;
+            migrated?;
+            unlocked.map_err(sqlx_err)?;
+            Ok(())
+        }
+        _ => {
+            // SQLite instances share a file: lock a file beside it.
+            let lock_file = sqlite_path(url).map(|path| format!("{path}.migrate-lock"));
+            let _lock = match lock_file {
+                Some(path) => Some(lock_exclusively(&path).await?),
+                None => None,
+            };
+            Migrator::up(db, None).await
+        }
+    }
+}
+
+/// Distinguishes Latchkey's migration lock from any other user of the database.
+const MIGRATION_LOCK: i64 = 0x6c61_7463_686b_0002;
+
+fn sqlx_err(e: sqlx::Error) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))
+}
+
+/// Waits for an exclusive lock on `path` (created if missing); released when dropped.
+async fn lock_exclusively(path: &str) -> Result<std::fs::File, DbErr> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?
+    .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock up front
@@ -81,13 +149,18 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// A SQLite URL names a file; create its folder so the embedded default works on a fresh clone.
-fn create_sqlite_parent_dir(url: &str) {
+/// The file a SQLite URL names, or `None` for an in-memory database.
+fn sqlite_path(url: &str) -> Option<&str> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.starts_with(':') {
-        return; // in-memory
-    }
+    (!path.is_empty() && !path.starts_with(':')).then_some(path)
+}
+
+/// A SQLite URL names a file; create its folder so the embedded default works on a fresh clone.
+fn create_sqlite_parent_dir(url: &str) {
+    let Some(path) = sqlite_path(url) else {
+        return;
+    };
     let parent = std::path::Path::new(path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty());

@@ -7,6 +7,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_users;
 mod m20261129_000002_create_sessions;
+mod m20261130_000001_create_throttle_buckets;
+mod m20261130_000002_create_activity_events;
+mod m20261130_000003_add_users_disabled_and_purge_indexes;
 
 pub struct Migrator;
 
@@ -16,6 +19,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_users::Migration),
             Box::new(m20261129_000002_create_sessions::Migration),
+            Box::new(m20261130_000001_create_throttle_buckets::Migration),
+            Box::new(m20261130_000002_create_activity_events::Migration),
+            Box::new(m20261130_000003_add_users_disabled_and_purge_indexes::Migration),
         ]
     }
 }

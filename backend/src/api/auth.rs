@@ -1,21 +1,25 @@
-//! Account and session operations: register, login, refresh, logout.
+//! Signing up, in and out: register, login, refresh, logout, logout-all.
 
 use chrono::{SubsecRound as _, Utc};
 use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{ApiResponse, OpenApi, param, payload::Json};
+use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
     ApiTags,
-    cookies::CookieFactory,
-    error::{ApiError, ErrorBody, ErrorCode, error_variants},
+    client::client_info,
+    error::{ApiError, ErrorJson, error_variants},
     models::{LoginRequest, RegisterRequest, SessionResponse, StatusResponse, UserResponse},
-    security::OptionalAccessToken,
+    security::{AccessToken, OptionalAccessToken, authenticate},
 };
 use crate::{
-    auth::{AuthError, ClientInfo, credentials, sessions},
+    auth::{
+        AuthError, accounts,
+        credentials::{self, LoginAttempt},
+        sessions,
+    },
     domain::Password,
     state::AppState,
 };
@@ -27,19 +31,24 @@ impl AuthApi {
     /// Create an account
     ///
     /// Registers a user. This does not sign in: call `/login` next. Usernames are unique
-    /// regardless of letter case.
+    /// regardless of letter case. Each client address may register `REGISTER_LIMIT_PER_IP`
+    /// times an hour (taken names included).
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: Json<RegisterRequest>,
     ) -> RegisterResponse {
         let now = now();
         let Json(RegisterRequest { username, password }) = body;
         let result = async {
-            let (username, password) =
-                credentials::parse_registration(username.into_inner(), password.into_inner())?;
-            credentials::register(&state, username, password, now).await
+            let (username, password) = credentials::parse_registration(
+                username.into_inner(),
+                password.into_inner(),
+                state.auth.policy.passwords,
+            )?;
+            credentials::register(&state.auth, username, password, &client_info(req), now).await
         }
         .await;
         match result {
@@ -51,8 +60,10 @@ impl AuthApi {
     /// Sign in
     ///
     /// Checks the username and password and starts a session: sets the HttpOnly cookies
-    /// `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`).
-    /// A wrong password and an unknown username give the same answer.
+    /// `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`), plus a
+    /// long-lived `device_token` that keeps this browser able to sign in while strangers are
+    /// locked out of the username. A wrong password and an unknown username give the same
+    /// answer. With `COOKIE_SECURE=true` the cookie names carry the `__Host-` prefix.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -67,24 +78,20 @@ impl AuthApi {
             Ok(password) => password,
             Err(e) => return ApiError::from(AuthError::Validation(vec![e])).into(),
         };
-        match credentials::login(
-            &state,
-            username.into_inner(),
+        let attempt = LoginAttempt {
+            username: username.into_inner(),
             password,
-            client_info(req),
-            now,
-        )
-        .await
-        {
-            Ok(issued) => {
-                CookieFactory::new(&state.config).set_session(jar, &issued, now);
-                LoginResponse::Ok(Json((&issued).into()))
-            }
-            Err(AuthError::TooManyAttempts { retry_after }) => {
-                let body = ApiError::new(ErrorCode::TooManyAttempts).into_json();
-                // Round up: retrying after a truncated delay would be refused again.
-                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-                LoginResponse::TooManyRequests(body, seconds)
+            device_cookie: state.cookies.device_token(jar),
+        };
+        match credentials::login(&state.auth, attempt, &client_info(req), now).await {
+            Ok(signed_in) => {
+                state.cookies.set_session(jar, &signed_in.session, now);
+                if let Some(device) = &signed_in.device {
+                    state
+                        .cookies
+                        .set_device(jar, device, &state.auth.secrets, now);
+                }
+                LoginResponse::Ok(Json((&signed_in.session).into()))
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -92,7 +99,7 @@ impl AuthApi {
 
     /// Renew the session
     ///
-    /// Exchanges the `refresh_token` cookie for a new pair of cookies. Each refresh token
+    /// Exchanges the refresh-token cookie for a new pair of cookies. Each refresh token
     /// works once: repeating the same request within a few seconds (a lost response, two
     /// tabs) returns the same new pair; any later reuse of a spent token ends the session.
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
@@ -100,24 +107,23 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         jar: &CookieJar,
-        /// Set by `/login` or a previous `/refresh`; the browser sends it automatically.
-        #[oai(name = "refresh_token")]
-        refresh_token: param::Cookie<Option<String>>,
+        req: &Request,
     ) -> RefreshResponse {
         let now = now();
-        let cookies = CookieFactory::new(&state.config);
-        let rotated = match refresh_token.0 {
-            Some(presented) => sessions::rotate(&state, &presented, now).await,
+        let rotated = match state.cookies.refresh_token(jar) {
+            Some(presented) => {
+                sessions::rotate(&state.auth, &presented, &client_info(req), now).await
+            }
             None => Err(AuthError::InvalidRefreshToken),
         };
         match rotated {
             Ok(issued) => {
-                cookies.set_session(jar, &issued, now);
+                state.cookies.set_session(jar, &issued, now);
                 RefreshResponse::Ok(Json((&issued).into()))
             }
             Err(e @ AuthError::InvalidRefreshToken) => {
                 // The token is worthless: make the browser forget both cookies.
-                cookies.clear_session(jar);
+                state.cookies.clear_session(jar);
                 ApiError::from(e).into()
             }
             Err(e) => ApiError::from(e).into(),
@@ -126,27 +132,61 @@ impl AuthApi {
 
     /// Sign out
     ///
-    /// Ends the session named by the cookies (or a Bearer token) and clears both cookies.
-    /// The access token stops working at once. Succeeds even without a session.
+    /// Ends the session named by the cookies (or a Bearer token) and clears both session
+    /// cookies. The access token stops working at once. Succeeds even without a session.
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
         state: Data<&AppState>,
         jar: &CookieJar,
+        req: &Request,
         auth: OptionalAccessToken,
-        /// The session's refresh token, if the browser still has it.
-        #[oai(name = "refresh_token")]
-        refresh_token: param::Cookie<Option<String>>,
     ) -> LogoutResponse {
         let now = now();
         let access_session = auth
-            .token()
-            .and_then(|t| state.keys.verify_access(t, now))
+            .token(&state.cookies)
+            .and_then(|t| state.auth.keys.verify_access(t, now))
             .map(|claims| claims.sid);
-        match sessions::logout(&state, refresh_token.0.as_deref(), access_session, now).await {
+        let refresh = state.cookies.refresh_token(jar);
+        match sessions::logout(
+            &state.auth.db,
+            refresh.as_deref(),
+            access_session,
+            &client_info(req),
+            now,
+        )
+        .await
+        {
             Ok(()) => {
-                CookieFactory::new(&state.config).clear_session(jar);
+                state.cookies.clear_session(jar);
                 LogoutResponse::Ok(Json(StatusResponse::ok()))
+            }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Sign out everywhere
+    ///
+    /// Ends every session of the signed-in user, this one included, and clears the session
+    /// cookies. Access tokens of every session stop working at once.
+    #[oai(path = "/logout-all", method = "post", operation_id = "logout_all")]
+    async fn logout_all(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        req: &Request,
+        auth: AccessToken,
+    ) -> LogoutAllResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            accounts::sign_out_everywhere(&state.auth.db, &caller, &client_info(req), now).await
+        }
+        .await;
+        match result {
+            Ok(_) => {
+                state.cookies.clear_session(jar);
+                LogoutAllResponse::Ok(Json(StatusResponse::ok()))
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -158,85 +198,106 @@ pub(super) fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-fn client_info(req: &Request) -> ClientInfo {
-    ClientInfo {
-        user_agent: req.header("user-agent").map(str::to_owned),
-        // The TCP peer, not X-Forwarded-For: a header any client can forge.
-        ip: req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|addr| addr.ip().to_string()),
-    }
-}
-
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum RegisterResponse {
     /// The account was created.
     #[oai(status = 201)]
     Created(Json<UserResponse>),
-    /// `validation_failed` (see `fields`) or `malformed_request`.
+    /// `validation_failed` (see `fields`: a password that is too short, too guessable or
+    /// contains the username) or `malformed_request`.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
+    BadRequest(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `username_taken`.
     #[oai(status = 409)]
-    Conflict(Json<ErrorBody>),
+    Conflict(ErrorJson),
     /// `payload_too_large`.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
+    PayloadTooLarge(ErrorJson),
     /// `unsupported_media_type`: send `Content-Type: application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: too many registrations from this address; wait `Retry-After`.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
     /// `internal`.
     #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// `service_unavailable`: the database is unreachable; retry.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Internal(ErrorJson),
+    /// `service_unavailable`: the database is unreachable or the server is busy; retry.
+    #[oai(
+        status = 503,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait, when known."
+        )
+    )]
+    Unavailable(ErrorJson),
 }
-error_variants!(RegisterResponse { 400 => BadRequest, 409 => Conflict, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
+error_variants!(RegisterResponse { 400 => BadRequest, 403 => Forbidden, 409 => Conflict, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum LoginResponse {
-    /// Signed in; both cookies are set.
+    /// Signed in; the cookies are set.
     #[oai(
         status = 200,
         header(
             name = "Set-Cookie",
             ty = "String",
-            description = "`access_token` and `refresh_token`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
+            description = "`access_token`, `refresh_token` and `device_token` (with the `__Host-` prefix when `COOKIE_SECURE=true`): HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
         )
     )]
     Ok(Json<SessionResponse>),
     /// `validation_failed` (password over 128 characters) or `malformed_request`.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
+    BadRequest(ErrorJson),
     /// `invalid_credentials`.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(ErrorJson),
+    /// `account_disabled` (only after the right password) or `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `payload_too_large`.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
+    PayloadTooLarge(ErrorJson),
     /// `unsupported_media_type`: send `Content-Type: application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    /// `too_many_attempts`: this username failed to log in too often; wait `Retry-After` seconds.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: too many failures for this username (or this device), or from
+    /// this address; wait `Retry-After` seconds. Checked before the password.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
     /// `internal`.
     #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Internal(ErrorJson),
+    /// `service_unavailable`: the database is unreachable, or too many sign-ins already wait
+    /// for a password check; retry after `Retry-After` seconds.
+    #[oai(
+        status = 503,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait, when known."
+        )
+    )]
+    Unavailable(ErrorJson),
 }
-error_variants!(LoginResponse { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
+error_variants!(LoginResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum RefreshResponse {
-    /// Both cookies were replaced.
+    /// Both session cookies were replaced.
     #[oai(
         status = 200,
         header(
@@ -248,53 +309,93 @@ pub enum RefreshResponse {
     Ok(Json<SessionResponse>),
     /// `malformed_request`.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// `invalid_refresh_token`; both cookies are cleared. Log in again.
+    BadRequest(ErrorJson),
+    /// `invalid_refresh_token`; both session cookies are cleared. Log in again.
     #[oai(
         status = 401,
         header(
             name = "Set-Cookie",
             ty = "String",
-            description = "Clears both cookies (Max-Age=0)."
+            description = "Clears both session cookies (Max-Age=0)."
         )
     )]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `payload_too_large`.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
+    PayloadTooLarge(ErrorJson),
     /// `internal`.
     #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// `service_unavailable`.
+    Internal(ErrorJson),
+    /// `service_unavailable`: retry; the session is still valid.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(ErrorJson),
 }
-error_variants!(RefreshResponse { 400 => BadRequest, 401 => Unauthorized, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
+error_variants!(RefreshResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
 
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum LogoutResponse {
-    /// Signed out (or was not signed in); both cookies are cleared.
+    /// Signed out (or was not signed in); both session cookies are cleared.
     #[oai(
         status = 200,
         header(
             name = "Set-Cookie",
             ty = "String",
-            description = "Clears both cookies (Max-Age=0)."
+            description = "Clears both session cookies (Max-Age=0)."
         )
     )]
     Ok(Json<StatusResponse>),
     /// `malformed_request`.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
+    BadRequest(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `payload_too_large`.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
+    PayloadTooLarge(ErrorJson),
     /// `internal`.
     #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
+    Internal(ErrorJson),
     /// `service_unavailable`: the session could not be ended; retry.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(ErrorJson),
 }
-error_variants!(LogoutResponse { 400 => BadRequest, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
+error_variants!(LogoutResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum LogoutAllResponse {
+    /// Every session of the user has ended; this browser's session cookies are cleared.
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "Clears both session cookies (Max-Age=0)."
+        )
+    )]
+    Ok(Json<StatusResponse>),
+    /// `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: nothing was ended; retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(LogoutAllResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });

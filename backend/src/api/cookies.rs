@@ -1,12 +1,21 @@
-//! The one place cookie attributes are decided, for setting and for clearing.
+//! The one place cookie names and attributes are decided, for setting, reading and clearing.
+//!
+//! With `COOKIE_SECURE=true` every cookie carries the `__Host-` prefix (RFC 6265bis §4.1.3.2):
+//! the browser then accepts it only over HTTPS, for this exact host, with `Path=/`, so a
+//! sibling subdomain can neither read nor plant it. Only the configured names are read.
 
 use chrono::{DateTime, Utc};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
-use crate::{auth::sessions::IssuedSession, config};
+use crate::{
+    auth::{device::Device, secrets::Secrets, sessions::IssuedSession},
+    config,
+};
 
 pub const ACCESS_COOKIE: &str = "access_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const DEVICE_COOKIE: &str = "device_token";
+const HOST_PREFIX: &str = "__Host-";
 
 #[derive(Clone, Copy)]
 pub struct CookieFactory {
@@ -26,7 +35,21 @@ impl CookieFactory {
         }
     }
 
-    /// Sets both cookies for `issued`, each living exactly as long as its token.
+    /// The name a cookie has under this configuration.
+    pub fn name(&self, base: &str) -> String {
+        if self.secure {
+            format!("{HOST_PREFIX}{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+
+    /// Whether cookie names carry the `__Host-` prefix (`COOKIE_SECURE=true`).
+    pub fn host_prefixed(&self) -> bool {
+        self.secure
+    }
+
+    /// Sets both session cookies for `issued`, each living exactly as long as its token.
     pub fn set_session(&self, jar: &CookieJar, issued: &IssuedSession, now: DateTime<Utc>) {
         jar.add(self.build(
             ACCESS_COOKIE,
@@ -40,16 +63,51 @@ impl CookieFactory {
         ));
     }
 
-    /// Clears both cookies with the same attributes they were set with; a removal with another
-    /// Path or SameSite would be ignored by the browser.
+    /// Clears both session cookies with the same attributes they were set with; a removal with
+    /// another Path or SameSite would be ignored by the browser. The device cookie stays: it
+    /// must survive sign-out to protect the next sign-in.
     pub fn clear_session(&self, jar: &CookieJar) {
         for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
             jar.add(self.build(name, "", 0));
         }
     }
 
-    fn build(&self, name: &str, value: &str, max_age_secs: u64) -> Cookie {
-        let mut cookie = Cookie::new_with_str(name, value);
+    /// Remembers the device that just signed in (see `auth::device`).
+    pub fn set_device(
+        &self,
+        jar: &CookieJar,
+        device: &Device,
+        secrets: &Secrets,
+        now: DateTime<Utc>,
+    ) {
+        jar.add(self.build(
+            DEVICE_COOKIE,
+            &device.sign(secrets),
+            seconds_until(device.expires_at, now),
+        ));
+    }
+
+    /// Forgets the device (its account is gone).
+    pub fn clear_device(&self, jar: &CookieJar) {
+        jar.add(self.build(DEVICE_COOKIE, "", 0));
+    }
+
+    pub fn refresh_token(&self, jar: &CookieJar) -> Option<String> {
+        self.read(jar, REFRESH_COOKIE)
+    }
+
+    pub fn device_token(&self, jar: &CookieJar) -> Option<String> {
+        self.read(jar, DEVICE_COOKIE)
+    }
+
+    fn read(&self, jar: &CookieJar, base: &str) -> Option<String> {
+        jar.get(&self.name(base))
+            .map(|cookie| cookie.value_str().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn build(&self, base: &str, value: &str, max_age_secs: u64) -> Cookie {
+        let mut cookie = Cookie::new_with_str(self.name(base), value);
         cookie.set_http_only(true);
         cookie.set_secure(self.secure);
         cookie.set_same_site(self.same_site);

@@ -4,12 +4,21 @@
 //! type, missing credentials) are both mapped here, once. A 500 says "internal error" and
 //! nothing else; its cause is logged.
 
-use poem::http::StatusCode;
-use poem_openapi::{Enum, Object, payload::Json};
+use poem::{
+    IntoResponse, Response,
+    http::{HeaderValue, StatusCode, header},
+};
+use poem_openapi::{
+    Enum, Object,
+    payload::{Json, Payload},
+    registry::{MetaSchemaRef, Registry},
+    types::Type,
+};
 
 use crate::{auth::AuthError, domain::FieldError};
 
-/// What went wrong, as a stable machine-readable code.
+/// What went wrong, as a stable machine-readable code. New codes may be added in later
+/// versions: treat an unknown code by its HTTP status.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -19,15 +28,20 @@ pub enum ErrorCode {
     MalformedRequest,
     /// Another account already uses this username (compared case-insensitively).
     UsernameTaken,
-    /// The username or password is wrong.
+    /// The username or password is wrong (401 at sign-in; 403 when a signed-in user's
+    /// re-entered password is wrong, because their session itself is fine).
     InvalidCredentials,
     /// The refresh token is missing, expired, revoked or was already used.
     InvalidRefreshToken,
     /// No valid access token was presented.
     Unauthenticated,
-    /// Too many failed logins for this username; retry after `Retry-After` seconds.
+    /// An operator disabled this account.
+    AccountDisabled,
+    /// Too many attempts (failed sign-ins for this username or from this address, or
+    /// registrations from this address); retry after `Retry-After` seconds.
     TooManyAttempts,
-    /// The request came from a browser origin that is not allowed.
+    /// The request came from a browser origin that is not allowed, or a browser called an
+    /// endpoint meant for other clients.
     ForbiddenOrigin,
     NotFound,
     MethodNotAllowed,
@@ -35,7 +49,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body must be `application/json`.
     UnsupportedMediaType,
-    /// The database is not reachable right now; retry later.
+    /// The database is not reachable or the server is busy right now; retry later (after
+    /// `Retry-After` seconds when given).
     ServiceUnavailable,
     Internal,
 }
@@ -48,7 +63,7 @@ impl ErrorCode {
             Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::ForbiddenOrigin | Self::AccountDisabled => StatusCode::FORBIDDEN,
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -69,8 +84,9 @@ impl ErrorCode {
             Self::InvalidCredentials => "Invalid username or password.",
             Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
             Self::Unauthenticated => "You need to log in.",
+            Self::AccountDisabled => "This account has been disabled. Contact an administrator.",
             Self::ForbiddenOrigin => "Requests from this origin are not allowed.",
-            Self::TooManyAttempts => "Too many failed attempts. Please wait before trying again.",
+            Self::TooManyAttempts => "Too many attempts. Please wait before trying again.",
             Self::NotFound => "Not found.",
             Self::MethodNotAllowed => "Method not allowed.",
             Self::PayloadTooLarge => "The request body is too large (16 KiB at most).",
@@ -106,17 +122,56 @@ pub struct ErrorBody {
     pub fields: Option<Vec<FieldIssue>>,
 }
 
+/// An error body on the wire, with `Retry-After` when the client should wait. Documented in
+/// the spec as the `Error` schema; operations declare the header on their 429 and 503.
+pub struct ErrorJson {
+    body: ErrorBody,
+    retry_after: Option<u64>,
+}
+
+impl Payload for ErrorJson {
+    const CONTENT_TYPE: &'static str = Json::<ErrorBody>::CONTENT_TYPE;
+
+    fn schema_ref() -> MetaSchemaRef {
+        <ErrorBody as Type>::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        <ErrorBody as Type>::register(registry);
+    }
+}
+
+impl IntoResponse for ErrorJson {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.body).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
 /// An error on its way to becoming a response.
 #[derive(Debug, Clone)]
-pub struct ApiError(ErrorBody);
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after: Option<u64>,
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self(ErrorBody {
-            code,
-            message: code.message().to_owned(),
-            fields: None,
-        })
+        Self {
+            status: code.status(),
+            body: ErrorBody {
+                code,
+                message: code.message().to_owned(),
+                fields: None,
+            },
+            retry_after: None,
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -127,22 +182,37 @@ impl ApiError {
                 message: e.message,
             })
             .collect();
-        Self(ErrorBody {
-            fields: Some(fields),
-            ..Self::new(ErrorCode::ValidationFailed).0
-        })
+        let mut error = Self::new(ErrorCode::ValidationFailed);
+        error.body.fields = Some(fields);
+        error
+    }
+
+    /// Tells the client how long to wait, in whole seconds rounded up (a retry after a
+    /// truncated delay would be refused again).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        self
+    }
+
+    /// The same code with another status (a re-entered password is 403, not 401).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     pub fn status(&self) -> StatusCode {
-        self.0.code.status()
+        self.status
     }
 
     pub fn body(&self) -> &ErrorBody {
-        &self.0
+        &self.body
     }
 
-    pub fn into_json(self) -> Json<ErrorBody> {
-        Json(self.0)
+    pub fn into_json(self) -> ErrorJson {
+        ErrorJson {
+            body: self.body,
+            retry_after: self.retry_after,
+        }
     }
 
     /// Maps a poem / poem-openapi rejection (raised before an operation runs) by its status.
@@ -174,9 +244,20 @@ impl From<AuthError> for ApiError {
             AuthError::Validation(errors) => Self::validation(errors),
             AuthError::UsernameTaken => Self::new(ErrorCode::UsernameTaken),
             AuthError::InvalidCredentials => Self::new(ErrorCode::InvalidCredentials),
+            AuthError::WrongPassword => {
+                Self::new(ErrorCode::InvalidCredentials).with_status(StatusCode::FORBIDDEN)
+            }
+            AuthError::AccountDisabled => Self::new(ErrorCode::AccountDisabled),
             AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
-            AuthError::TooManyAttempts { .. } => Self::new(ErrorCode::TooManyAttempts),
+            AuthError::TooManyAttempts { retry_after } => {
+                Self::new(ErrorCode::TooManyAttempts).retry_after(retry_after)
+            }
+            AuthError::Busy { retry_after } => {
+                tracing::warn!("refused: the password hashing queue is full");
+                Self::new(ErrorCode::ServiceUnavailable).retry_after(retry_after)
+            }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
+            AuthError::NotFound => Self::new(ErrorCode::NotFound),
             AuthError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 Self::new(ErrorCode::ServiceUnavailable)

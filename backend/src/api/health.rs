@@ -5,7 +5,7 @@ use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
     ApiTags,
-    error::{ApiError, ErrorBody, ErrorCode},
+    error::{ApiError, ErrorCode, ErrorJson},
     models::StatusResponse,
 };
 use crate::state::AppState;
@@ -33,7 +33,7 @@ impl HealthApi {
                 ApiError::new(ErrorCode::ServiceUnavailable).into_json(),
             );
         }
-        match tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), state.auth.db.ping()).await {
             Ok(Ok(())) => ReadyResponse::Ready(Json(StatusResponse::ok())),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "readiness check failed");
@@ -54,5 +54,5 @@ pub enum ReadyResponse {
     Ready(Json<StatusResponse>),
     /// `service_unavailable`: the database does not answer.
     #[oai(status = 503)]
-    NotReady(Json<ErrorBody>),
+    NotReady(ErrorJson),
 }

@@ -3,6 +3,7 @@
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     sync::{
         Arc, LazyLock,
         atomic::{AtomicU64, Ordering},
@@ -16,7 +17,10 @@ use poem::{
 };
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorCode};
+use super::{
+    client::{self, TrustedProxies},
+    error::{ApiError, ErrorCode},
+};
 use crate::telemetry;
 
 /// Largest request body accepted, in bytes.
@@ -28,24 +32,29 @@ pub fn error_response(error: ApiError) -> Response {
     error.into_json().with_status(status).into_response()
 }
 
-/// One log line per request: method, path (never the query string), status, latency and a
-/// request id, which is also returned in `X-Request-Id` and attached to every event logged
-/// while the request runs (see `telemetry::with_request_id`). Headers, cookies and bodies are
-/// never logged.
-pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// One log line per request: method, path (never the query string), status, latency, the
+/// client address (see `client`) and a request id, which is also returned in `X-Request-Id`
+/// and attached to every event logged while the request runs (see
+/// `telemetry::with_request_id`). Headers, cookies and bodies are never logged.
+pub async fn log_requests<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    proxies: Arc<TrustedProxies>,
+) -> poem::Result<Response> {
     let request_id = req
         .header("x-request-id")
         .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map_or_else(next_request_id, str::to_owned);
     let header = HeaderValue::from_str(&request_id).ok();
-    let mut response = telemetry::with_request_id(request_id, serve_and_log(next, req)).await;
+    let ip = client::resolve(&mut req, &proxies);
+    let mut response = telemetry::with_request_id(request_id, serve_and_log(next, req, ip)).await;
     if let Some(value) = header {
         response.headers_mut().insert("x-request-id", value);
     }
     Ok(response)
 }
 
-async fn serve_and_log<E: Endpoint>(next: E, req: Request) -> Response {
+async fn serve_and_log<E: Endpoint>(next: E, req: Request, ip: Option<IpAddr>) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
@@ -55,10 +64,11 @@ async fn serve_and_log<E: Endpoint>(next: E, req: Request) -> Response {
     };
     let status = response.status().as_u16();
     let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
     if status >= 500 {
-        tracing::error!(%method, %path, status, latency_ms, "request");
+        tracing::error!(%method, %path, status, latency_ms, %ip, "request");
     } else {
-        tracing::info!(%method, %path, status, latency_ms, "request");
+        tracing::info!(%method, %path, status, latency_ms, %ip, "request");
     }
     response
 }
@@ -75,9 +85,22 @@ fn next_request_id() -> String {
     )
 }
 
-/// Headers for every response. The API never returns HTML, so it forbids everything; the
-/// Swagger UI page at `/docs` needs its inline scripts and is exempt from the CSP.
-pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+/// The Swagger UI page needs its own inline script and styles, and nothing from elsewhere.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// The API never returns HTML: it forbids everything.
+const API_CSP: &str = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// Two years, subdomains included (ASVS V3.4.1); sent only when cookies are `Secure`, i.e. the
+/// deployment is HTTPS-only.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Headers for every response, errors and preflights included.
+pub async fn security_headers<E: Endpoint>(
+    next: E,
+    req: Request,
+    https_only: bool,
+) -> poem::Result<Response> {
     let is_docs = req.uri().path().starts_with("/docs");
     let mut response = next.call(req).await?.into_response();
     let headers = response.headers_mut();
@@ -92,10 +115,16 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Responses carry session state: never store them in a shared or browser cache.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if !is_docs {
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if is_docs { DOCS_CSP } else { API_CSP }),
+    );
+    // CORS answers depend on the request's Origin (poem adds this only for wildcard matches).
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if https_only {
         headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
         );
     }
     Ok(response)

@@ -1,7 +1,9 @@
 //! The HTTP API: the only module that knows about poem. Operations parse input into domain
 //! types, call one `auth::` function and map its result to a documented response.
 
+mod account;
 mod auth;
+pub mod client;
 pub mod cookies;
 pub mod error;
 mod health;
@@ -22,7 +24,12 @@ enum ApiTags {
     Health,
 }
 
-pub type Apis = (auth::AuthApi, profile::ProfileApi, health::HealthApi);
+pub type Apis = (
+    auth::AuthApi,
+    profile::ProfileApi,
+    account::AccountApi,
+    health::HealthApi,
+);
 
 const DESCRIPTION: &str = "\
 Username and password authentication with a short-lived JWT access token and a rotating, \
@@ -35,20 +42,49 @@ database-backed refresh token, both in HttpOnly cookies.
 Every error is JSON: `{\"code\": \"…\", \"message\": \"…\"}`. Bodies are limited to 16 KiB and \
 must be `application/json`.";
 
-/// The OpenAPI service: operations plus the spec that documents them.
-pub fn service() -> OpenApiService<Apis, ()> {
+/// The OpenAPI service: operations plus the spec that documents them. `public_url` (the
+/// `PUBLIC_URL` setting) becomes the spec's server; without it the server is relative, so
+/// Swagger UI's "Try it out" calls whatever host served the page.
+pub fn service(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (auth::AuthApi, profile::ProfileApi, health::HealthApi),
+        (
+            auth::AuthApi,
+            profile::ProfileApi,
+            account::AccountApi,
+            health::HealthApi,
+        ),
         "Latchkey",
         env!("CARGO_PKG_VERSION"),
     )
     .description(DESCRIPTION)
     .license(poem_openapi::LicenseObject::new("MIT"))
-    // Relative: Swagger UI's "Try it out" calls whatever host served the page.
-    .server("/")
+    .server(public_url.unwrap_or("/"))
 }
 
-/// The spec as committed in `openapi.json`.
+/// The spec and the Swagger UI page that embeds it, as served.
+pub struct Documents {
+    pub spec: String,
+    pub docs_html: String,
+}
+
+impl Documents {
+    pub fn new(public_url: Option<&str>) -> Self {
+        let service = service(public_url);
+        Self {
+            spec: plain_media_types(&service.spec()),
+            docs_html: plain_media_types(&service.swagger_ui_html()),
+        }
+    }
+}
+
+/// The spec as committed in `openapi.json` (no `PUBLIC_URL`).
 pub fn spec_json() -> String {
-    service().spec()
+    Documents::new(None).spec
+}
+
+/// poem-openapi names JSON bodies `application/json; charset=utf-8`; generators for other
+/// languages expect the plain media type (JSON is UTF-8 by definition, RFC 8259 §8.1), and
+/// the server accepts and sends both.
+fn plain_media_types(document: &str) -> String {
+    document.replace("application/json; charset=utf-8", "application/json")
 }

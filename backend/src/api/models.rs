@@ -5,7 +5,7 @@ use std::{borrow::Cow, marker::PhantomData};
 
 use chrono::{DateTime, Utc};
 use poem_openapi::{
-    Object,
+    Enum, Object,
     registry::{MetaSchema, MetaSchemaRef},
     types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
 };
@@ -13,8 +13,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Identity, sessions::IssuedSession},
-    domain::{Password, Username},
+    auth::{Identity, activity, sessions::IssuedSession},
+    domain::{Password, Username, describe_device},
+    entity::{activity_event, session},
 };
 
 /// The constraints published in the spec for one kind of text field.
@@ -118,8 +119,24 @@ pub struct RegisterRequest {
     /// 3–32 characters: letters, digits, `_`, `.` and `-`, starting with a letter or digit.
     /// Unique regardless of case; shown back exactly as typed.
     pub username: Text<NewUsername>,
-    /// 12–128 characters, any characters. No composition rules.
+    /// 12–128 characters, any characters, no composition rules; it must not contain the
+    /// username nor be easy to guess (zxcvbn score of at least `PASSWORD_MIN_SCORE`, default 3).
     pub password: Text<NewPassword>,
+}
+
+/// A password change.
+#[derive(Object)]
+pub struct PasswordChangeRequest {
+    /// The password in use now.
+    pub current_password: Text<LoginPassword>,
+    /// The new password, under the same rules as at registration.
+    pub new_password: Text<NewPassword>,
+}
+
+/// The account's password, asked again before a sensitive change.
+#[derive(Object)]
+pub struct PasswordConfirmation {
+    pub password: Text<LoginPassword>,
 }
 
 /// Credentials for signing in.
@@ -186,4 +203,127 @@ impl StatusResponse {
             status: "ok".to_owned(),
         }
     }
+}
+
+/// A place where the user is signed in.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "SessionInfo")]
+pub struct SessionInfo {
+    pub id: Uuid,
+    /// When this session signed in.
+    pub created_at: DateTime<Utc>,
+    /// The last sign-in or token renewal (renewals happen about every access-token lifetime
+    /// while the app is in use).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless it is renewed.
+    pub expires_at: DateTime<Utc>,
+    /// The client address last seen for it.
+    pub ip: Option<String>,
+    /// Browser and operating system, from the user agent ("Firefox 128 on Linux").
+    pub device: String,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+impl SessionInfo {
+    pub fn new(row: session::Model, current_session: Uuid) -> Self {
+        Self {
+            current: row.id == current_session,
+            id: row.id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            ip: row.ip,
+            device: describe_device(row.user_agent.as_deref()),
+        }
+    }
+}
+
+/// The caller's active sessions, most recently used first.
+#[derive(Object, Debug, Clone)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// What happened on an account. New kinds may be added in later versions.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// Signed in with the password.
+    SignedIn,
+    /// A sign-in with this username and a wrong password.
+    SignInFailed,
+    /// Signed out.
+    SignedOut,
+    /// A session was ended from another session.
+    SessionRevoked,
+    /// Every session was ended.
+    SignedOutEverywhere,
+    /// The password was changed by the user.
+    PasswordChanged,
+    /// A stolen or replayed refresh token was presented; the session it belonged to was ended.
+    RefreshTokenReuseDetected,
+    /// An administrator disabled the account.
+    AccountDisabled,
+    /// An administrator re-enabled the account.
+    AccountEnabled,
+    /// An administrator set a new password.
+    PasswordReset,
+}
+
+impl From<activity::Kind> for ActivityKind {
+    fn from(kind: activity::Kind) -> Self {
+        use activity::Kind as K;
+        match kind {
+            K::SignedIn => Self::SignedIn,
+            K::SignInFailed => Self::SignInFailed,
+            K::SignedOut => Self::SignedOut,
+            K::SessionRevoked => Self::SessionRevoked,
+            K::SignedOutEverywhere => Self::SignedOutEverywhere,
+            K::PasswordChanged => Self::PasswordChanged,
+            K::RefreshTokenReuseDetected => Self::RefreshTokenReuseDetected,
+            K::AccountDisabled => Self::AccountDisabled,
+            K::AccountEnabled => Self::AccountEnabled,
+            K::PasswordReset => Self::PasswordReset,
+        }
+    }
+}
+
+/// One security event.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "ActivityEvent")]
+pub struct ActivityEventResponse {
+    pub id: Uuid,
+    pub kind: ActivityKind,
+    pub at: DateTime<Utc>,
+    /// The client address it came from, when it came from a client.
+    pub ip: Option<String>,
+    /// Browser and operating system, when it came from a client.
+    pub device: Option<String>,
+    /// The session it concerns, if any.
+    pub session_id: Option<Uuid>,
+}
+
+impl ActivityEventResponse {
+    /// `None` for a kind this version does not know (written by a newer one).
+    pub fn new(row: activity_event::Model) -> Option<Self> {
+        let kind = activity::Kind::parse(&row.kind)?;
+        Some(Self {
+            id: row.id,
+            kind: kind.into(),
+            at: row.at,
+            device: row
+                .user_agent
+                .as_deref()
+                .map(|ua| describe_device(Some(ua))),
+            ip: row.ip,
+            session_id: row.session_id,
+        })
+    }
+}
+
+/// The caller's recent security events, newest first.
+#[derive(Object, Debug, Clone)]
+pub struct ActivityList {
+    pub events: Vec<ActivityEventResponse>,
 }

@@ -1,16 +1,24 @@
-//! The signed-in user's own account.
+//! The signed-in user's own account: who am I, and deleting it.
 
-use poem::web::Data;
+use poem::{
+    Request,
+    web::{Data, cookie::CookieJar},
+};
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
     ApiTags,
     auth::now,
-    error::{ApiError, ErrorBody, error_variants},
-    models::UserResponse,
-    security::AccessToken,
+    client::client_info,
+    error::{ApiError, ErrorJson, error_variants},
+    models::{PasswordConfirmation, StatusResponse, UserResponse},
+    security::{AccessToken, authenticate},
 };
-use crate::{auth::sessions, state::AppState};
+use crate::{
+    auth::{AuthError, accounts},
+    domain::Password,
+    state::AppState,
+};
 
 pub struct ProfileApi;
 
@@ -18,13 +26,55 @@ pub struct ProfileApi;
 impl ProfileApi {
     /// Who am I
     ///
-    /// The account behind the access token (the `access_token` cookie or an
-    /// `Authorization: Bearer` header). A token of a session that was logged out, or of a
-    /// deleted account, is rejected even before it expires.
+    /// The account behind the access token (the access-token cookie or an
+    /// `Authorization: Bearer` header). A token of a session that was logged out or revoked,
+    /// or of a deleted account, is rejected even before it expires.
     #[oai(path = "/profile", method = "get", operation_id = "profile")]
     async fn profile(&self, state: Data<&AppState>, auth: AccessToken) -> ProfileResponse {
-        match sessions::authenticate(&state, auth.token(), now()).await {
-            Ok(user) => ProfileResponse::Ok(Json(user.into())),
+        match authenticate(&state, &auth, now()).await {
+            Ok(caller) => ProfileResponse::Ok(Json(caller.user.into())),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Delete my account
+    ///
+    /// Deletes the account and everything that belongs to it (sessions, tokens, activity,
+    /// throttle state) after checking the password, and clears the cookies. The username is
+    /// free again at once. A wrong password is `403 invalid_credentials` and counts as a
+    /// failed sign-in.
+    #[oai(path = "/profile", method = "delete", operation_id = "delete_account")]
+    async fn delete_account(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        req: &Request,
+        auth: AccessToken,
+        body: Json<PasswordConfirmation>,
+    ) -> DeleteAccountResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            let password = Password::parse_for_login(body.0.password.into_inner())
+                .map_err(|e| AuthError::Validation(vec![e]))?;
+            let device = state.cookies.device_token(jar);
+            accounts::delete_own_account(
+                &state.auth,
+                &caller,
+                &password,
+                device.as_deref(),
+                &client_info(req),
+                now,
+            )
+            .await
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                state.cookies.clear_session(jar);
+                state.cookies.clear_device(jar);
+                DeleteAccountResponse::Ok(Json(StatusResponse::ok()))
+            }
             Err(e) => ApiError::from(e).into(),
         }
     }
@@ -38,15 +88,69 @@ pub enum ProfileResponse {
     Ok(Json<UserResponse>),
     /// `malformed_request`.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
+    BadRequest(ErrorJson),
     /// `unauthenticated`: no token, or an invalid, expired or revoked one. Try `/refresh`.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `internal`.
     #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
+    Internal(ErrorJson),
     /// `service_unavailable`.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(ErrorJson),
 }
-error_variants!(ProfileResponse { 400 => BadRequest, 401 => Unauthorized, 500 => Internal, 503 => Unavailable });
+error_variants!(ProfileResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum DeleteAccountResponse {
+    /// The account is gone; the cookies are cleared.
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "Clears the session and device cookies (Max-Age=0)."
+        )
+    )]
+    Ok(Json<StatusResponse>),
+    /// `validation_failed` or `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `invalid_credentials` (the password is wrong; the session is fine) or
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: nothing was deleted; retry.
+    #[oai(
+        status = 503,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait, when known."
+        )
+    )]
+    Unavailable(ErrorJson),
+}
+error_variants!(DeleteAccountResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });

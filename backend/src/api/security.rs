@@ -1,9 +1,21 @@
-//! How a caller presents an access token: `Authorization: Bearer` or the `access_token`
-//! cookie. These only extract the token; `auth::sessions::authenticate` decides who it is.
+//! How a caller presents an access token: `Authorization: Bearer` or the access-token cookie
+//! (`access_token`, or `__Host-access_token` when `COOKIE_SECURE=true`). These only extract
+//! the token; `auth::sessions::authenticate` decides who it is.
 
 use poem_openapi::{
     SecurityScheme,
     auth::{ApiKey, Bearer},
+};
+
+use chrono::{DateTime, Utc};
+
+use super::cookies::CookieFactory;
+use crate::{
+    auth::{
+        AuthError,
+        sessions::{self, Authenticated},
+    },
+    state::AppState,
 };
 
 /// `Authorization: Bearer <access token>`, for clients that are not browsers.
@@ -11,7 +23,7 @@ use poem_openapi::{
 #[oai(ty = "bearer", bearer_format = "JWT", rename = "BearerAuth")]
 pub struct BearerAuth(Bearer);
 
-/// The HttpOnly `access_token` cookie set by `/login` and `/refresh`.
+/// The HttpOnly `access_token` cookie set by `/login` and `/refresh` (`COOKIE_SECURE=false`).
 #[derive(SecurityScheme)]
 #[oai(
     ty = "api_key",
@@ -21,18 +33,33 @@ pub struct BearerAuth(Bearer);
 )]
 pub struct CookieAuth(ApiKey);
 
-/// Either credential; a Bearer header, when present, wins over the cookie.
+/// The same cookie under its `__Host-` name, used when `COOKIE_SECURE=true`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_in = "cookie",
+    key_name = "__Host-access_token",
+    rename = "HostCookieAuth"
+)]
+pub struct HostCookieAuth(ApiKey);
+
+/// Any of the credentials; a Bearer header, when present, wins over a cookie.
 #[derive(SecurityScheme)]
 pub enum AccessToken {
     Bearer(BearerAuth),
+    HostCookie(HostCookieAuth),
     Cookie(CookieAuth),
 }
 
 impl AccessToken {
-    pub fn token(&self) -> &str {
+    /// The token, if it came the way this configuration accepts: only the cookie name that is
+    /// issued is read, so a plain `access_token` planted by a sibling site is ignored when
+    /// `__Host-` names are on.
+    pub fn token(&self, cookies: &CookieFactory) -> Option<&str> {
         match self {
-            Self::Bearer(b) => &b.0.token,
-            Self::Cookie(c) => &c.0.key,
+            Self::Bearer(b) => Some(&b.0.token),
+            Self::HostCookie(c) => cookies.host_prefixed().then_some(c.0.key.as_str()),
+            Self::Cookie(c) => (!cookies.host_prefixed()).then_some(c.0.key.as_str()),
         }
     }
 }
@@ -41,17 +68,31 @@ impl AccessToken {
 #[derive(SecurityScheme)]
 pub enum OptionalAccessToken {
     Bearer(BearerAuth),
+    HostCookie(HostCookieAuth),
     Cookie(CookieAuth),
     #[oai(fallback)]
     Anonymous,
 }
 
 impl OptionalAccessToken {
-    pub fn token(&self) -> Option<&str> {
+    pub fn token(&self, cookies: &CookieFactory) -> Option<&str> {
         match self {
             Self::Bearer(b) => Some(&b.0.token),
-            Self::Cookie(c) => Some(&c.0.key),
+            Self::HostCookie(c) => cookies.host_prefixed().then_some(c.0.key.as_str()),
+            Self::Cookie(c) => (!cookies.host_prefixed()).then_some(c.0.key.as_str()),
             Self::Anonymous => None,
         }
     }
+}
+
+/// The caller behind `token`, with a live session.
+pub async fn authenticate(
+    state: &AppState,
+    token: &AccessToken,
+    now: DateTime<Utc>,
+) -> Result<Authenticated, AuthError> {
+    let token = token
+        .token(&state.cookies)
+        .ok_or(AuthError::Unauthenticated)?;
+    sessions::authenticate(&state.auth.db, &state.auth.keys, token, now).await
 }

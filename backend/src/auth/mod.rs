@@ -1,15 +1,94 @@
-//! The business of authentication: accounts, password hashes, sessions and tokens.
+//! The business of authentication: accounts, password hashes, sessions, tokens and limits.
 //!
-//! Nothing here knows about HTTP. Every function that depends on the time takes `now`, so
-//! expiry and reuse windows are tested with explicit instants instead of sleeps.
+//! Nothing here knows about HTTP, and nothing here reads the clock: every function that
+//! depends on the time takes `now`, so expiry and throttling are tested with explicit instants.
+//! Functions take what they use: a flow that checks passwords and issues sessions takes the
+//! `Auth` bundle; one that only reads or revokes rows takes the connection. The server, the
+//! admin CLI and the tests all call them the same way.
 
+pub mod accounts;
+pub mod activity;
 pub mod credentials;
+pub mod device;
+pub mod maintenance;
 pub mod password_hash;
+pub mod secrets;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 
-use crate::{domain::FieldError, storage::StorageError};
+use std::{net::IpAddr, time::Duration};
+
+use sea_orm::DatabaseConnection;
+
+use self::{password_hash::Hasher, secrets::Secrets, throttle::ThrottlePolicy, tokens::TokenKeys};
+use crate::{
+    config::Config,
+    domain::{FieldError, PasswordPolicy},
+    storage::StorageError,
+};
+
+/// Everything the authentication flows need, and nothing about serving HTTP.
+pub struct Auth {
+    pub db: DatabaseConnection,
+    pub hasher: Hasher,
+    pub keys: TokenKeys,
+    pub secrets: Secrets,
+    pub policy: Policy,
+}
+
+impl Auth {
+    pub fn new(db: DatabaseConnection, config: &Config) -> Result<Self, AuthError> {
+        Ok(Self {
+            db,
+            hasher: Hasher::new(
+                config.argon2,
+                config.hash_concurrency,
+                config.hash_queue_limit,
+            )?,
+            keys: TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?,
+            secrets: Secrets::derive(&config.jwt_secret).map_err(AuthError::Internal)?,
+            policy: Policy::from_config(config),
+        })
+    }
+}
+
+/// The rules in force, read once from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub sessions: SessionPolicy,
+    pub throttle: ThrottlePolicy,
+    pub passwords: PasswordPolicy,
+}
+
+impl Policy {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            sessions: SessionPolicy {
+                access_ttl: config.access_token_ttl,
+                refresh_ttl: config.refresh_token_ttl,
+                max_lifetime: config.session_max_lifetime,
+                reuse_interval: config.refresh_reuse_interval,
+            },
+            throttle: ThrottlePolicy::from_settings(&config.throttle),
+            passwords: PasswordPolicy {
+                min_score: config.password_min_score,
+            },
+        }
+    }
+}
+
+/// How long tokens and sessions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub access_ttl: Duration,
+    /// A refresh token's life from its issue (the session's idle timeout).
+    pub refresh_ttl: Duration,
+    /// A session's absolute life, however often it is refreshed.
+    pub max_lifetime: Duration,
+    /// How long the token that was just rotated may be replayed for the same successor.
+    pub reuse_interval: Duration,
+}
 
 /// What can go wrong in an authentication flow. The API layer maps each to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -18,15 +97,28 @@ pub enum AuthError {
     Validation(Vec<FieldError>),
     #[error("username taken")]
     UsernameTaken,
+    /// Signing in failed: unknown user or wrong password (the same answer for both).
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failed logins for this username; retry after the delay.
+    /// A signed-in user's re-entered password is wrong. Their session itself is fine.
+    #[error("wrong password")]
+    WrongPassword,
+    /// An operator disabled the account (said only after the right password).
+    #[error("account disabled")]
+    AccountDisabled,
+    /// A limit was reached; retry after the delay.
     #[error("too many attempts")]
-    TooManyAttempts { retry_after: std::time::Duration },
+    TooManyAttempts { retry_after: Duration },
+    /// Too many requests already wait for a password hash; retry after the delay.
+    #[error("busy")]
+    Busy { retry_after: Duration },
     #[error("invalid refresh token")]
     InvalidRefreshToken,
     #[error("unauthenticated")]
     Unauthenticated,
+    /// The thing named does not exist or is not the caller's (the same answer for both).
+    #[error("not found")]
+    NotFound,
     /// The database did not answer; retrying later can succeed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -68,9 +160,20 @@ impl From<&crate::entity::user::Model> for Identity {
     }
 }
 
-/// Who is calling: recorded on the session for the user's own review, never trusted for auth.
-#[derive(Debug, Clone, Default)]
+/// Who is calling: the address throttles are keyed by (the socket peer, or the client a trusted
+/// proxy names) and the user agent, both recorded for the user's own review.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientInfo {
     pub user_agent: Option<String>,
-    pub ip: Option<String>,
+    pub ip: Option<IpAddr>,
+}
+
+impl ClientInfo {
+    /// Keeps stored values within their columns.
+    pub fn new(user_agent: Option<&str>, ip: Option<IpAddr>) -> Self {
+        Self {
+            user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
+            ip,
+        }
+    }
 }

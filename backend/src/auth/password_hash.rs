@@ -5,7 +5,13 @@
 //! cost however many logins arrive at once, and the pool threads run at idle priority so that
 //! cheap requests are served first during a login flood (see `run_on_pool`).
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
@@ -15,6 +21,9 @@ use tokio::sync::Semaphore;
 
 use super::AuthError;
 use crate::{config::Argon2Settings, domain::Password};
+
+/// How long a client is asked to wait when the hash queue is full.
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The result of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +37,25 @@ pub struct Hasher {
     pool: rayon::ThreadPool,
     /// Waiting requests queue here, in order, rather than in the pool.
     permits: Arc<Semaphore>,
+    /// Requests waiting for a permit right now, and how many may wait before new ones are
+    /// refused: an unbounded queue would turn a flood into minutes of latency and memory.
+    waiting: AtomicUsize,
+    queue_limit: usize,
     /// Verified against when a username does not exist, so that an unknown user costs the
     /// same time as a wrong password and timing does not reveal which accounts exist.
     dummy_hash: Arc<str>,
+    /// A running estimate (nanoseconds) of one hash at the configured cost. A verification
+    /// against a hash made with older, cheaper costs is padded to it, so such an account does
+    /// not answer measurably faster than an unknown name (which costs the dummy hash).
+    current_cost_nanos: AtomicU64,
 }
 
 impl Hasher {
-    pub fn new(settings: Argon2Settings, concurrency: usize) -> Result<Self, AuthError> {
+    pub fn new(
+        settings: Argon2Settings,
+        concurrency: usize,
+        queue_limit: usize,
+    ) -> Result<Self, AuthError> {
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -45,10 +66,12 @@ impl Hasher {
         let mut random = [0u8; 32];
         getrandom::fill(&mut random)
             .map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+        let started = Instant::now();
         let dummy_hash = argon2(&params)
             .hash_password(&random)
             .map_err(|e| AuthError::Internal(format!("dummy hash: {e}")))?
             .to_string();
+        let first_estimate = nanos(started.elapsed());
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(concurrency)
             .thread_name(|i| format!("hasher-{i}"))
@@ -59,21 +82,37 @@ impl Hasher {
             params,
             pool,
             permits: Arc::new(Semaphore::new(concurrency)),
+            waiting: AtomicUsize::new(0),
+            queue_limit,
             dummy_hash: dummy_hash.into(),
+            current_cost_nanos: AtomicU64::new(first_estimate),
         })
+    }
+
+    /// The running estimate of one hash at the configured cost.
+    pub fn current_cost(&self) -> Duration {
+        Duration::from_nanos(self.current_cost_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Requests waiting for a hashing slot right now (for metrics).
+    pub fn queue_depth(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Hashes a new password into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
     pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
         let params = self.params.clone();
         let password = password.clone();
-        self.run_on_pool(move || {
-            argon2(&params)
-                .hash_password(password.expose().as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| AuthError::Internal(format!("hashing failed: {e}")))
-        })
-        .await
+        let (hash, took) = self
+            .run_on_pool(move || {
+                argon2(&params)
+                    .hash_password(password.expose().as_bytes())
+                    .map(|hash| hash.to_string())
+                    .map_err(|e| AuthError::Internal(format!("hashing failed: {e}")))
+            })
+            .await?;
+        self.learn_cost(took);
+        Ok(hash)
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no account,
@@ -87,44 +126,98 @@ impl Hasher {
         let phc: Arc<str> = stored.map_or_else(|| self.dummy_hash.clone(), Arc::from);
         let params = self.params.clone();
         let password = password.clone();
-        self.run_on_pool(move || {
-            let parsed = PasswordHash::new(&phc).map_err(|e| {
-                AuthError::Internal(format!("stored hash is not a PHC string: {e}"))
-            })?;
-            // The parameters come from the stored hash, not from `params`.
-            let matches = argon2(&params)
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok();
-            Ok(match (is_real, matches) {
-                (true, true) => Verdict::Match {
-                    needs_rehash: !uses_params(&parsed, &params),
-                },
-                _ => Verdict::Mismatch,
+        let ((verdict, current_cost), took) = self
+            .run_on_pool(move || {
+                let parsed = PasswordHash::new(&phc).map_err(|e| {
+                    AuthError::Internal(format!("stored hash is not a PHC string: {e}"))
+                })?;
+                let current_cost = uses_params(&parsed, &params);
+                // The parameters come from the stored hash, not from `params`.
+                let matches = argon2(&params)
+                    .verify_password(password.expose().as_bytes(), &parsed)
+                    .is_ok();
+                let verdict = match (is_real, matches) {
+                    (true, true) => Verdict::Match {
+                        needs_rehash: !current_cost,
+                    },
+                    _ => Verdict::Mismatch,
+                };
+                Ok((verdict, current_cost))
             })
-        })
-        .await
+            .await?;
+        if current_cost {
+            self.learn_cost(took);
+        } else {
+            // Padded outside the pool: the wait holds no hashing slot.
+            tokio::time::sleep(self.current_cost().saturating_sub(took)).await;
+        }
+        Ok(verdict)
     }
 
+    /// Folds one measured hash at the configured cost into the running estimate (EWMA, 1/8).
+    fn learn_cost(&self, took: Duration) {
+        let sample = nanos(took);
+        let _ = self
+            .current_cost_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(old - old / 8 + sample / 8)
+            });
+    }
+
+    /// Runs `work` on a hashing thread; returns its result and how long the work itself took.
     async fn run_on_pool<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
-    ) -> Result<T, AuthError> {
-        // One permit per pool thread, held until the job has run: jobs never pile up inside
-        // the pool, and a request that gives up (client gone) before its turn costs no hashing.
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| AuthError::Internal("hash semaphore closed".into()))?;
+    ) -> Result<(T, Duration), AuthError> {
+        let permit = {
+            let _waiting =
+                QueueSlot::take(&self.waiting, self.queue_limit).ok_or(AuthError::Busy {
+                    retry_after: BUSY_RETRY_AFTER,
+                })?;
+            // One permit per pool thread, held until the job has run: jobs never pile up inside
+            // the pool, and a request that gives up (client gone) before its turn costs no
+            // hashing.
+            Arc::clone(&self.permits)
+                .acquire_owned()
+                .await
+                .map_err(|_| AuthError::Internal("hash semaphore closed".into()))?
+        };
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
+            let started = Instant::now();
+            let outcome = work().map(|value| (value, started.elapsed()));
             // The request may have gone away meanwhile; nobody to tell then.
-            let _ = done.send(work());
+            let _ = done.send(outcome);
             drop(permit);
         });
         result
             .await
             .map_err(|_| AuthError::Internal("hashing thread failed".into()))?
     }
+}
+
+/// One place in the hash queue, given back when dropped (also when the request goes away).
+struct QueueSlot<'a>(&'a AtomicUsize);
+
+impl<'a> QueueSlot<'a> {
+    fn take(waiting: &'a AtomicUsize, limit: usize) -> Option<Self> {
+        waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(waiting))
+    }
+}
+
+impl Drop for QueueSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// SCHED_IDLE for the hashing threads: a thread of Latchkey's that wakes up (a `/profile` or
@@ -185,7 +278,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_only_its_own_password() {
-        let hasher = Hasher::new(settings(1024), 2).unwrap();
+        let hasher = Hasher::new(settings(1024), 2, 16).unwrap();
         let hash = hasher
             .hash(&password("correct horse battery"))
             .await
@@ -211,7 +304,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_never_matches() {
-        let hasher = Hasher::new(settings(1024), 1).unwrap();
+        let hasher = Hasher::new(settings(1024), 1, 16).unwrap();
         assert_eq!(
             hasher
                 .verify(&password("whatever password"), None)
@@ -223,9 +316,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_with_old_parameters_asks_for_a_rehash() {
-        let old = Hasher::new(settings(1024), 1).unwrap();
+        let old = Hasher::new(settings(1024), 1, 16).unwrap();
         let hash = old.hash(&password("correct horse battery")).await.unwrap();
-        let new = Hasher::new(settings(2048), 1).unwrap();
+        let new = Hasher::new(settings(2048), 1, 16).unwrap();
         assert_eq!(
             new.verify(&password("correct horse battery"), Some(&hash))
                 .await
@@ -236,7 +329,7 @@ mod tests {
 
     #[tokio::test]
     async fn salts_differ_between_two_hashes_of_one_password() {
-        let hasher = Hasher::new(settings(1024), 2).unwrap();
+        let hasher = Hasher::new(settings(1024), 2, 16).unwrap();
         let a = hasher
             .hash(&password("correct horse battery"))
             .await
@@ -246,5 +339,55 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_instead_of_waiting() {
+        let hasher = Arc::new(Hasher::new(settings(8 * 1024), 1, 2).unwrap());
+        let pw = password("correct horse battery");
+        let mut running = Vec::new();
+        for _ in 0..6 {
+            let (hasher, pw) = (hasher.clone(), pw.clone());
+            running.push(tokio::spawn(async move { hasher.verify(&pw, None).await }));
+        }
+        let mut busy = 0;
+        for task in running {
+            if let Err(AuthError::Busy { retry_after }) = task.await.unwrap() {
+                assert_eq!(retry_after, BUSY_RETRY_AFTER);
+                busy += 1;
+            }
+        }
+        assert!(busy >= 1, "six requests for one slot and a queue of two");
+        assert_eq!(hasher.queue_depth(), 0, "every slot is given back");
+    }
+
+    #[tokio::test]
+    async fn an_old_cheaper_hash_is_padded_to_the_current_cost() {
+        let old = Hasher::new(settings(8), 1, 16).unwrap();
+        let hash = old.hash(&password("correct horse battery")).await.unwrap();
+        let new = Hasher::new(settings(16 * 1024), 1, 16).unwrap();
+        let unknown = Instant::now();
+        new.verify(&password("wrong password here"), None)
+            .await
+            .unwrap();
+        let unknown = unknown.elapsed();
+        // The estimate follows real hashes at the current cost (loosely: timing is noisy).
+        let target = new.current_cost();
+        assert!(
+            target * 20 >= unknown && target <= unknown * 20,
+            "{target:?} vs {unknown:?}"
+        );
+        // An 8 KiB hash takes microseconds; padded, it answers no sooner than the estimate.
+        let known = Instant::now();
+        let verdict = new
+            .verify(&password("wrong password here"), Some(&hash))
+            .await
+            .unwrap();
+        assert_eq!(verdict, Verdict::Mismatch);
+        assert!(
+            known.elapsed() >= target,
+            "{:?} < {target:?}",
+            known.elapsed()
+        );
     }
 }

@@ -1,17 +1,21 @@
 //! Sessions: one database row per login (the refresh-token family), rotated on every refresh,
-//! revoked on logout or when a spent refresh token comes back.
+//! revoked on logout, by the user from another device, or when a spent refresh token comes back.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait as _,
-    QueryFilter as _, QuerySelect as _, Statement, TransactionTrait as _, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, Statement,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{AuthError, ClientInfo, Identity, tokens::RefreshToken};
+use super::{
+    Auth, AuthError, ClientInfo, Identity, SessionPolicy,
+    activity::{self, Event, Kind},
+    tokens::{RefreshToken, TokenKeys},
+};
 use crate::{
     entity::{refresh_token, session, user},
-    state::AppState,
     storage,
 };
 
@@ -26,21 +30,27 @@ pub struct IssuedSession {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
-/// Starts a new session for `account` with a random first refresh token.
+/// The caller of an authenticated request: who they are and which session vouches for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub user: Identity,
+    pub session_id: Uuid,
+}
+
+/// Starts a new session for `account` with a random first refresh token, inside the caller's
+/// transaction (so the session, its first token and whatever let it in commit together).
 pub async fn start(
-    state: &AppState,
-    account: &user::Model,
-    client: ClientInfo,
+    auth: &Auth,
+    txn: &impl ConnectionTrait,
+    account: &Identity,
+    client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
-    let config = &state.config;
+    let policy = &auth.policy.sessions;
     let session_id = Uuid::new_v4();
     let token = RefreshToken::generate().map_err(AuthError::Internal)?;
-    let absolute_expires_at = now + duration(config.session_max_lifetime);
-    let expires_at = sliding_expiry(state, now, absolute_expires_at);
-
-    // One transaction: the session and its first token exist together or not at all.
-    let txn = storage::begin_write(&state.db).await?;
+    let absolute_expires_at = now + duration(policy.max_lifetime);
+    let expires_at = sliding_expiry(policy, now, absolute_expires_at);
     session::Entity::insert(session::ActiveModel {
         id: Set(session_id),
         user_id: Set(account.id),
@@ -51,17 +61,27 @@ pub async fn start(
         expires_at: Set(expires_at),
         absolute_expires_at: Set(absolute_expires_at),
         revoked_at: Set(None),
-        user_agent: Set(client.user_agent.map(|ua| truncate(&ua, 256))),
-        ip: Set(client.ip.map(|ip| truncate(&ip, 64))),
+        user_agent: Set(client.user_agent.clone()),
+        ip: Set(client.ip.map(|ip| ip.to_string())),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
-    record_token(&txn, &token, session_id, 0, now).await?;
-    txn.commit().await?;
-
+    record_token(txn, &token, session_id, 0, now).await?;
+    activity::record(
+        txn,
+        Event {
+            user_id: account.id,
+            kind: Kind::SignedIn,
+            client: Some(client),
+            session_id: Some(session_id),
+        },
+        now,
+    )
+    .await?;
     issue(
-        state,
-        Identity::from(account),
+        &auth.keys,
+        policy,
+        account.clone(),
         session_id,
         token,
         expires_at,
@@ -78,12 +98,14 @@ pub async fn start(
 ///   (a lost response, two tabs), never a second branch.
 /// - Any other spent token: a replay. The whole session is revoked.
 pub async fn rotate(
-    state: &AppState,
+    auth: &Auth,
     presented: &str,
+    client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
+    let policy = &auth.policy.sessions;
     let presented = RefreshToken::parse(presented).ok_or(AuthError::InvalidRefreshToken)?;
-    let txn = storage::begin_write(&state.db).await?;
+    let txn = storage::begin_write(&auth.db).await?;
     let Some(spent) = refresh_token::Entity::find_by_id(presented.hash())
         .one(&txn)
         .await?
@@ -108,23 +130,21 @@ pub async fn rotate(
         return Err(AuthError::InvalidRefreshToken);
     }
 
-    let outcome = classify(
-        &current,
-        spent.generation,
-        state.config.refresh_reuse_interval,
-        now,
-    );
-    match outcome {
+    match classify(&current, spent.generation, policy.reuse_interval, now) {
         Presented::Current if current.expires_at <= now => Err(AuthError::InvalidRefreshToken),
         Presented::Current => {
             let generation = current.generation + 1;
-            let successor = state.keys.successor(current.id, generation, &presented);
-            let expires_at = sliding_expiry(state, now, current.absolute_expires_at);
+            let successor = successor(auth, current.id, generation, &presented);
+            let expires_at = sliding_expiry(policy, now, current.absolute_expires_at);
             let claimed = session::Entity::update_many()
                 .col_expr(session::Column::Generation, Expr::value(generation))
                 .col_expr(session::Column::RotatedAt, Expr::value(Some(now)))
                 .col_expr(session::Column::LastUsedAt, Expr::value(now))
                 .col_expr(session::Column::ExpiresAt, Expr::value(expires_at))
+                .col_expr(
+                    session::Column::Ip,
+                    Expr::value(client.ip.map(|ip| ip.to_string()).or(current.ip.clone())),
+                )
                 .filter(session::Column::Id.eq(current.id))
                 .filter(session::Column::Generation.eq(current.generation))
                 .filter(session::Column::RevokedAt.is_null())
@@ -139,7 +159,8 @@ pub async fn rotate(
             txn.commit().await?;
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
             issue(
-                state,
+                &auth.keys,
+                policy,
                 Identity::from(&account),
                 current.id,
                 successor,
@@ -150,12 +171,11 @@ pub async fn rotate(
         }
         Presented::JustRotated => {
             txn.commit().await?;
-            let successor = state
-                .keys
-                .successor(current.id, current.generation, &presented);
+            let successor = successor(auth, current.id, current.generation, &presented);
             tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
             issue(
-                state,
+                &auth.keys,
+                policy,
                 Identity::from(&account),
                 current.id,
                 successor,
@@ -166,6 +186,17 @@ pub async fn rotate(
         }
         Presented::Replayed => {
             revoke_in(&txn, current.id, now).await?;
+            activity::record(
+                &txn,
+                Event {
+                    user_id: account.id,
+                    kind: Kind::RefreshTokenReuseDetected,
+                    client: Some(client),
+                    session_id: Some(current.id),
+                },
+                now,
+            )
+            .await?;
             txn.commit().await?;
             tracing::warn!(
                 event = "refresh_token_reuse",
@@ -212,33 +243,45 @@ pub fn classify(
 /// Ends the session a logout names, by its refresh token or by its access token's `sid`.
 /// Idempotent: revoking an unknown or revoked session does nothing.
 pub async fn logout(
-    state: &AppState,
+    db: &DatabaseConnection,
     refresh: Option<&str>,
     access_session: Option<Uuid>,
+    client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
     let by_refresh = match refresh.and_then(RefreshToken::parse) {
         Some(token) => refresh_token::Entity::find_by_id(token.hash())
-            .one(&state.db)
+            .one(db)
             .await?
             .map(|row| row.session_id),
         None => None,
     };
     // Normally both name the same session; if not, both are ended.
-    let mut ended: Vec<Uuid> = by_refresh.into_iter().chain(access_session).collect();
-    ended.dedup();
-    if ended.is_empty() {
+    let mut named: Vec<Uuid> = by_refresh.into_iter().chain(access_session).collect();
+    named.dedup();
+    if named.is_empty() {
         return Ok(());
     }
-    let txn = storage::begin_write(&state.db).await?;
-    let mut revoked = Vec::new();
-    for id in ended {
-        if revoke_in(&txn, id, now).await? {
-            revoked.push(id);
+    let txn = storage::begin_write(db).await?;
+    let mut ended = Vec::new();
+    for id in named {
+        if let Some(user_id) = revoke_in(&txn, id, now).await? {
+            activity::record(
+                &txn,
+                Event {
+                    user_id,
+                    kind: Kind::SignedOut,
+                    client: Some(client),
+                    session_id: Some(id),
+                },
+                now,
+            )
+            .await?;
+            ended.push(id);
         }
     }
     txn.commit().await?;
-    for id in revoked {
+    for id in ended {
         tracing::info!(event = "logout", session_id = %id, "session ended");
     }
     Ok(())
@@ -251,24 +294,28 @@ pub async fn logout(
 /// The user's name and creation time come from the signed token (both are immutable), so the
 /// check costs one primary-key lookup of the session.
 pub async fn authenticate(
-    state: &AppState,
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
     access_token: &str,
     now: DateTime<Utc>,
-) -> Result<Identity, AuthError> {
-    let claims = state
-        .keys
+) -> Result<Authenticated, AuthError> {
+    let claims = keys
         .verify_access(access_token, now)
         .ok_or(AuthError::Unauthenticated)?;
-    let identity = claims.identity().ok_or(AuthError::Unauthenticated)?;
+    let user = claims.identity().ok_or(AuthError::Unauthenticated)?;
     // The hottest query in the service: a fixed statement, so nothing is rebuilt per request.
-    let backend = state.db.get_database_backend();
+    let backend = db.get_database_backend();
     let statement = Statement::from_sql_and_values(
         backend,
         live_session_sql(backend),
         [claims.sid.into(), claims.sub.into(), now.into()],
     );
-    let live = state.db.query_one_raw(statement).await?;
-    live.map(|_| identity).ok_or(AuthError::Unauthenticated)
+    let live = db.query_one_raw(statement).await?;
+    live.map(|_| Authenticated {
+        user,
+        session_id: claims.sid,
+    })
+    .ok_or(AuthError::Unauthenticated)
 }
 
 fn live_session_sql(backend: DbBackend) -> &'static str {
@@ -284,29 +331,84 @@ fn live_session_sql(backend: DbBackend) -> &'static str {
     }
 }
 
-/// Deletes sessions that ended more than a day ago (with their token history).
-pub async fn purge_ended(state: &AppState, now: DateTime<Utc>) -> Result<u64, AuthError> {
-    let cutoff = now - Duration::days(1);
-    let txn = state.db.begin().await?;
-    let deleted = session::Entity::delete_many()
-        .filter(
-            Condition::any()
-                .add(session::Column::AbsoluteExpiresAt.lt(cutoff))
-                .add(session::Column::ExpiresAt.lt(cutoff))
-                .add(session::Column::RevokedAt.lt(cutoff)),
-        )
+/// The user's sessions that can still be used, most recently used first.
+pub async fn active(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<session::Model>, AuthError> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::AbsoluteExpiresAt.gt(now))
+        .order_by_desc(session::Column::LastUsedAt)
+        .order_by_desc(session::Column::CreatedAt)
+        .limit(500)
+        .all(db)
+        .await?)
+}
+
+/// Revokes one of the user's own sessions. Someone else's session answers exactly like a
+/// missing one (`NotFound`), so ids cannot be probed.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    let txn = storage::begin_write(db).await?;
+    let revoked = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?
         .rows_affected;
+    if revoked != 1 {
+        return Err(AuthError::NotFound);
+    }
+    activity::record(
+        &txn,
+        Event {
+            user_id,
+            kind: Kind::SessionRevoked,
+            client: Some(client),
+            session_id: Some(session_id),
+        },
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(deleted)
+    tracing::info!(event = "session_revoked", %user_id, %session_id, "session revoked by its user");
+    Ok(())
 }
 
+/// Revokes every live session of the user except `keep`; returns how many ended.
+pub async fn revoke_all(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let mut update = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(session::Column::Id.ne(keep));
+    }
+    Ok(update.exec(conn).await?.rows_affected)
+}
+
+/// Revokes one session; returns its user when it was live until now.
 async fn revoke_in(
     txn: &impl ConnectionTrait,
     session_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<bool, AuthError> {
+) -> Result<Option<Uuid>, AuthError> {
     let affected = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
         .filter(session::Column::Id.eq(session_id))
@@ -314,7 +416,15 @@ async fn revoke_in(
         .exec(txn)
         .await?
         .rows_affected;
-    Ok(affected == 1)
+    if affected != 1 {
+        return Ok(None);
+    }
+    Ok(session::Entity::find_by_id(session_id)
+        .select_only()
+        .column(session::Column::UserId)
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?)
 }
 
 async fn record_token(
@@ -335,17 +445,23 @@ async fn record_token(
     Ok(())
 }
 
+fn successor(auth: &Auth, session: Uuid, generation: i64, previous: &RefreshToken) -> RefreshToken {
+    RefreshToken::successor(auth.secrets.successor_mac(), session, generation, previous)
+}
+
 /// A refresh token lives `REFRESH_TOKEN_EXPIRATION` from its issue, never past the session's end.
 fn sliding_expiry(
-    state: &AppState,
+    policy: &SessionPolicy,
     now: DateTime<Utc>,
     absolute_expires_at: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    (now + duration(state.config.refresh_token_ttl)).min(absolute_expires_at)
+    (now + duration(policy.refresh_ttl)).min(absolute_expires_at)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn issue(
-    state: &AppState,
+    keys: &TokenKeys,
+    policy: &SessionPolicy,
     user: Identity,
     session_id: Uuid,
     refresh_token: RefreshToken,
@@ -353,10 +469,8 @@ fn issue(
     absolute_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
-    let access_expires_at =
-        (now + duration(state.config.access_token_ttl)).min(absolute_expires_at);
-    let access_token = state
-        .keys
+    let access_expires_at = (now + duration(policy.access_ttl)).min(absolute_expires_at);
+    let access_token = keys
         .issue_access(&user, session_id, now, access_expires_at)
         .map_err(AuthError::Internal)?;
     Ok(IssuedSession {
@@ -369,12 +483,8 @@ fn issue(
     })
 }
 
-fn duration(d: std::time::Duration) -> Duration {
+pub(crate) fn duration(d: std::time::Duration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::MAX)
-}
-
-fn truncate(s: &str, max_chars: usize) -> String {
-    s.chars().take(max_chars).collect()
 }
 
 #[cfg(test)]

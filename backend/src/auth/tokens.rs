@@ -8,7 +8,7 @@
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use hmac::{Hmac, Mac as _};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -42,9 +42,6 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    /// HMAC keyed for deriving refresh-token successors, cloned per use (the key schedule is
-    /// computed once).
-    successor_mac: Hmac<Sha256>,
 }
 
 impl AccessClaims {
@@ -67,17 +64,10 @@ impl TokenKeys {
         validation.validate_exp = false;
         validation.leeway = 0;
         let key_error = |e: jsonwebtoken::errors::Error| format!("JWT key: {e}");
-        let hmac =
-            |key: &[u8]| Hmac::<Sha256>::new_from_slice(key).map_err(|e| format!("HMAC key: {e}"));
-        // A separate key for deriving refresh tokens, so the JWT key is used for one purpose.
-        let mut derive = hmac(secret.expose().as_bytes())?;
-        derive.update(b"latchkey/refresh-successor/v1");
-        let successor_mac = hmac(&derive.finalize().into_bytes())?;
         Ok(Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
             validation,
-            successor_mac,
         })
     }
 
@@ -115,20 +105,6 @@ impl TokenKeys {
         let fresh = claims.exp + LEEWAY_SECS > now && claims.iat <= now + LEEWAY_SECS;
         fresh.then_some(claims)
     }
-
-    /// The refresh token that follows `previous` as generation `generation` of `session`.
-    pub fn successor(
-        &self,
-        session: Uuid,
-        generation: i64,
-        previous: &RefreshToken,
-    ) -> RefreshToken {
-        let mut mac = self.successor_mac.clone();
-        mac.update(session.as_bytes());
-        mac.update(&generation.to_be_bytes());
-        mac.update(previous.0.as_bytes());
-        RefreshToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
-    }
 }
 
 /// An opaque refresh token as sent to the client. `Debug` never shows it.
@@ -151,6 +127,20 @@ impl RefreshToken {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         well_formed.then(|| Self(raw.to_owned()))
+    }
+
+    /// The token that follows `previous` as generation `generation` of `session`:
+    /// HMAC-SHA256 over all three, so a retried rotation can hand back the same successor.
+    pub fn successor(
+        mut mac: Hmac<Sha256>,
+        session: Uuid,
+        generation: i64,
+        previous: &RefreshToken,
+    ) -> RefreshToken {
+        mac.update(session.as_bytes());
+        mac.update(&generation.to_be_bytes());
+        mac.update(previous.0.as_bytes());
+        RefreshToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     /// The value stored in the database: SHA-256, hex.
@@ -243,13 +233,16 @@ mod tests {
 
     #[test]
     fn successors_are_deterministic_and_distinct_per_generation() {
-        let keys = keys();
+        let secrets = crate::auth::secrets::Secrets::derive(&Secret::new("k".repeat(32))).unwrap();
+        let successor = |session, generation, previous: &RefreshToken| {
+            RefreshToken::successor(secrets.successor_mac(), session, generation, previous)
+        };
         let session = Uuid::new_v4();
         let first = RefreshToken::generate().unwrap();
-        let a = keys.successor(session, 1, &first);
-        assert_eq!(a, keys.successor(session, 1, &first));
-        assert_ne!(a, keys.successor(session, 2, &first));
-        assert_ne!(a, keys.successor(Uuid::new_v4(), 1, &first));
+        let a = successor(session, 1, &first);
+        assert_eq!(a, successor(session, 1, &first));
+        assert_ne!(a, successor(session, 2, &first));
+        assert_ne!(a, successor(Uuid::new_v4(), 1, &first));
         assert!(RefreshToken::parse(a.expose()).is_some());
     }
 

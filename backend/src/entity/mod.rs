@@ -1,6 +1,8 @@
 //! SeaORM entities, mirroring the tables the `migration` crate creates. They stay inside the
 //! storage layer: nothing here goes on the wire.
 
+pub mod activity_event;
 pub mod refresh_token;
 pub mod session;
+pub mod throttle_bucket;
 pub mod user;

@@ -97,7 +97,14 @@ async fn every_response_carries_the_security_headers_and_a_request_id() {
         assert_eq!(headers["cache-control"], "no-store");
         assert_eq!(
             headers["content-security-policy"],
-            "default-src 'none'; frame-ancestors 'none'"
+            "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["vary"], "Origin");
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "HTTP deployment"
         );
         assert!(headers.get("x-request-id").is_some());
     }

@@ -17,7 +17,7 @@ async fn health_and_readiness_answer_ok() {
 #[tokio::test]
 async fn readiness_is_503_json_when_the_database_is_gone() {
     let app = spawn_app().await;
-    app.state.db.close_by_ref().await.unwrap();
+    app.state.auth.db.close_by_ref().await.unwrap();
     let response = reqwest::get(app.url("/ready")).await.unwrap();
     crate::helpers::assert_error(response, 503, "service_unavailable").await;
     let login = app.login("alice", crate::helpers::PASSWORD).await;

@@ -20,7 +20,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub state: AppState,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 /// Boots the app with the default test configuration.
@@ -38,20 +38,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ));
     }
     let database = TestDatabase::create().await;
-    let mut vars: HashMap<String, String> = [
-        ("DATABASE_URL", database.url.as_str()),
-        ("JWT_SECRET", TEST_SECRET),
-        ("HOST", "127.0.0.1"),
-        ("PORT", "0"),
-        // Cheap hashes keep the suite fast; one test raises them to check rehashing.
-        ("ARGON2_MEMORY_KIB", "1024"),
-        ("ARGON2_ITERATIONS", "1"),
-        ("HASH_CONCURRENCY", "4"),
-        ("CORS_ORIGINS", "http://localhost:5173"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let mut vars: HashMap<String, String> = test_environment(&database.url).into_iter().collect();
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -72,13 +59,187 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         client,
         jar,
         state,
-        _database: database,
+        database,
     }
+}
+
+/// The environment a test server is configured with, before overrides.
+pub fn test_environment(database_url: &str) -> Vec<(String, String)> {
+    [
+        ("DATABASE_URL", database_url),
+        ("JWT_SECRET", TEST_SECRET),
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        // Cheap hashes keep the suite fast; one test raises them to check rehashing.
+        ("ARGON2_MEMORY_KIB", "1024"),
+        ("ARGON2_ITERATIONS", "1"),
+        ("HASH_CONCURRENCY", "4"),
+        ("CORS_ORIGINS", "http://localhost:5173"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A browser of its own: a client with its own cookie jar, talking to `base`.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_owned(),
+            client,
+            jar,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str) -> Response {
+        self.client.post(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn delete_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .delete(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/login",
+            &json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    /// The current value of a cookie in the jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url: Url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+/// A real `latchkey serve` process on a database shared with others: for tests of several
+/// instances. Killed when dropped.
+pub struct ServerProcess {
+    pub address: String,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        command
+            .arg("serve")
+            .env_clear()
+            .envs(test_environment(database_url))
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in overrides {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("latchkey starts");
+        let server = Self {
+            address: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let health = format!("{}/health", server.address);
+        for _ in 0..200 {
+            if reqwest::get(&health)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("latchkey did not come up on {}", server.address);
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Where this app's fresh database lives, for more servers on it.
+    pub fn database_url(&self) -> &str {
+        &self.database.url
+    }
+
+    /// A second browser (its own cookies) on this app.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// This app's own client and jar, as a `Browser`.
+    pub fn main_browser(&self) -> Browser {
+        Browser {
+            base: self.address.clone(),
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+        }
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
@@ -234,13 +395,18 @@ enum Backend {
 }
 
 /// A database that exists for one test and is removed afterwards.
-struct TestDatabase {
+pub struct TestDatabase {
     url: String,
     backend: Backend,
 }
 
 impl TestDatabase {
-    async fn create() -> Self {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new, empty database (no migrations applied).
+    pub async fn create() -> Self {
         match std::env::var("LATCHKEY_TEST_DB").as_deref() {
             Ok("postgres") => {
                 let admin_url = std::env::var("TEST_DATABASE_URL")

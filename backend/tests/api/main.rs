@@ -2,9 +2,11 @@
 //! drives it over HTTP. `LATCHKEY_TEST_DB=postgres` runs the same tests on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod cors_and_headers;
 mod health_and_spec;
 mod helpers;
+mod instances;
 mod jwt_attacks;
 mod login;
 mod logout;
@@ -12,3 +14,4 @@ mod malformed_requests;
 mod profile;
 mod refresh;
 mod register;
+mod throttle;

@@ -52,7 +52,7 @@ async fn a_deleted_users_token_stops_working() {
     let id = session["user"]["id"].as_str().unwrap();
     use sea_orm::EntityTrait as _;
     latchkey::entity::user::Entity::delete_by_id(uuid::Uuid::parse_str(id).unwrap())
-        .exec(&app.state.db)
+        .exec(&app.state.auth.db)
         .await
         .unwrap();
     assert_error(

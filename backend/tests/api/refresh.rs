@@ -7,6 +7,7 @@ use crate::helpers::{TestApp, assert_error, set_cookies, spawn_app, spawn_app_wi
 async fn session_id_of(app: &TestApp) -> uuid::Uuid {
     let token = app.cookie("access_token").unwrap();
     app.state
+        .auth
         .keys
         .verify_access(&token, chrono::Utc::now())
         .unwrap()
@@ -191,7 +192,7 @@ async fn twenty_concurrent_refreshes_with_one_token_yield_one_successor() {
     assert_eq!(successors.len(), 1, "every request got the same successor");
     let issued = latchkey::entity::refresh_token::Entity::find()
         .filter(latchkey::entity::refresh_token::Column::SessionId.eq(session))
-        .count(&app.state.db)
+        .count(&app.state.auth.db)
         .await
         .unwrap();
     assert_eq!(
@@ -243,7 +244,7 @@ async fn cookie_lifetimes_never_outlast_the_session() {
 async fn set_session_time(app: &TestApp, session: uuid::Uuid, column: &str, value: &str) {
     use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, IntoActiveModel as _};
     let row = latchkey::entity::session::Entity::find_by_id(session)
-        .one(&app.state.db)
+        .one(&app.state.auth.db)
         .await
         .unwrap()
         .unwrap();
@@ -256,5 +257,5 @@ async fn set_session_time(app: &TestApp, session: uuid::Uuid, column: &str, valu
         "absolute_expires_at" => active.absolute_expires_at = Set(at),
         other => panic!("unknown column {other}"),
     }
-    active.update(&app.state.db).await.unwrap();
+    active.update(&app.state.auth.db).await.unwrap();
 }

@@ -1,0 +1,286 @@
+//! Managing one's own account: where am I signed in, end a session, change the password,
+//! recent security events.
+
+use poem::{
+    Request,
+    web::{Data, cookie::CookieJar},
+};
+use poem_openapi::{ApiResponse, OpenApi, param::Path, param::Query, payload::Json};
+use uuid::Uuid;
+
+use super::{
+    ApiTags,
+    auth::now,
+    client::client_info,
+    error::{ApiError, ErrorJson, error_variants},
+    models::{
+        ActivityEventResponse, ActivityList, PasswordChangeRequest, SessionInfo, SessionList,
+        StatusResponse,
+    },
+    security::{AccessToken, authenticate},
+};
+use crate::{
+    auth::{AuthError, accounts, activity, sessions},
+    domain::Password,
+    state::AppState,
+};
+
+const DEFAULT_ACTIVITY: u32 = 50;
+const MAX_ACTIVITY: u32 = 200;
+
+pub struct AccountApi;
+
+#[OpenApi(tag = "ApiTags::Account")]
+impl AccountApi {
+    /// Where I am signed in
+    ///
+    /// The caller's active sessions, most recently used first, with `current: true` on the
+    /// one making this request.
+    #[oai(path = "/sessions", method = "get", operation_id = "list_sessions")]
+    async fn list_sessions(&self, state: Data<&AppState>, auth: AccessToken) -> SessionsResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            let rows = sessions::active(&state.auth.db, caller.user.id, now).await?;
+            Ok::<_, AuthError>(SessionList {
+                sessions: rows
+                    .into_iter()
+                    .map(|row| SessionInfo::new(row, caller.session_id))
+                    .collect(),
+            })
+        }
+        .await;
+        match result {
+            Ok(list) => SessionsResponse::Ok(Json(list)),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// End one session
+    ///
+    /// Revokes one of the caller's sessions: its refresh token and its access tokens stop
+    /// working at once. An id that is not one of the caller's sessions is `404`, whether or
+    /// not it exists. Revoking the current session signs this client out.
+    #[oai(
+        path = "/sessions/:id",
+        method = "delete",
+        operation_id = "revoke_session"
+    )]
+    async fn revoke_session(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        auth: AccessToken,
+        /// The session's `id` from `GET /sessions`.
+        id: Path<Uuid>,
+    ) -> RevokeSessionResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            sessions::revoke(&state.auth.db, caller.user.id, id.0, &client_info(req), now).await
+        }
+        .await;
+        match result {
+            Ok(()) => RevokeSessionResponse::Ok(Json(StatusResponse::ok())),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Change my password
+    ///
+    /// Checks the current password, applies the new one (same rules as at registration) and
+    /// ends every other session; this one stays signed in. A wrong current password is
+    /// `403 invalid_credentials` (not 401: the session is fine) and counts as a failed sign-in.
+    #[oai(path = "/password", method = "post", operation_id = "change_password")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        req: &Request,
+        auth: AccessToken,
+        body: Json<PasswordChangeRequest>,
+    ) -> ChangePasswordResponse {
+        let now = now();
+        let Json(PasswordChangeRequest {
+            current_password,
+            new_password,
+        }) = body;
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            let current = Password::parse_for_login(current_password.into_inner())
+                .map_err(|e| AuthError::Validation(vec![e.for_field("current_password")]))?;
+            let device = state.cookies.device_token(jar);
+            accounts::change_password(
+                &state.auth,
+                &caller,
+                &current,
+                new_password.into_inner(),
+                device.as_deref(),
+                &client_info(req),
+                now,
+            )
+            .await
+        }
+        .await;
+        match result {
+            Ok(()) => ChangePasswordResponse::Ok(Json(StatusResponse::ok())),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Recent activity
+    ///
+    /// The caller's security events, newest first: sign-ins (and failed ones), sign-outs,
+    /// sessions ended, password changes, reuse of a stolen refresh token. Kept for
+    /// `ACTIVITY_RETENTION_DAYS` (90 by default).
+    #[oai(path = "/activity", method = "get", operation_id = "activity")]
+    async fn activity(
+        &self,
+        state: Data<&AppState>,
+        auth: AccessToken,
+        /// How many events, newest first (default 50, at most 200).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u32>>,
+    ) -> ActivityResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            let limit = limit.0.unwrap_or(DEFAULT_ACTIVITY).min(MAX_ACTIVITY);
+            let rows = activity::recent(&state.auth.db, caller.user.id, u64::from(limit)).await?;
+            Ok::<_, AuthError>(ActivityList {
+                events: rows
+                    .into_iter()
+                    .filter_map(ActivityEventResponse::new)
+                    .collect(),
+            })
+        }
+        .await;
+        match result {
+            Ok(list) => ActivityResponse::Ok(Json(list)),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum SessionsResponse {
+    /// The caller's active sessions.
+    #[oai(status = 200)]
+    Ok(Json<SessionList>),
+    /// `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(SessionsResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum RevokeSessionResponse {
+    /// The session has ended.
+    #[oai(status = 200)]
+    Ok(Json<StatusResponse>),
+    /// `malformed_request`: the id is not a UUID.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `not_found`: no such session of the caller's (or it has already ended).
+    #[oai(status = 404)]
+    NotFound(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: nothing was ended; retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(RevokeSessionResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum ChangePasswordResponse {
+    /// The password is changed; every other session has ended.
+    #[oai(status = 200)]
+    Ok(Json<StatusResponse>),
+    /// `validation_failed` (see `fields`: `new_password` too short, too guessable or containing
+    /// the username) or `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `invalid_credentials` (the current password is wrong; the session is fine) or
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: nothing was changed; retry.
+    #[oai(
+        status = 503,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait, when known."
+        )
+    )]
+    Unavailable(ErrorJson),
+}
+error_variants!(ChangePasswordResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum ActivityResponse {
+    /// The caller's recent events.
+    #[oai(status = 200)]
+    Ok(Json<ActivityList>),
+    /// `malformed_request`: `limit` is not a number from 1 to 200.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: try `/refresh`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(ActivityResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });

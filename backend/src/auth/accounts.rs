@@ -1,0 +1,288 @@
+//! Managing an account once it exists: by its owner (change the password, sign out everywhere,
+//! delete it) and by an operator from the admin CLI (list, disable, reset, delete).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    Auth, AuthError, ClientInfo,
+    activity::{self, Event, Kind},
+    credentials::{self, find_by_username},
+    sessions::{self, Authenticated},
+    throttle::{self, Key},
+};
+use crate::{
+    domain::{Password, Username},
+    entity::{session, user},
+    storage,
+};
+
+/// Replaces the caller's password after checking the current one. Every other session ends;
+/// the caller's stays signed in.
+pub async fn change_password(
+    auth: &Auth,
+    caller: &Authenticated,
+    current: &Password,
+    new_password: String,
+    device_cookie: Option<&str>,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    // Judged before the current password is checked: a refused new password costs no hash.
+    let new = new_password_for(auth, &caller.user.username, new_password, "new_password")?;
+    let (account, reservation) =
+        credentials::recheck_password(auth, caller.user.id, current, device_cookie, client, now)
+            .await?;
+    let hash = auth.hasher.hash(&new).await?;
+    let txn = storage::begin_write(&auth.db).await?;
+    throttle::release(&txn, &reservation, now).await?;
+    set_password_hash(&txn, account.id, hash, now).await?;
+    let ended = sessions::revoke_all(&txn, account.id, Some(caller.session_id), now).await?;
+    activity::record(
+        &txn,
+        Event {
+            user_id: account.id,
+            kind: Kind::PasswordChanged,
+            client: Some(client),
+            session_id: Some(caller.session_id),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(event = "password_changed", user_id = %account.id, other_sessions_ended = ended, "password changed");
+    Ok(())
+}
+
+/// Ends every session of the caller, their own included.
+pub async fn sign_out_everywhere(
+    db: &DatabaseConnection,
+    caller: &Authenticated,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    let ended = sessions::revoke_all(&txn, caller.user.id, None, now).await?;
+    activity::record(
+        &txn,
+        Event {
+            user_id: caller.user.id,
+            kind: Kind::SignedOutEverywhere,
+            client: Some(client),
+            session_id: Some(caller.session_id),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(event = "logout_all", user_id = %caller.user.id, sessions_ended = ended, "signed out everywhere");
+    Ok(ended)
+}
+
+/// Deletes the caller's account after checking their password: the user row and, by foreign
+/// key, every session, refresh token and activity event; and the name's throttle state. The
+/// username is free again at once.
+pub async fn delete_own_account(
+    auth: &Auth,
+    caller: &Authenticated,
+    password: &Password,
+    device_cookie: Option<&str>,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    let (account, reservation) =
+        credentials::recheck_password(auth, caller.user.id, password, device_cookie, client, now)
+            .await?;
+    let txn = storage::begin_write(&auth.db).await?;
+    throttle::release(&txn, &reservation, now).await?;
+    delete_in(&txn, &account).await?;
+    txn.commit().await?;
+    tracing::info!(event = "account_deleted", user_id = %account.id, "account deleted by its owner");
+    Ok(())
+}
+
+async fn delete_in(txn: &impl ConnectionTrait, account: &user::Model) -> Result<(), AuthError> {
+    user::Entity::delete_by_id(account.id).exec(txn).await?;
+    throttle::clear(txn, &[Key::username(&account.username_canonical)]).await?;
+    Ok(())
+}
+
+async fn set_password_hash(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A new password for `username`, judged by the full policy, named `field` in errors.
+fn new_password_for(
+    auth: &Auth,
+    username: &str,
+    raw: String,
+    field: &'static str,
+) -> Result<Password, AuthError> {
+    let username = Username::parse(username.to_owned())
+        .map_err(|e| AuthError::Internal(format!("a stored username is invalid: {}", e.message)))?;
+    Password::parse_new(raw, &username, auth.policy.passwords)
+        .map_err(|e| AuthError::Validation(vec![e.for_field(field)]))
+}
+
+// ---- Operators (the admin CLI) ----------------------------------------------------------
+
+/// One account as an operator sees it.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub user: user::Model,
+    pub active_sessions: u64,
+}
+
+/// Accounts whose name contains `filter` (case-insensitive), by name, `per_page` at a time.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: Option<&str>,
+    page: u64,
+    per_page: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<AccountSummary>, AuthError> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::UsernameCanonical);
+    if let Some(filter) = filter.filter(|f| !f.is_empty()) {
+        query = query.filter(user::Column::UsernameCanonical.contains(filter.to_lowercase()));
+    }
+    let users = query
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    let mut summaries = Vec::with_capacity(users.len());
+    for user in users {
+        let active_sessions = live_sessions(user.id, now).count(db).await?;
+        summaries.push(AccountSummary {
+            user,
+            active_sessions,
+        });
+    }
+    Ok(summaries)
+}
+
+fn live_sessions(user_id: Uuid, now: DateTime<Utc>) -> sea_orm::Select<session::Entity> {
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .filter(session::Column::AbsoluteExpiresAt.gt(now))
+}
+
+/// The account called `name` (any letter case), or `NotFound`.
+pub async fn find(db: &DatabaseConnection, name: &str) -> Result<user::Model, AuthError> {
+    let username = Username::parse(name.to_owned()).map_err(|_| AuthError::NotFound)?;
+    find_by_username(db, &username)
+        .await?
+        .ok_or(AuthError::NotFound)
+}
+
+/// Ends every session of the account; returns how many.
+pub async fn revoke_sessions(
+    db: &DatabaseConnection,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
+    activity::record(
+        &txn,
+        operator_event(account, Kind::SignedOutEverywhere),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_revoke_sessions", user_id = %account.id, sessions_ended = ended, "sessions revoked by an operator");
+    Ok(ended)
+}
+
+/// Forgets the failed sign-ins counted against the account's name.
+pub async fn unlock(db: &DatabaseConnection, account: &user::Model) -> Result<u64, AuthError> {
+    let cleared = throttle::clear(db, &[Key::username(&account.username_canonical)]).await?;
+    tracing::info!(event = "admin_unlock", user_id = %account.id, "sign-in throttle cleared by an operator");
+    Ok(cleared)
+}
+
+/// Disables (`true`) or re-enables the account. Disabling ends its sessions at once.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    account: &user::Model,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::DisabledAt,
+            Expr::value(disabled.then_some(now)),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let ended = if disabled {
+        sessions::revoke_all(&txn, account.id, None, now).await?
+    } else {
+        0
+    };
+    let kind = if disabled {
+        Kind::AccountDisabled
+    } else {
+        Kind::AccountEnabled
+    };
+    activity::record(&txn, operator_event(account, kind), now).await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_set_disabled", user_id = %account.id, disabled, sessions_ended = ended, "account status changed by an operator");
+    Ok(ended)
+}
+
+/// Sets a new password chosen by an operator (policy-checked); every session ends.
+pub async fn reset_password(
+    auth: &Auth,
+    account: &user::Model,
+    new_password: String,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let new = new_password_for(auth, &account.username, new_password, "password")?;
+    let hash = auth.hasher.hash(&new).await?;
+    let txn = storage::begin_write(&auth.db).await?;
+    set_password_hash(&txn, account.id, hash, now).await?;
+    let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
+    activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_set_password", user_id = %account.id, sessions_ended = ended, "password set by an operator");
+    Ok(ended)
+}
+
+/// Deletes the account and everything that belongs to it.
+pub async fn delete(db: &DatabaseConnection, account: &user::Model) -> Result<(), AuthError> {
+    let txn = storage::begin_write(db).await?;
+    delete_in(&txn, account).await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_delete", user_id = %account.id, "account deleted by an operator");
+    Ok(())
+}
+
+fn operator_event(account: &user::Model, kind: Kind) -> Event<'static> {
+    Event {
+        user_id: account.id,
+        kind,
+        client: None,
+        session_id: None,
+    }
+}

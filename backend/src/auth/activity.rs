@@ -1,0 +1,147 @@
+//! Security events of an account, kept for the user's own review (`GET /activity`) and pruned
+//! after `ACTIVITY_RETENTION_DAYS`. An event says what happened, when and from where; it never
+//! holds a password, a token or a hash.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+use uuid::Uuid;
+
+use super::{AuthError, ClientInfo};
+use crate::entity::activity_event;
+
+/// What happened. Stored by name, so variants can be added without a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    SessionRevoked,
+    SignedOutEverywhere,
+    PasswordChanged,
+    /// A spent refresh token came back; the session it belonged to was ended.
+    RefreshTokenReuseDetected,
+    /// An operator disabled or re-enabled the account, or set its password.
+    AccountDisabled,
+    AccountEnabled,
+    PasswordReset,
+}
+
+impl Kind {
+    pub const ALL: [Self; 10] = [
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::SignedOut,
+        Self::SessionRevoked,
+        Self::SignedOutEverywhere,
+        Self::PasswordChanged,
+        Self::RefreshTokenReuseDetected,
+        Self::AccountDisabled,
+        Self::AccountEnabled,
+        Self::PasswordReset,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignedOut => "signed_out",
+            Self::SessionRevoked => "session_revoked",
+            Self::SignedOutEverywhere => "signed_out_everywhere",
+            Self::PasswordChanged => "password_changed",
+            Self::RefreshTokenReuseDetected => "refresh_token_reuse_detected",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountEnabled => "account_enabled",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// One event about to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    pub user_id: Uuid,
+    pub kind: Kind,
+    /// Who caused it; `None` for the server itself or an operator's command.
+    pub client: Option<&'a ClientInfo>,
+    /// The session it concerns, if any.
+    pub session_id: Option<Uuid>,
+}
+
+/// Records `event`, usually inside the transaction that made it happen.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    event: Event<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    activity_event::Entity::insert(activity_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(event.user_id),
+        kind: Set(event.kind.as_str().to_owned()),
+        at: Set(now),
+        ip: Set(event.client.and_then(|c| c.ip).map(|ip| ip.to_string())),
+        user_agent: Set(event.client.and_then(|c| c.user_agent.clone())),
+        session_id: Set(event.session_id),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// The user's most recent events, newest first.
+pub async fn recent(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    limit: u64,
+) -> Result<Vec<activity_event::Model>, AuthError> {
+    Ok(activity_event::Entity::find()
+        .filter(activity_event::Column::UserId.eq(user_id))
+        .order_by_desc(activity_event::Column::At)
+        .order_by_desc(activity_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Deletes up to `batch` events older than `before`; returns how many.
+pub async fn prune(
+    db: &DatabaseConnection,
+    before: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, AuthError> {
+    let old: Vec<Uuid> = activity_event::Entity::find()
+        .select_only()
+        .column(activity_event::Column::Id)
+        .filter(activity_event::Column::At.lt(before))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if old.is_empty() {
+        return Ok(0);
+    }
+    Ok(activity_event::Entity::delete_many()
+        .filter(activity_event::Column::Id.is_in(old))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_name() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Kind::parse("nonsense"), None);
+    }
+}
