@@ -16,7 +16,8 @@ export interface paths {
         /**
          * Create an account
          * @description Registers a user. This does not sign in: call `/login` next. Usernames are unique
-         *     regardless of letter case.
+         *     regardless of letter case. Each client address may register `REGISTER_LIMIT_PER_IP`
+         *     times an hour (taken names included).
          */
         post: operations["register"];
         delete?: never;
@@ -37,8 +38,10 @@ export interface paths {
         /**
          * Sign in
          * @description Checks the username and password and starts a session: sets the HttpOnly cookies
-         *     `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`).
-         *     A wrong password and an unknown username give the same answer.
+         *     `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`), plus a
+         *     long-lived `device_token` that keeps this browser able to sign in while strangers are
+         *     locked out of the username. A wrong password and an unknown username give the same
+         *     answer. With `COOKIE_SECURE=true` the cookie names carry the `__Host-` prefix.
          */
         post: operations["login"];
         delete?: never;
@@ -58,7 +61,7 @@ export interface paths {
         put?: never;
         /**
          * Renew the session
-         * @description Exchanges the `refresh_token` cookie for a new pair of cookies. Each refresh token
+         * @description Exchanges the refresh-token cookie for a new pair of cookies. Each refresh token
          *     works once: repeating the same request within a few seconds (a lost response, two
          *     tabs) returns the same new pair; any later reuse of a spent token ends the session.
          */
@@ -80,10 +83,31 @@ export interface paths {
         put?: never;
         /**
          * Sign out
-         * @description Ends the session named by the cookies (or a Bearer token) and clears both cookies.
-         *     The access token stops working at once. Succeeds even without a session.
+         * @description Ends the session named by the cookies (or a Bearer token) and clears both session
+         *     cookies. The access token stops working at once. Succeeds even without a session.
          */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere
+         * @description Ends every session of the signed-in user, this one included, and clears the session
+         *     cookies. Access tokens of every session stop working at once.
+         */
+        post: operations["logout_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -99,11 +123,105 @@ export interface paths {
         };
         /**
          * Who am I
-         * @description The account behind the access token (the `access_token` cookie or an
-         *     `Authorization: Bearer` header). A token of a session that was logged out, or of a
-         *     deleted account, is rejected even before it expires.
+         * @description The account behind the access token (the access-token cookie or an
+         *     `Authorization: Bearer` header). A token of a session that was logged out or revoked,
+         *     or of a deleted account, is rejected even before it expires.
          */
         get: operations["profile"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete my account
+         * @description Deletes the account and everything that belongs to it (sessions, tokens, activity,
+         *     throttle state) after checking the password, and clears the cookies. The username is
+         *     free again at once. A wrong password is `403 invalid_credentials` and counts as a
+         *     failed sign-in.
+         */
+        delete: operations["delete_account"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where I am signed in
+         * @description The caller's active sessions, most recently used first, with `current: true` on the
+         *     one making this request.
+         */
+        get: operations["list_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one session
+         * @description Revokes one of the caller's sessions: its refresh token and its access tokens stop
+         *     working at once. An id that is not one of the caller's sessions is `404`, whether or
+         *     not it exists. Revoking the current session signs this client out.
+         */
+        delete: operations["revoke_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change my password
+         * @description Checks the current password, applies the new one (same rules as at registration) and
+         *     ends every other session; this one stays signed in. A wrong current password is
+         *     `403 invalid_credentials` (not 401: the session is fine) and counts as a failed sign-in.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent activity
+         * @description The caller's security events, newest first: sign-ins (and failed ones), sign-outs,
+         *     sessions ended, password changes, reuse of a stolen refresh token. Kept for
+         *     `ACTIVITY_RETENTION_DAYS` (90 by default).
+         */
+        get: operations["activity"];
         put?: never;
         post?: never;
         delete?: never;
@@ -158,6 +276,38 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActivityEvent
+         * @description One security event.
+         */
+        ActivityEvent: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ActivityKind"];
+            /** Format: date-time */
+            at: string;
+            /** @description The client address it came from, when it came from a client. */
+            ip?: string;
+            /** @description Browser and operating system, when it came from a client. */
+            device?: string;
+            /**
+             * Format: uuid
+             * @description The session it concerns, if any.
+             */
+            session_id?: string;
+        };
+        /**
+         * @description What happened on an account. New kinds may be added in later versions.
+         * @enum {string}
+         */
+        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset";
+        /**
+         * ActivityList
+         * @description The caller's recent security events, newest first.
+         */
+        ActivityList: {
+            events: components["schemas"]["ActivityEvent"][];
+        };
+        /**
          * Error
          * @description Every error response has this shape.
          */
@@ -169,10 +319,11 @@ export interface components {
             fields?: components["schemas"]["FieldIssue"][];
         };
         /**
-         * @description What went wrong, as a stable machine-readable code.
+         * @description What went wrong, as a stable machine-readable code. New codes may be added in later
+         *     versions: treat an unknown code by its HTTP status.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "account_disabled" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * FieldIssue
          * @description One invalid field.
@@ -201,6 +352,35 @@ export interface components {
             password: string;
         };
         /**
+         * PasswordChangeRequest
+         * @description A password change.
+         */
+        PasswordChangeRequest: {
+            /**
+             * Format: password
+             * @description The password in use now.
+             * @example correct horse battery staple
+             */
+            current_password: string;
+            /**
+             * Format: password
+             * @description The new password, under the same rules as at registration.
+             * @example correct horse battery staple
+             */
+            new_password: string;
+        };
+        /**
+         * PasswordConfirmation
+         * @description The account's password, asked again before a sensitive change.
+         */
+        PasswordConfirmation: {
+            /**
+             * Format: password
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        /**
          * RegisterRequest
          * @description A new account.
          */
@@ -213,7 +393,8 @@ export interface components {
             username: string;
             /**
              * Format: password
-             * @description 12–128 characters, any characters. No composition rules.
+             * @description 12–128 characters, any characters, no composition rules; it must not contain the
+             *     username nor be easy to guess (zxcvbn score of at least `PASSWORD_MIN_SCORE`, default 3).
              * @example correct horse battery staple
              */
             password: string;
@@ -234,6 +415,43 @@ export interface components {
              * @description When the `refresh_token` cookie stops working unless it is used.
              */
             refresh_token_expires_at: string;
+        };
+        /**
+         * SessionInfo
+         * @description A place where the user is signed in.
+         */
+        SessionInfo: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When this session signed in.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The last sign-in or token renewal (renewals happen about every access-token lifetime
+             *     while the app is in use).
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description When it ends unless it is renewed.
+             */
+            expires_at: string;
+            /** @description The client address last seen for it. */
+            ip?: string;
+            /** @description Browser and operating system, from the user agent ("Firefox 128 on Linux"). */
+            device: string;
+            /** @description True for the session making this request. */
+            current: boolean;
+        };
+        /**
+         * SessionList
+         * @description The caller's active sessions, most recently used first.
+         */
+        SessionList: {
+            sessions: components["schemas"]["SessionInfo"][];
         };
         /**
          * Status
@@ -273,7 +491,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["RegisterRequest"];
+                "application/json": components["schemas"]["RegisterRequest"];
             };
         };
         responses: {
@@ -283,16 +501,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["User"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `validation_failed` (see `fields`) or `malformed_request`. */
+            /**
+             * @description `validation_failed` (see `fields`: a password that is too short, too guessable or
+             *     contains the username) or `malformed_request`.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `username_taken`. */
@@ -301,7 +531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `payload_too_large`. */
@@ -310,7 +540,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
@@ -319,7 +549,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many registrations from this address; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `internal`. */
@@ -328,16 +569,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `service_unavailable`: the database is unreachable; retry. */
+            /** @description `service_unavailable`: the database is unreachable or the server is busy; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -351,19 +594,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json; charset=utf-8": components["schemas"]["LoginRequest"];
+                "application/json": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description Signed in; both cookies are set. */
+            /** @description Signed in; the cookies are set. */
             200: {
                 headers: {
-                    /** @description `access_token` and `refresh_token`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime. */
+                    /** @description `access_token`, `refresh_token` and `device_token` (with the `__Host-` prefix when `COOKIE_SECURE=true`): HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime. */
                     "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             /** @description `validation_failed` (password over 128 characters) or `malformed_request`. */
@@ -372,7 +615,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `invalid_credentials`. */
@@ -381,7 +624,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `account_disabled` (only after the right password) or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `payload_too_large`. */
@@ -390,7 +642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
@@ -399,17 +651,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `too_many_attempts`: this username failed to log in too often; wait `Retry-After` seconds. */
+            /**
+             * @description `too_many_attempts`: too many failures for this username (or this device), or from
+             *     this address; wait `Retry-After` seconds. Checked before the password.
+             */
             429: {
                 headers: {
+                    /** @description Seconds to wait. */
                     "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `internal`. */
@@ -418,16 +674,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `service_unavailable`. */
+            /**
+             * @description `service_unavailable`: the database is unreachable, or too many sign-ins already wait
+             *     for a password check; retry after `Retry-After` seconds.
+             */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -437,14 +698,11 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie?: {
-                /** @description Set by `/login` or a previous `/refresh`; the browser sends it automatically. */
-                refresh_token?: string;
-            };
+            cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Both cookies were replaced. */
+            /** @description Both session cookies were replaced. */
             200: {
                 headers: {
                     /** @description The new `access_token` and `refresh_token`. */
@@ -452,7 +710,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["Session"];
                 };
             };
             /** @description `malformed_request`. */
@@ -461,18 +719,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `invalid_refresh_token`; both cookies are cleared. Log in again. */
+            /** @description `invalid_refresh_token`; both session cookies are cleared. Log in again. */
             401: {
                 headers: {
-                    /** @description Clears both cookies (Max-Age=0). */
+                    /** @description Clears both session cookies (Max-Age=0). */
                     "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `payload_too_large`. */
@@ -481,7 +748,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `internal`. */
@@ -490,16 +757,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `service_unavailable`. */
+            /** @description `service_unavailable`: retry; the session is still valid. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -509,22 +776,19 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
-            cookie?: {
-                /** @description The session's refresh token, if the browser still has it. */
-                refresh_token?: string;
-            };
+            cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Signed out (or was not signed in); both cookies are cleared. */
+            /** @description Signed out (or was not signed in); both session cookies are cleared. */
             200: {
                 headers: {
-                    /** @description Clears both cookies (Max-Age=0). */
+                    /** @description Clears both session cookies (Max-Age=0). */
                     "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Status"];
                 };
             };
             /** @description `malformed_request`. */
@@ -533,7 +797,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `payload_too_large`. */
@@ -542,7 +815,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `internal`. */
@@ -551,7 +824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `service_unavailable`: the session could not be ended; retry. */
@@ -560,7 +833,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    logout_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every session of the user has ended; this browser's session cookies are cleared. */
+            200: {
+                headers: {
+                    /** @description Clears both session cookies (Max-Age=0). */
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing was ended; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -580,7 +929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["User"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description `malformed_request`. */
@@ -589,7 +938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `unauthenticated`: no token, or an invalid, expired or revoked one. Try `/refresh`. */
@@ -598,7 +947,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `internal`. */
@@ -607,7 +965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description `service_unavailable`. */
@@ -616,7 +974,437 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordConfirmation"];
+            };
+        };
+        responses: {
+            /** @description The account is gone; the cookies are cleared. */
+            200: {
+                headers: {
+                    /** @description Clears the session and device cookies (Max-Age=0). */
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description `invalid_credentials` (the password is wrong; the session is fine) or
+             *     `forbidden_origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing was deleted; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's active sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's `id` from `GET /sessions`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `malformed_request`: the id is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such session of the caller's (or it has already ended). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing was ended; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; every other session has ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /**
+             * @description `validation_failed` (see `fields`: `new_password` too short, too guessable or containing
+             *     the username) or `malformed_request`.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description `invalid_credentials` (the current password is wrong; the session is fine) or
+             *     `forbidden_origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing was changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    activity: {
+        parameters: {
+            query?: {
+                /** @description How many events, newest first (default 50, at most 200). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's recent events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            /** @description `malformed_request`: `limit` is not a number from 1 to 200. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -635,7 +1423,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Status"];
                 };
             };
         };
@@ -655,7 +1443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Status"];
                 };
             };
             /** @description `service_unavailable`: the database does not answer. */
@@ -664,7 +1452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
