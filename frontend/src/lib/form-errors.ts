@@ -3,7 +3,7 @@
  * `fields`, or from a code that is about one field, like `username_taken`) and, when that does not explain
  * it all, one message for the form's alert.
  */
-import type { Failure } from '$lib/stores/auth';
+import type { Failure } from '$lib/api/answer';
 
 export type ErrorCode = NonNullable<Failure['code']>;
 

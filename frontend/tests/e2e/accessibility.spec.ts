@@ -75,8 +75,8 @@ const cases: Case[] = [
 		signedIn: true,
 		open: async (page) => {
 			await page.context().clearCookies();
-			await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
-			await expect(page.getByRole('status')).toContainText('Your session has expired');
+			await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+			await expect(page.getByTestId('signed-out-notice')).toContainText('Your session has expired');
 		}
 	},
 	{
@@ -110,6 +110,23 @@ const cases: Case[] = [
 		open: async (page) => {
 			await page.goto('/profile');
 			await expect(page.getByRole('heading', { name: username })).toBeVisible();
+			await expect(page.getByTestId('session').first()).toBeVisible();
+			await expect(page.getByTestId('activity-event').first()).toBeVisible();
+		}
+	},
+	{
+		name: 'account, with form errors and a strength meter',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/profile');
+			await page.getByLabel('Current password').fill('not my password');
+			await page.getByLabel('New password').fill('lantern orchard velvet 1987');
+			await page.getByRole('button', { name: 'Change password' }).click();
+			await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+			await page.getByLabel('New password').fill('password');
+			await expect(page.getByRole('meter', { name: 'Password strength' })).toHaveAttribute('aria-valuetext', /\S/);
+			await page.getByRole('button', { name: 'Delete account' }).click();
+			await expect(page.locator('#delete-password-error')).toBeVisible();
 		}
 	},
 	{

@@ -26,7 +26,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		await signUp(page, username);
 		const nav = page.getByRole('navigation', { name: 'Main' });
 		await expect(nav.getByTestId('header-username')).toContainText(username);
-		await expect(nav.getByRole('link', { name: 'Profile' })).toBeVisible();
+		await expect(nav.getByRole('link', { name: 'Account' })).toBeVisible();
 		await expect(nav.getByRole('button', { name: 'Log out' })).toBeVisible();
 	});
 
@@ -36,7 +36,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 	});
 
 	await test.step('/profile shows the user', async () => {
-		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
+		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
 		await expect(page).toHaveURL('/profile');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 		await expect(page.getByTestId('member-since')).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}T/);
@@ -48,7 +48,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		const refreshed = page.waitForResponse(
 			(r) => new URL(r.url()).pathname === '/refresh' && r.request().method() === 'POST'
 		);
-		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
+		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
 		expect((await refreshed).status()).toBe(200);
 		await expect(page).toHaveURL('/profile');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();

@@ -44,7 +44,7 @@ test('a /refresh that answers 503 keeps both tabs signed in, and the session car
 
 	// The first tab needs a refresh (its profile page asks the API again) and meets the 503.
 	await first.getByRole('link', { name: 'Latchkey' }).click();
-	await nav(first).getByRole('link', { name: 'Profile' }).click();
+	await nav(first).getByRole('link', { name: 'Account' }).click();
 	await expect(first.getByRole('alert')).toContainText('Fake 503');
 	await expect(first.getByRole('heading', { name: username })).toBeVisible();
 	await expect(nav(first).getByTestId('header-username')).toContainText(username);
@@ -71,7 +71,7 @@ test('a network error on /refresh is “try again” too', async ({ page }) => {
 	await page.route(api.refresh, (route) => route.abort('internetdisconnected'));
 	await waitForAccessTokenToExpire(page);
 
-	await nav(page).getByRole('link', { name: 'Profile' }).click();
+	await nav(page).getByRole('link', { name: 'Account' }).click();
 
 	await expect(page.getByRole('alert')).toContainText('Could not reach the server');
 	await expect(page.getByRole('heading', { name: username })).toBeVisible();
@@ -118,10 +118,11 @@ test('a session the server ended sends the user to /login with a notice, and bac
 	// The session ends on the server's side: here its cookies disappear, so /refresh answers 401.
 	await context.clearCookies();
 
-	await nav(page).getByRole('link', { name: 'Profile' }).click();
+	await nav(page).getByRole('link', { name: 'Account' }).click();
 
 	await expect(page).toHaveURL('/login?redirectTo=/profile');
-	await expect(page.getByRole('status')).toHaveText('Your session has expired, please sign in again.');
+	await expect(page.getByTestId('signed-out-notice')).toHaveRole('status');
+	await expect(page.getByTestId('signed-out-notice')).toHaveText('Your session has expired, please sign in again.');
 	await logIn(page, username, PASSWORD);
 	await expect(page).toHaveURL('/profile');
 	await expect(page.getByRole('heading', { name: username })).toBeVisible();

@@ -18,6 +18,8 @@ export type User = components['schemas']['User'];
 export type Session = components['schemas']['Session'];
 export type ErrorBody = components['schemas']['Error'];
 export type FieldError = NonNullable<ErrorBody['fields']>[number];
+export type SessionInfo = components['schemas']['SessionInfo'];
+export type ActivityEvent = components['schemas']['ActivityEvent'];
 
 /** The API's base URL: `VITE_API_URL`, else the backend's default local address. */
 export const API_URL: string = import.meta.env.VITE_API_URL || 'http://localhost:8000';

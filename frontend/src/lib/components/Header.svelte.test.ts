@@ -30,7 +30,7 @@ describe('Header', () => {
 		expect(screen.getByRole('link', { name: 'Sign up' }).getAttribute('href')).toBe('/register');
 	});
 
-	it('shows the username, a Profile link and a Log out button when signed in', () => {
+	it('shows the username, an Account link and a Log out button when signed in', () => {
 		mock.state.set({
 			user: { id: '1', username: 'alice', created_at: '2026-11-29T12:00:00Z' },
 			loading: false,
@@ -39,7 +39,7 @@ describe('Header', () => {
 		});
 		render(Header);
 		expect(screen.getByTestId('header-username').textContent).toContain('alice');
-		expect(screen.getByRole('link', { name: 'Profile' }).getAttribute('href')).toBe('/profile');
+		expect(screen.getByRole('link', { name: 'Account' }).getAttribute('href')).toBe('/profile');
 		expect(screen.getByRole('button', { name: 'Log out' })).toBeTruthy();
 		expect(screen.queryByRole('link', { name: 'Log in' })).toBeNull();
 	});

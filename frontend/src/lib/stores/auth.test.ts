@@ -153,7 +153,7 @@ describe('auth store', () => {
 
 		expect(result).toEqual({
 			ok: false,
-			failure: { code: 'too_many_attempts', message: 'Failed with 429.', fields: [], retryAfter: 30 }
+			failure: { code: 'too_many_attempts', status: 429, message: 'Failed with 429.', fields: [], retryAfter: 30 }
 		});
 	});
 
@@ -429,5 +429,50 @@ describe('only a 401 signs anyone out', () => {
 		expect(get(second.store).user).toBeNull();
 		first.store.clearNotice();
 		expect(get(first.store).notice).toBeNull();
+	});
+});
+
+describe('ending every session and deleting the account', () => {
+	it('logoutEverywhere signs out with a notice once the server confirms', async () => {
+		await seedAlice();
+
+		expect(await auth.logoutEverywhere()).toEqual({ ok: true });
+
+		expect(server.calls).toEqual(['POST /logout-all']);
+		expect(get(auth)).toMatchObject({ user: null, notice: { kind: 'signed_out_everywhere' } });
+		expect(server.session).toBe('none');
+	});
+
+	it.each([503, 'offline'] as const)('logoutEverywhere failing with %s keeps the user signed in', async (failure) => {
+		await seedAlice();
+		server.failing['POST /logout-all'] = failure;
+
+		const outcome = await auth.logoutEverywhere();
+
+		expect(outcome.ok).toBe(false);
+		expect(get(auth)).toMatchObject({ user: { username: 'alice' }, notice: null });
+	});
+
+	it('deleteAccount with a wrong password is a 403 (no refresh) and changes nothing', async () => {
+		await seedAlice();
+
+		const outcome = await auth.deleteAccount('not the password');
+
+		expect(outcome).toEqual({
+			ok: false,
+			failure: expect.objectContaining({ code: 'invalid_credentials', status: 403 })
+		});
+		expect(server.calls).toEqual(['DELETE /profile']);
+		expect(get(auth).user?.username).toBe('alice');
+		expect(server.users).toHaveLength(1);
+	});
+
+	it('deleteAccount with the password deletes it and signs out with a notice', async () => {
+		await seedAlice();
+
+		expect(await auth.deleteAccount(alice.password)).toEqual({ ok: true });
+
+		expect(server.users).toEqual([]);
+		expect(get(auth)).toMatchObject({ user: null, notice: { kind: 'account_deleted', message: NOTICES.account_deleted } });
 	});
 });

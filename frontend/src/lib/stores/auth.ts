@@ -6,8 +6,15 @@
  * and never clears the session, here or in other tabs.
  */
 import { get, writable, type Readable } from 'svelte/store';
-import { createApi, type Api, type ErrorBody, type FieldError, type User } from '$lib/api/client';
-import { parseRetryAfter } from '$lib/api/retry-after';
+import { createApi, type Api, type User } from '$lib/api/client';
+import {
+	ask,
+	failureFromError,
+	failureOf,
+	NETWORK_ERROR_MESSAGE,
+	TIMEOUT_MESSAGE,
+	type Failure
+} from '$lib/api/answer';
 import { createSessionHint, SESSION_HINT_KEY, type SessionHint } from '$lib/api/session-hint';
 
 /** Why the user was signed out, for the sign-in page to say. */
@@ -29,16 +36,6 @@ export interface AuthState {
 	notice: Notice | null;
 }
 
-/** What a form needs to show after a failed submit. */
-export interface Failure {
-	/** The API's error code; absent when the server could not be reached or answered off-contract. */
-	code?: ErrorBody['code'];
-	message: string;
-	fields: FieldError[];
-	/** Seconds to wait before trying again, from `Retry-After` (with a 429 or a 503). */
-	retryAfter?: number;
-}
-
 export type Result = { ok: true; user: User } | { ok: false; failure: Failure };
 export type Outcome = { ok: true } | { ok: false; failure: Failure };
 
@@ -47,8 +44,7 @@ export interface Credentials {
 	password: string;
 }
 
-export const NETWORK_ERROR_MESSAGE = 'Could not reach the server. Check your connection and try again.';
-export const TIMEOUT_MESSAGE = 'The server took too long to answer. Try again in a moment.';
+export { NETWORK_ERROR_MESSAGE, TIMEOUT_MESSAGE, type Failure };
 
 export const NOTICES = {
 	session_expired: 'Your session has expired, please sign in again.',
@@ -58,22 +54,6 @@ export const NOTICES = {
 
 export function notice(kind: Notice['kind']): Notice {
 	return { kind, message: NOTICES[kind] };
-}
-
-/** The failure for an API answer that is not a success. */
-export function failureOf(error: unknown, response: Response): Failure {
-	const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
-	const body = error as Partial<ErrorBody> | undefined;
-	if (body && typeof body === 'object' && typeof body.message === 'string') {
-		return { code: body.code, message: body.message, fields: body.fields ?? [], retryAfter };
-	}
-	return { message: `Unexpected response from the server (${response.status}). Try again.`, fields: [], retryAfter };
-}
-
-/** The failure for a request that never got an answer: a dropped connection or a timeout. */
-export function failureFromError(error: unknown): Failure {
-	const timedOut = error instanceof Error && error.name === 'TimeoutError';
-	return { message: timedOut ? TIMEOUT_MESSAGE : NETWORK_ERROR_MESSAGE, fields: [] };
 }
 
 export interface AuthStore extends Readable<AuthState> {
@@ -90,6 +70,10 @@ export interface AuthStore extends Readable<AuthState> {
 	 * When the server could not confirm, the user stays signed in and the failure is returned (and in `error`).
 	 */
 	logout(beforeSignedOut?: () => Promise<unknown>): Promise<Outcome>;
+	/** Ends every session of the user, this one too; once the server confirms, signed out with a notice. */
+	logoutEverywhere(): Promise<Outcome>;
+	/** Deletes the account (the password is asked again); once the server confirms, signed out with a notice. */
+	deleteAccount(password: string): Promise<Outcome>;
 	/** The API refused to renew the session (a 401): become signed out, with a notice if someone was signed in. */
 	expire(): void;
 	/** The server ended the session on purpose (sign out everywhere, account deleted): say so on /login. */
@@ -188,6 +172,20 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			// The session and its cookies may well live on: stay signed in and say so.
 			update((s) => ({ ...s, error: `Could not log you out: ${failure.message}` }));
 			return { ok: false, failure };
+		},
+
+		async logoutEverywhere() {
+			const answer = await ask(() => api.POST('/logout-all'));
+			if (!answer.ok) return answer;
+			becomeSignedOut(notice('signed_out_everywhere'));
+			return { ok: true };
+		},
+
+		async deleteAccount(password) {
+			const answer = await ask(() => api.DELETE('/profile', { body: { password } }));
+			if (!answer.ok) return answer;
+			becomeSignedOut(notice('account_deleted'));
+			return { ok: true };
 		},
 
 		expire() {

@@ -3,6 +3,7 @@
  * The "cookie jar" is the `session` field: `fresh` (valid access token), `expired` (access token expired,
  * refresh token still valid) or `none`.
  */
+import type { ActivityEvent, SessionInfo } from '$lib/api/client';
 import type { FetchLike } from '$lib/api/refresh';
 
 export const BASE_URL = 'http://api.test';
@@ -28,7 +29,20 @@ export interface FakeApi {
 	 */
 	failing: Record<string, number | 'offline'>;
 	signedInAs: string | null;
+	/** The signed-in user's sessions in other browsers (this one is `CURRENT_SESSION`). */
+	otherSessions: SessionInfo[];
+	events: ActivityEvent[];
 }
+
+export const CURRENT_SESSION: SessionInfo = {
+	id: '10000000-0000-4000-8000-000000000000',
+	created_at: '2026-11-29T11:00:00Z',
+	last_used_at: '2026-11-29T11:58:00Z',
+	expires_at: '2026-12-29T11:58:00Z',
+	ip: '203.0.113.7',
+	device: 'Firefox 128 on Linux',
+	current: true
+};
 
 const failureCodes: Record<number, string> = {
 	429: 'too_many_attempts',
@@ -51,6 +65,8 @@ export function createFakeApi(): FakeApi {
 		offline: false,
 		failing: {},
 		signedInAs: null,
+		otherSessions: [],
+		events: [],
 		fetch: async (request) => {
 			const path = new URL(request.url).pathname;
 			api.calls.push(`${request.method} ${path}`);
@@ -68,7 +84,7 @@ export function createFakeApi(): FakeApi {
 					}
 				);
 			}
-			const body = request.method === 'POST' && request.body ? await request.json() : null;
+			const body = request.body ? await request.json() : null;
 			const publicUser = (u: StoredUser) => ({ id: u.id, username: u.username, created_at: u.created_at });
 			const current = () => api.users.find((u) => u.username === api.signedInAs);
 			const sessionBody = (u: StoredUser) => ({
@@ -77,7 +93,58 @@ export function createFakeApi(): FakeApi {
 				refresh_token_expires_at: '2030-01-31T00:00:00Z'
 			});
 
+			const signedIn = () => (api.session === 'fresh' ? current() : undefined);
+			const unauthenticated = () => json(401, { code: 'unauthenticated', message: 'Please sign in.' });
+			const wrongPassword = () =>
+				json(403, { code: 'invalid_credentials', message: 'The password is not right.' });
+			const revoke = path.match(/^\/sessions\/([^/]+)$/);
+			if (request.method === 'DELETE' && revoke) {
+				if (!signedIn()) return unauthenticated();
+				const before = api.otherSessions.length;
+				api.otherSessions = api.otherSessions.filter((s) => s.id !== revoke[1]);
+				return api.otherSessions.length < before
+					? json(200, { status: 'ok' })
+					: json(404, { code: 'not_found', message: 'No such session.' });
+			}
+
 			switch (`${request.method} ${path}`) {
+				case 'GET /sessions':
+					if (!signedIn()) return unauthenticated();
+					return json(200, { sessions: [CURRENT_SESSION, ...api.otherSessions] });
+				case 'GET /activity':
+					if (!signedIn()) return unauthenticated();
+					return json(200, { events: api.events });
+				case 'POST /logout-all':
+					if (!signedIn()) return unauthenticated();
+					api.session = 'none';
+					api.signedInAs = null;
+					api.otherSessions = [];
+					return json(200, { status: 'ok' });
+				case 'POST /password': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					const { current_password, new_password } = body as Record<string, string>;
+					if (current_password !== user.password) return wrongPassword();
+					if ([...new_password].length < 12) {
+						return json(400, {
+							code: 'validation_failed',
+							message: 'The request is invalid.',
+							fields: [{ field: 'new_password', message: 'Password must be 12 to 128 characters long.' }]
+						});
+					}
+					user.password = new_password;
+					api.otherSessions = [];
+					return json(200, { status: 'ok' });
+				}
+				case 'DELETE /profile': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					if ((body as { password: string }).password !== user.password) return wrongPassword();
+					api.users = api.users.filter((u) => u !== user);
+					api.session = 'none';
+					api.signedInAs = null;
+					return json(200, { status: 'ok' });
+				}
 				case 'POST /register': {
 					const { username, password } = body as { username: string; password: string };
 					if ([...password].length < 12) {

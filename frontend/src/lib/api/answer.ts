@@ -1,0 +1,53 @@
+/**
+ * One shape for every API answer a component handles: the data, or a failure that is safe to show
+ * (the server's message and field errors, `Retry-After`), also when the server could not be reached.
+ */
+import { parseRetryAfter } from './retry-after';
+import type { ErrorBody, FieldError } from './client';
+
+/** What a form or a section needs to show after a failed request. */
+export interface Failure {
+	/** The API's error code; absent when the server could not be reached or answered off-contract. */
+	code?: ErrorBody['code'];
+	/** The HTTP status; absent when there was no answer (network error, timeout). */
+	status?: number;
+	message: string;
+	fields: FieldError[];
+	/** Seconds to wait before trying again, from `Retry-After` (with a 429 or a 503). */
+	retryAfter?: number;
+}
+
+export type Answer<T> = { ok: true; data: T } | { ok: false; failure: Failure };
+
+export const NETWORK_ERROR_MESSAGE = 'Could not reach the server. Check your connection and try again.';
+export const TIMEOUT_MESSAGE = 'The server took too long to answer. Try again in a moment.';
+
+/** The failure for an API answer that is not a success. */
+export function failureOf(error: unknown, response: Response): Failure {
+	const status = response.status;
+	const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+	const body = error as Partial<ErrorBody> | undefined;
+	if (body && typeof body === 'object' && typeof body.message === 'string') {
+		return { code: body.code, status, message: body.message, fields: body.fields ?? [], retryAfter };
+	}
+	return { status, message: `Unexpected response from the server (${status}). Try again.`, fields: [], retryAfter };
+}
+
+/** The failure for a request that never got an answer: a dropped connection or a timeout. */
+export function failureFromError(error: unknown): Failure {
+	const timedOut = error instanceof Error && error.name === 'TimeoutError';
+	return { message: timedOut ? TIMEOUT_MESSAGE : NETWORK_ERROR_MESSAGE, fields: [] };
+}
+
+/** Runs one openapi-fetch call and folds its three outcomes (data, error answer, no answer) into one. */
+export async function ask<T>(
+	call: () => Promise<{ data?: T; error?: unknown; response: Response }>
+): Promise<Answer<T>> {
+	try {
+		const { data, error, response } = await call();
+		if (response.ok) return { ok: true, data: data as T };
+		return { ok: false, failure: failureOf(error, response) };
+	} catch (error) {
+		return { ok: false, failure: failureFromError(error) };
+	}
+}
