@@ -16,13 +16,24 @@ const viewports = {
 	phone: { width: 390, height: 844 }
 } as const;
 
+// Ordinary browsers' user agents, so the account page lists devices as a person would see them.
+const userAgents = {
+	desktop:
+		'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+	phone:
+		'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+	other:
+		'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0'
+} as const;
+
 async function shoot(browser: Browser, device: keyof typeof viewports, scheme: 'light' | 'dark') {
 	const context = await browser.newContext({
 		viewport: viewports[device],
 		colorScheme: scheme,
 		deviceScaleFactor: 1,
 		isMobile: device === 'phone',
-		hasTouch: device === 'phone'
+		hasTouch: device === 'phone',
+		userAgent: userAgents[device]
 	});
 	const page = await context.newPage();
 	const save = async (name: string) => {
@@ -53,7 +64,13 @@ async function shoot(browser: Browser, device: keyof typeof viewports, scheme: '
 
 	await page.goto('/profile');
 	await expect(page.getByRole('heading', { name: USERNAME })).toBeVisible();
-	await save('profile');
+	await expect(page.getByTestId('session')).toHaveCount(2);
+	await expect(page.getByTestId('activity-event').first()).toBeVisible();
+	await save('account');
+
+	// End this picture's session, so the next one lists only its own and the other browser's.
+	await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+	await expect(page).toHaveURL('/');
 	await context.close();
 }
 
@@ -62,6 +79,12 @@ test('screenshots of every page, desktop and phone, light and dark', async ({ br
 	const apiUrl = process.env.E2E_API_URL!;
 	const created = await request.post(`${apiUrl}/register`, { data: { username: USERNAME, password: PASSWORD } });
 	expect([201, 409]).toContain(created.status());
+	// Signed in in another browser too, for the account page's list of sessions.
+	const other = await request.post(`${apiUrl}/login`, {
+		data: { username: USERNAME, password: PASSWORD },
+		headers: { 'User-Agent': userAgents.other }
+	});
+	expect(other.status()).toBe(200);
 
 	for (const device of ['desktop', 'phone'] as const) {
 		for (const scheme of ['light', 'dark'] as const) {
