@@ -18,7 +18,10 @@ use crate::{
         error::{ApiError, ErrorCode},
         middleware::{self, error_response},
     },
-    auth::maintenance::{self, Purged, Retention},
+    auth::{
+        keys,
+        maintenance::{self, Purged, Retention},
+    },
     config::{Config, DatabaseSettings},
     state::AppState,
     storage,
@@ -66,7 +69,9 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().map(|s| s.port()))
             .unwrap_or(config.port);
-        let state = AppState::new(db, config).map_err(|e| StartupError::Setup(e.to_string()))?;
+        let state = AppState::new(db, config)
+            .await
+            .map_err(|e| StartupError::Setup(e.to_string()))?;
         Ok(Self {
             acceptor,
             port,
@@ -94,6 +99,7 @@ impl Application {
         } = self;
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
+        let keys = tokio::spawn(keep_keys_current(state.clone()));
         let db = state.auth.db.clone();
         let signalled = state.clone();
         let drain = state.config.shutdown_drain;
@@ -114,6 +120,7 @@ impl Application {
             .run_with_graceful_shutdown(routes(state), stop, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
+        keys.abort();
         if let Err(e) = db.close().await {
             tracing::warn!(error = %e, "closing the database pool");
         }
@@ -216,6 +223,30 @@ async fn purge_periodically(state: AppState) {
             Ok(Some(_)) => {}
             Ok(None) => tracing::debug!("another instance is purging"),
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+    }
+}
+
+/// Every instance re-reads the signing keys each minute (a key created or retired by another
+/// instance or the CLI shows within it) and creates the next key when rotation is due; one
+/// instance does, under a lock.
+async fn keep_keys_current(state: AppState) {
+    let mut ticker = tokio::time::interval(keys::RELOAD_EVERY);
+    ticker.tick().await; // the keys were just loaded at startup
+    loop {
+        ticker.tick().await;
+        let auth = &state.auth;
+        let now = chrono::Utc::now();
+        let result = async {
+            auth.keys
+                .rotate_if_due(&auth.db, &auth.secrets, now)
+                .await?;
+            keys::purge_expired(&auth.db, auth.keys.policy(), now).await?;
+            auth.keys.reload(&auth.db, &auth.secrets, now).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "refreshing the signing keys failed; keeping the ones loaded");
         }
     }
 }

@@ -27,9 +27,9 @@ pub struct Services {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
+    pub async fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
         Ok(Self(Arc::new(Services {
-            auth: Auth::new(db, &config)?,
+            auth: Auth::new(db, &config, chrono::Utc::now()).await?,
             cookies: CookieFactory::new(&config),
             config,
             draining: AtomicBool::new(false),

@@ -10,6 +10,7 @@ mod m20261129_000002_create_sessions;
 mod m20261130_000001_create_throttle_buckets;
 mod m20261130_000002_create_activity_events;
 mod m20261130_000003_add_users_disabled_and_purge_indexes;
+mod m20261130_000004_create_signing_keys;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_create_throttle_buckets::Migration),
             Box::new(m20261130_000002_create_activity_events::Migration),
             Box::new(m20261130_000003_add_users_disabled_and_purge_indexes::Migration),
+            Box::new(m20261130_000004_create_signing_keys::Migration),
         ]
     }
 }

@@ -253,7 +253,7 @@ pub enum ChangePasswordResponse {
         status = 503,
         header(
             name = "Retry-After",
-            ty = "u64",
+            ty = "Option<u64>",
             description = "Seconds to wait, when known."
         )
     )]

@@ -18,6 +18,7 @@ use crate::{
     auth::{
         AuthError, accounts,
         credentials::{self, LoginAttempt},
+        keys::Verification,
         sessions,
     },
     domain::Password,
@@ -143,10 +144,12 @@ impl AuthApi {
         auth: OptionalAccessToken,
     ) -> LogoutResponse {
         let now = now();
-        let access_session = auth
-            .token(&state.cookies)
-            .and_then(|t| state.auth.keys.verify_access(t, now))
-            .map(|claims| claims.sid);
+        let access_session =
+            auth.token(&state.cookies)
+                .and_then(|t| match state.auth.keys.verify(t, now) {
+                    Verification::Valid(claims) => Some(claims.sid),
+                    _ => None,
+                });
         let refresh = state.cookies.refresh_token(jar);
         match sessions::logout(
             &state.auth.db,
@@ -234,7 +237,7 @@ pub enum RegisterResponse {
         status = 503,
         header(
             name = "Retry-After",
-            ty = "u64",
+            ty = "Option<u64>",
             description = "Seconds to wait, when known."
         )
     )]
@@ -286,7 +289,7 @@ pub enum LoginResponse {
         status = 503,
         header(
             name = "Retry-After",
-            ty = "u64",
+            ty = "Option<u64>",
             description = "Seconds to wait, when known."
         )
     )]

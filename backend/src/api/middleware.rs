@@ -113,8 +113,11 @@ pub async fn security_headers<E: Endpoint>(
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // Responses carry session state: never store them in a shared or browser cache.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Responses carry session state: never store them in a shared or browser cache (unless an
+    // operation said otherwise: the public JWKS).
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if is_docs { DOCS_CSP } else { API_CSP }),
@@ -154,6 +157,11 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
     }
 }
 
+/// Marks a request that carried an `Origin` header, i.e. came from a browser page (kept after
+/// the header itself is dropped for same-origin requests).
+#[derive(Debug, Clone, Copy)]
+pub struct SentOrigin;
+
 /// A browser sends `Origin` even on same-origin POSTs (Swagger UI at `/docs` calling the API
 /// it is served from). Those need no CORS, so the header is dropped before the CORS layer,
 /// which otherwise answers 403 to any origin not in `CORS_ORIGINS`.
@@ -161,6 +169,9 @@ pub async fn same_origin_is_not_cross_origin<E: Endpoint>(
     next: E,
     mut req: Request,
 ) -> poem::Result<Response> {
+    if req.headers().contains_key(header::ORIGIN) {
+        req.extensions_mut().insert(SentOrigin);
+    }
     let same_origin = match (req.header(header::ORIGIN), req.header(header::HOST)) {
         (Some(origin), Some(host)) => {
             origin

@@ -11,6 +11,7 @@ pub mod middleware;
 pub mod models;
 mod profile;
 mod security;
+mod tokens;
 
 use poem_openapi::{OpenApiService, Tags};
 
@@ -20,6 +21,8 @@ enum ApiTags {
     Auth,
     /// The signed-in user.
     Account,
+    /// Verifying tokens elsewhere, and clients that are not browsers.
+    Tokens,
     /// Probes for orchestrators.
     Health,
 }
@@ -28,6 +31,7 @@ pub type Apis = (
     auth::AuthApi,
     profile::ProfileApi,
     account::AccountApi,
+    tokens::TokensApi,
     health::HealthApi,
 );
 
@@ -51,6 +55,7 @@ pub fn service(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
             auth::AuthApi,
             profile::ProfileApi,
             account::AccountApi,
+            tokens::TokensApi,
             health::HealthApi,
         ),
         "Latchkey",

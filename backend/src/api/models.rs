@@ -13,7 +13,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Identity, activity, sessions::IssuedSession},
+    auth::{Identity, activity, keys::PublishedKey, sessions::IssuedSession},
     domain::{Password, Username, describe_device},
     entity::{activity_event, session},
 };
@@ -326,4 +326,110 @@ impl ActivityEventResponse {
 #[derive(Object, Debug, Clone)]
 pub struct ActivityList {
     pub events: Vec<ActivityEventResponse>,
+}
+
+pub struct RefreshTokenText;
+impl TextRules for RefreshTokenText {
+    const MAX_LENGTH: Option<usize> = Some(128);
+    const EXAMPLE: &'static str = "kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv";
+}
+
+/// Credentials for a client that is not a browser.
+#[derive(Object)]
+pub struct TokenRequest {
+    /// The username, in any letter case.
+    pub username: Text<AnyUsername>,
+    /// The password exactly as registered.
+    pub password: Text<LoginPassword>,
+}
+
+/// A refresh token held by a client that is not a browser.
+#[derive(Object)]
+pub struct RefreshTokenRequest {
+    /// The `refresh_token` from `/token` or the last `/token/refresh`.
+    pub refresh_token: Text<RefreshTokenText>,
+}
+
+/// Tokens for a client that is not a browser (RFC 6749 §5.1 field names).
+#[derive(Object, Debug, Clone)]
+pub struct TokenResponse {
+    /// The access token (a JWT): send it as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Exchange it at `/token/refresh` for a new pair; it works once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Seconds until the refresh token expires unless it is used.
+    pub refresh_expires_in: u64,
+}
+
+impl TokenResponse {
+    pub fn new(issued: &IssuedSession, now: DateTime<Utc>) -> Self {
+        let seconds = |at: DateTime<Utc>| u64::try_from((at - now).num_seconds()).unwrap_or(0);
+        Self {
+            access_token: issued.access_token.clone(),
+            refresh_token: issued.refresh_token.expose().to_owned(),
+            token_type: "Bearer".to_owned(),
+            expires_in: seconds(issued.access_expires_at),
+            refresh_expires_in: seconds(issued.refresh_expires_at),
+        }
+    }
+}
+
+/// A public key that verifies access tokens (RFC 7517).
+#[derive(Object, Debug, Clone)]
+pub struct Jwk {
+    /// `OKP` (Ed25519) or `EC` (P-256).
+    pub kty: String,
+    /// `Ed25519` or `P-256`.
+    pub crv: String,
+    pub x: String,
+    /// Present for `EC` keys.
+    #[oai(skip_serializing_if_is_none)]
+    pub y: Option<String>,
+    /// The `kid` in the header of the tokens this key signed.
+    pub kid: String,
+    /// `EdDSA` or `ES256`.
+    pub alg: String,
+    /// Always `sig`.
+    #[oai(rename = "use")]
+    pub use_: String,
+}
+
+/// Every key that may verify a token that is still valid, and the next key before it signs.
+#[derive(Object, Debug, Clone)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+impl From<Vec<PublishedKey>> for JwkSet {
+    fn from(keys: Vec<PublishedKey>) -> Self {
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|key| Jwk {
+                    kty: key.jwk.kty,
+                    crv: key.jwk.crv,
+                    x: key.jwk.x,
+                    y: key.jwk.y,
+                    kid: key.kid,
+                    alg: key.alg.to_owned(),
+                    use_: "sig".to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The state of the session behind an access token.
+#[derive(Object, Debug, Clone)]
+pub struct SessionStatus {
+    /// Always `true`: an inactive session answers 401.
+    pub active: bool,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    /// When this access token expires.
+    pub expires_at: DateTime<Utc>,
 }

@@ -147,7 +147,7 @@ pub enum DeleteAccountResponse {
         status = 503,
         header(
             name = "Retry-After",
-            ty = "u64",
+            ty = "Option<u64>",
             description = "Seconds to wait, when known."
         )
     )]

@@ -94,5 +94,5 @@ pub async fn authenticate(
     let token = token
         .token(&state.cookies)
         .ok_or(AuthError::Unauthenticated)?;
-    sessions::authenticate(&state.auth.db, &state.auth.keys, token, now).await
+    sessions::authenticate(&state.auth, token, now).await
 }

@@ -12,11 +12,12 @@ use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
     credentials::{self, find_by_username},
+    password_hash::Hasher,
     sessions::{self, Authenticated},
     throttle::{self, Key},
 };
 use crate::{
-    domain::{Password, Username},
+    domain::{Password, PasswordPolicy, Username},
     entity::{session, user},
     storage,
 };
@@ -33,7 +34,12 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
     // Judged before the current password is checked: a refused new password costs no hash.
-    let new = new_password_for(auth, &caller.user.username, new_password, "new_password")?;
+    let new = new_password_under(
+        auth.policy.passwords,
+        &caller.user.username,
+        new_password,
+        "new_password",
+    )?;
     let (account, reservation) =
         credentials::recheck_password(auth, caller.user.id, current, device_cookie, client, now)
             .await?;
@@ -127,15 +133,15 @@ async fn set_password_hash(
 }
 
 /// A new password for `username`, judged by the full policy, named `field` in errors.
-fn new_password_for(
-    auth: &Auth,
+fn new_password_under(
+    policy: PasswordPolicy,
     username: &str,
     raw: String,
     field: &'static str,
 ) -> Result<Password, AuthError> {
     let username = Username::parse(username.to_owned())
         .map_err(|e| AuthError::Internal(format!("a stored username is invalid: {}", e.message)))?;
-    Password::parse_new(raw, &username, auth.policy.passwords)
+    Password::parse_new(raw, &username, policy)
         .map_err(|e| AuthError::Validation(vec![e.for_field(field)]))
 }
 
@@ -251,16 +257,19 @@ pub async fn set_disabled(
     Ok(ended)
 }
 
-/// Sets a new password chosen by an operator (policy-checked); every session ends.
+/// Sets a new password chosen by an operator (policy-checked); every session ends. Takes only
+/// what it uses, so the admin CLI needs no server or signing keys.
 pub async fn reset_password(
-    auth: &Auth,
+    db: &DatabaseConnection,
+    hasher: &Hasher,
+    policy: PasswordPolicy,
     account: &user::Model,
     new_password: String,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let new = new_password_for(auth, &account.username, new_password, "password")?;
-    let hash = auth.hasher.hash(&new).await?;
-    let txn = storage::begin_write(&auth.db).await?;
+    let new = new_password_under(policy, &account.username, new_password, "password")?;
+    let hash = hasher.hash(&new).await?;
+    let txn = storage::begin_write(db).await?;
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;

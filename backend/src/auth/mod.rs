@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod activity;
 pub mod credentials;
 pub mod device;
+pub mod keys;
 pub mod maintenance;
 pub mod password_hash;
 pub mod secrets;
@@ -21,7 +22,12 @@ use std::{net::IpAddr, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
-use self::{password_hash::Hasher, secrets::Secrets, throttle::ThrottlePolicy, tokens::TokenKeys};
+use self::{
+    keys::{KeyPolicy, KeyRing},
+    password_hash::Hasher,
+    secrets::Secrets,
+    throttle::ThrottlePolicy,
+};
 use crate::{
     config::Config,
     domain::{FieldError, PasswordPolicy},
@@ -32,22 +38,30 @@ use crate::{
 pub struct Auth {
     pub db: DatabaseConnection,
     pub hasher: Hasher,
-    pub keys: TokenKeys,
+    /// Access-token signing keys, shared through the database.
+    pub keys: KeyRing,
     pub secrets: Secrets,
     pub policy: Policy,
 }
 
 impl Auth {
-    pub fn new(db: DatabaseConnection, config: &Config) -> Result<Self, AuthError> {
+    /// Builds the bundle; loads the signing keys (creating the first one on a new database).
+    pub async fn new(
+        db: DatabaseConnection,
+        config: &Config,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, AuthError> {
+        let secrets = Secrets::derive(&config.jwt_secret).map_err(AuthError::Internal)?;
+        let keys = KeyRing::load(&db, &secrets, KeyPolicy::from_config(config), now).await?;
         Ok(Self {
-            db,
             hasher: Hasher::new(
                 config.argon2,
                 config.hash_concurrency,
                 config.hash_queue_limit,
             )?,
-            keys: TokenKeys::new(&config.jwt_secret).map_err(AuthError::Internal)?,
-            secrets: Secrets::derive(&config.jwt_secret).map_err(AuthError::Internal)?,
+            db,
+            keys,
+            secrets,
             policy: Policy::from_config(config),
         })
     }

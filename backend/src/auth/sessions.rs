@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::{
     Auth, AuthError, ClientInfo, Identity, SessionPolicy,
     activity::{self, Event, Kind},
-    tokens::{RefreshToken, TokenKeys},
+    keys::KeyRing,
+    tokens::RefreshToken,
 };
 use crate::{
     entity::{refresh_token, session, user},
@@ -35,6 +36,8 @@ pub struct IssuedSession {
 pub struct Authenticated {
     pub user: Identity,
     pub session_id: Uuid,
+    /// When the presented access token expires.
+    pub token_expires_at: DateTime<Utc>,
 }
 
 /// Starts a new session for `account` with a random first refresh token, inside the caller's
@@ -294,13 +297,15 @@ pub async fn logout(
 /// The user's name and creation time come from the signed token (both are immutable), so the
 /// check costs one primary-key lookup of the session.
 pub async fn authenticate(
-    db: &DatabaseConnection,
-    keys: &TokenKeys,
+    auth: &Auth,
     access_token: &str,
     now: DateTime<Utc>,
 ) -> Result<Authenticated, AuthError> {
-    let claims = keys
-        .verify_access(access_token, now)
+    let db = &auth.db;
+    let claims = auth
+        .keys
+        .verify_fresh(db, &auth.secrets, access_token, now)
+        .await?
         .ok_or(AuthError::Unauthenticated)?;
     let user = claims.identity().ok_or(AuthError::Unauthenticated)?;
     // The hottest query in the service: a fixed statement, so nothing is rebuilt per request.
@@ -311,9 +316,12 @@ pub async fn authenticate(
         [claims.sid.into(), claims.sub.into(), now.into()],
     );
     let live = db.query_one_raw(statement).await?;
-    live.map(|_| Authenticated {
-        user,
-        session_id: claims.sid,
+    live.and_then(|_| {
+        Some(Authenticated {
+            user,
+            session_id: claims.sid,
+            token_expires_at: DateTime::from_timestamp(claims.exp, 0)?,
+        })
     })
     .ok_or(AuthError::Unauthenticated)
 }
@@ -460,7 +468,7 @@ fn sliding_expiry(
 
 #[allow(clippy::too_many_arguments)]
 fn issue(
-    keys: &TokenKeys,
+    keys: &KeyRing,
     policy: &SessionPolicy,
     user: Identity,
     session_id: Uuid,

@@ -32,6 +32,10 @@ const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 /// persistent guesser to about one guess per 15 minutes, ~100 a day (NIST's ceiling).
 const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
 const IP_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Concurrent requests take their `now` at different moments and reach the bucket in another
+/// order, so one may see a count a few milliseconds "fresher" than its own clock. Counts
+/// forgive this much, so a later request with an earlier `now` is not counted twice.
+const SKEW: chrono::Duration = chrono::Duration::seconds(1);
 const REGISTER_WINDOW: Duration = Duration::from_secs(60 * 60);
 
 /// How one bucket counts.
@@ -116,7 +120,7 @@ impl Rule {
 
     /// Events still counted at `now`.
     pub fn count(self, bucket: &Bucket, now: DateTime<Utc>) -> u32 {
-        let remaining = (bucket.level_until - now).num_milliseconds();
+        let remaining = (bucket.level_until - now - SKEW).num_milliseconds();
         if remaining <= 0 {
             return 0;
         }
@@ -135,7 +139,8 @@ impl Rule {
             && count >= limit
         {
             // The next slot opens when the count decays below the limit.
-            let opens = bucket.level_until - self.step() * i32::try_from(limit - 1).unwrap_or(0);
+            let opens =
+                bucket.level_until - SKEW - self.step() * i32::try_from(limit - 1).unwrap_or(0);
             return Err(to_std(opens - now).max(Duration::from_secs(1)));
         }
         let level_until = bucket.level_until.max(now) + self.step();
@@ -478,10 +483,24 @@ mod tests {
         let mut bucket = Bucket::empty(at(0));
         assert_eq!(reserve_n(rule, &mut bucket, 10, at(0)), 4);
         let wait = rule.reserve(&bucket, at(0)).unwrap_err();
-        assert_eq!(wait, Duration::from_secs(15));
-        assert!(rule.reserve(&bucket, at(14)).is_err());
-        assert!(rule.reserve(&bucket, at(15)).is_ok());
+        assert_eq!(wait, Duration::from_secs(14));
+        assert!(rule.reserve(&bucket, at(13)).is_err());
+        assert!(rule.reserve(&bucket, at(14)).is_ok());
         assert_eq!(rule.count(&bucket, at(60)), 0);
+    }
+
+    #[test]
+    fn a_request_whose_clock_lags_a_little_is_not_counted_twice() {
+        let rule = Rule::Rate {
+            limit: 3,
+            window: Duration::from_secs(3600),
+        };
+        let mut bucket = Bucket::empty(at(0));
+        // Two requests took `now` at t=0.5; one that took it at t=0 arrives after them.
+        let later = at(0) + chrono::Duration::milliseconds(500);
+        bucket = rule.reserve(&bucket, later).unwrap();
+        bucket = rule.reserve(&bucket, later).unwrap();
+        assert!(rule.reserve(&bucket, at(0)).is_ok(), "the third of three");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Token material: signed JWT access tokens and opaque refresh tokens.
+//! Token material: signed JWT access tokens (their keys are in `keys`) and opaque refresh
+//! tokens.
 //!
-//! - Access token: HS256 JWT with `sub` (user id), `sid` (session id), `iat`, `exp`, `iss`.
-//!   Validation pins the algorithm, requires every claim and allows a few seconds of clock skew.
+//! - Access token (RFC 9068 `at+jwt`): `sub` (user id), `sid` (session id), `aud`, `iss`,
+//!   `iat`, `exp`, `jti`, `client_id`, plus the immutable `username` and `user_created_at`.
 //! - Refresh token: 32 bytes, base64url. Only its SHA-256 is stored. A successor is derived with
 //!   HMAC-SHA256 over (session id, generation, previous token), so a retried rotation can hand
 //!   back exactly the same successor instead of forking the session.
@@ -9,17 +10,15 @@
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac as _};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::Identity;
-use crate::config::Secret;
+use super::{
+    Identity,
+    keys::{CLIENT_ID, ISSUER, KeyRing},
+};
 
-pub const ISSUER: &str = "latchkey";
-/// Clock skew tolerated on `exp` and `iat`, in seconds (the crate's default is 60).
-const LEEWAY_SECS: i64 = 5;
 const REFRESH_TOKEN_BYTES: usize = 32;
 /// Length of a refresh token in base64url without padding.
 const REFRESH_TOKEN_LEN: usize = 43;
@@ -35,13 +34,9 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
-}
-
-/// Keys derived once from `JWT_SECRET`.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
+    pub aud: String,
+    pub jti: Uuid,
+    pub client_id: String,
 }
 
 impl AccessClaims {
@@ -55,22 +50,7 @@ impl AccessClaims {
     }
 }
 
-impl TokenKeys {
-    pub fn new(secret: &Secret) -> Result<Self, String> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
-        // Expiry is checked against the caller's `now` in `verify_access`, not the system clock.
-        validation.validate_exp = false;
-        validation.leeway = 0;
-        let key_error = |e: jsonwebtoken::errors::Error| format!("JWT key: {e}");
-        Ok(Self {
-            encoding: EncodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
-            decoding: DecodingKey::from_secret(secret.expose().as_bytes()).map_err(key_error)?,
-            validation,
-        })
-    }
-
+impl KeyRing {
     /// Signs an access token for `session` of `user`, valid until `expires_at`.
     pub fn issue_access(
         &self,
@@ -79,7 +59,7 @@ impl TokenKeys {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<String, String> {
-        let claims = AccessClaims {
+        self.sign(&AccessClaims {
             sub: user.id,
             sid: session,
             username: user.username.clone(),
@@ -87,23 +67,10 @@ impl TokenKeys {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             iss: ISSUER.to_owned(),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| format!("signing access token: {e}"))
-    }
-
-    /// Checks signature, algorithm, issuer and time; `None` for anything not acceptable.
-    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Option<AccessClaims> {
-        // 8725bis: anything but the compact form is not a JWT; also bounds work on junk input.
-        if token.len() > 4096 || token.split('.').count() != 3 {
-            return None;
-        }
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .ok()?
-            .claims;
-        let now = now.timestamp();
-        let fresh = claims.exp + LEEWAY_SECS > now && claims.iat <= now + LEEWAY_SECS;
-        fresh.then_some(claims)
+            aud: self.policy().audience.clone(),
+            jti: Uuid::new_v4(),
+            client_id: CLIENT_ID.to_owned(),
+        })
     }
 }
 
@@ -161,75 +128,8 @@ impl std::fmt::Debug for RefreshToken {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Duration;
-
     use super::*;
-
-    fn someone() -> Identity {
-        Identity {
-            id: Uuid::new_v4(),
-            username: "alice".into(),
-            created_at: Utc::now(),
-        }
-    }
-
-    fn keys() -> TokenKeys {
-        TokenKeys::new(&Secret::new("k".repeat(32))).unwrap()
-    }
-
-    #[test]
-    fn an_access_token_round_trips_until_it_expires() {
-        let keys = keys();
-        let now = Utc::now();
-        let (user, session) = (someone(), Uuid::new_v4());
-        let token = keys
-            .issue_access(&user, session, now, now + Duration::seconds(900))
-            .unwrap();
-        let claims = keys.verify_access(&token, now).unwrap();
-        assert_eq!(
-            (claims.sub, claims.sid, claims.iss.as_str()),
-            (user.id, session, ISSUER)
-        );
-        let carried = claims.identity().unwrap();
-        assert_eq!(carried.username, "alice");
-        assert_eq!(
-            carried.created_at.timestamp_micros(),
-            user.created_at.timestamp_micros()
-        );
-        assert!(
-            keys.verify_access(&token, now + Duration::seconds(899))
-                .is_some()
-        );
-        assert!(
-            keys.verify_access(&token, now + Duration::seconds(900 + LEEWAY_SECS))
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn a_token_issued_in_the_future_is_rejected() {
-        let keys = keys();
-        let now = Utc::now();
-        let token = keys
-            .issue_access(
-                &someone(),
-                Uuid::new_v4(),
-                now + Duration::hours(1),
-                now + Duration::hours(2),
-            )
-            .unwrap();
-        assert!(keys.verify_access(&token, now).is_none());
-    }
-
-    #[test]
-    fn another_secret_cannot_verify() {
-        let now = Utc::now();
-        let token = keys()
-            .issue_access(&someone(), Uuid::new_v4(), now, now + Duration::seconds(60))
-            .unwrap();
-        let other = TokenKeys::new(&Secret::new("o".repeat(32))).unwrap();
-        assert!(other.verify_access(&token, now).is_none());
-    }
+    use crate::config::Secret;
 
     #[test]
     fn successors_are_deterministic_and_distinct_per_generation() {

@@ -4,5 +4,6 @@
 pub mod activity_event;
 pub mod refresh_token;
 pub mod session;
+pub mod signing_key;
 pub mod throttle_bucket;
 pub mod user;

@@ -137,7 +137,9 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
         parallelism: 1,
     };
     // The auth core runs without a server: the same call the API makes.
-    let auth = latchkey::auth::Auth::new(app.state.auth.db.clone(), &config).unwrap();
+    let auth = latchkey::auth::Auth::new(app.state.auth.db.clone(), &config, chrono::Utc::now())
+        .await
+        .unwrap();
     let attempt = latchkey::auth::credentials::LoginAttempt {
         username: "alice".into(),
         password: latchkey::domain::Password::parse(PASSWORD.into()).unwrap(),

@@ -3,11 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod cli;
 mod cors_and_headers;
 mod health_and_spec;
 mod helpers;
 mod instances;
 mod jwt_attacks;
+mod keys;
 mod login;
 mod logout;
 mod malformed_requests;
@@ -15,3 +17,4 @@ mod profile;
 mod refresh;
 mod register;
 mod throttle;
+mod tokens;

@@ -1,0 +1,302 @@
+//! For services and clients that are not browsers: the keys that verify access tokens, a
+//! session check, and tokens in the body instead of cookies.
+//!
+//! `/token*` refuse any request that carries an `Origin` header: browser code must keep using
+//! the HttpOnly cookies (`/login`, `/refresh`), so that no refresh token ever sits where page
+//! scripts can read it. A CLI, a mobile app or a server has no `Origin` and holds its tokens
+//! itself.
+
+use poem::{Request, web::Data};
+use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+
+use super::{
+    ApiTags,
+    auth::now,
+    client::client_info,
+    error::{ApiError, ErrorCode, ErrorJson, error_variants},
+    middleware::SentOrigin,
+    models::{
+        JwkSet, RefreshTokenRequest, SessionStatus, StatusResponse, TokenRequest, TokenResponse,
+    },
+    security::{AccessToken, authenticate},
+};
+use crate::{
+    auth::{
+        AuthError,
+        credentials::{self, LoginAttempt},
+        sessions,
+    },
+    domain::Password,
+    state::AppState,
+};
+
+pub struct TokensApi;
+
+#[OpenApi(tag = "ApiTags::Tokens")]
+impl TokensApi {
+    /// Signing keys (JWKS)
+    ///
+    /// The public keys that verify Latchkey's access tokens (RFC 7517): every key that signed a
+    /// token that is still valid, and the next key before it starts signing. Match a token's
+    /// `kid` header; on an unknown `kid`, fetch this again (keys rotate). Cache it for the
+    /// `max-age` given.
+    #[oai(path = "/.well-known/jwks.json", method = "get", operation_id = "jwks")]
+    async fn jwks(&self, state: Data<&AppState>) -> JwksResponse {
+        let max_age = state.config.jwt.jwks_max_age.as_secs();
+        JwksResponse::Ok(
+            Json(state.auth.keys.published().into()),
+            format!("public, max-age={max_age}"),
+        )
+    }
+
+    /// Is this session live?
+    ///
+    /// A cheap check for services that verify access tokens themselves but need immediate
+    /// revocation: 200 while the token's session is live, 401 once it was signed out, revoked
+    /// or expired (a token keeps verifying elsewhere until its `exp`).
+    #[oai(path = "/session", method = "get", operation_id = "session")]
+    async fn session(&self, state: Data<&AppState>, auth: AccessToken) -> SessionCheckResponse {
+        match authenticate(&state, &auth, now()).await {
+            Ok(caller) => SessionCheckResponse::Ok(Json(SessionStatus {
+                active: true,
+                user_id: caller.user.id,
+                session_id: caller.session_id,
+                expires_at: caller.token_expires_at,
+            })),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Sign in (tokens in the body)
+    ///
+    /// For clients that are not browsers: checks the username and password, starts a session
+    /// and returns its tokens in the body. Same limits as `/login`. Refused with `403
+    /// forbidden_origin` when the request has an `Origin` header (browsers use `/login`).
+    #[oai(path = "/token", method = "post", operation_id = "token")]
+    async fn token(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<TokenRequest>,
+    ) -> TokenIssueResponse {
+        let now = now();
+        if refused_for_browsers(req) {
+            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
+        }
+        let Json(TokenRequest { username, password }) = body;
+        let result = async {
+            let password = Password::parse_for_login(password.into_inner())
+                .map_err(|e| AuthError::Validation(vec![e]))?;
+            let attempt = LoginAttempt {
+                username: username.into_inner(),
+                password,
+                device_cookie: None,
+            };
+            credentials::login(&state.auth, attempt, &client_info(req), now).await
+        }
+        .await;
+        match result {
+            Ok(signed_in) => {
+                TokenIssueResponse::Ok(Json(TokenResponse::new(&signed_in.session, now)))
+            }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Renew tokens (body)
+    ///
+    /// Exchanges a refresh token for a new pair, with the same rotation and reuse detection as
+    /// `/refresh`: each refresh token works once; presenting a spent one ends the session.
+    #[oai(
+        path = "/token/refresh",
+        method = "post",
+        operation_id = "token_refresh"
+    )]
+    async fn token_refresh(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<RefreshTokenRequest>,
+    ) -> TokenRefreshResponse {
+        let now = now();
+        if refused_for_browsers(req) {
+            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
+        }
+        let presented = body.0.refresh_token.into_inner();
+        match sessions::rotate(&state.auth, &presented, &client_info(req), now).await {
+            Ok(issued) => TokenRefreshResponse::Ok(Json(TokenResponse::new(&issued, now))),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Sign out (body)
+    ///
+    /// Ends the session a refresh token belongs to; its access tokens stop working at once.
+    /// Succeeds for an unknown or already revoked token too (RFC 7009 §2.2).
+    #[oai(path = "/token/revoke", method = "post", operation_id = "token_revoke")]
+    async fn token_revoke(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<RefreshTokenRequest>,
+    ) -> TokenRevokeResponse {
+        let now = now();
+        if refused_for_browsers(req) {
+            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
+        }
+        let presented = body.0.refresh_token.into_inner();
+        match sessions::logout(
+            &state.auth.db,
+            Some(&presented),
+            None,
+            &client_info(req),
+            now,
+        )
+        .await
+        {
+            Ok(()) => TokenRevokeResponse::Ok(Json(StatusResponse::ok())),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+}
+
+/// Whether the request came from a browser page (it carried `Origin`, same-origin included).
+fn refused_for_browsers(req: &Request) -> bool {
+    req.extensions().get::<SentOrigin>().is_some()
+}
+
+#[derive(ApiResponse)]
+pub enum JwksResponse {
+    /// The key set.
+    #[oai(status = 200)]
+    Ok(
+        Json<JwkSet>,
+        /// `public, max-age=JWKS_MAX_AGE` (300 s by default).
+        #[oai(header = "Cache-Control")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum SessionCheckResponse {
+    /// The session is live.
+    #[oai(status = 200)]
+    Ok(Json<SessionStatus>),
+    /// `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `unauthenticated`: the token is invalid or expired, or its session has ended.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: the answer is unknown; retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(SessionCheckResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum TokenIssueResponse {
+    /// Signed in: the tokens.
+    #[oai(status = 200)]
+    Ok(Json<TokenResponse>),
+    /// `validation_failed` (password over 128 characters) or `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `invalid_credentials`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin` (a browser request: use `/login`) or `account_disabled`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: wait `Retry-After` seconds.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: retry after `Retry-After` seconds when given.
+    #[oai(
+        status = 503,
+        header(
+            name = "Retry-After",
+            ty = "Option<u64>",
+            description = "Seconds to wait, when known."
+        )
+    )]
+    Unavailable(ErrorJson),
+}
+error_variants!(TokenIssueResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum TokenRefreshResponse {
+    /// The new pair; the presented refresh token is spent.
+    #[oai(status = 200)]
+    Ok(Json<TokenResponse>),
+    /// `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `invalid_refresh_token`: sign in again.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin`: a browser request; use `/refresh`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: retry; the refresh token is still valid.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(TokenRefreshResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum TokenRevokeResponse {
+    /// The session is over (or there was none).
+    #[oai(status = 200)]
+    Ok(Json<StatusResponse>),
+    /// `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `forbidden_origin`: a browser request; use `/logout`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: nothing was ended; retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(TokenRevokeResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });

@@ -1,0 +1,241 @@
+//! `latchkey admin users …`: managing accounts from a terminal.
+
+use std::{io::IsTerminal as _, process::ExitCode};
+
+use chrono::Utc;
+use clap::Subcommand;
+use sea_orm::DatabaseConnection;
+
+use super::confirm;
+use crate::{
+    auth::{AuthError, Policy, accounts, password_hash::Hasher, sessions},
+    config::Config,
+    domain::describe_device,
+    startup::connect_and_migrate,
+};
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// List accounts by name.
+    List {
+        /// Only names containing this text (any letter case).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Which page, from 1.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        page: u64,
+        /// Accounts per page.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        per_page: u64,
+    },
+    /// Show one account and where it is signed in.
+    Show { name: String },
+    /// End every session of the account.
+    RevokeSessions {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Forget the failed sign-ins counted against the account's name.
+    Unlock { name: String },
+    /// Stop the account from signing in; its sessions end at once.
+    Disable {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Let a disabled account sign in again.
+    Enable { name: String },
+    /// Set a new password (asked for twice; checked against the password policy). Every
+    /// session ends.
+    SetPassword {
+        name: String,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete the account and everything that belongs to it.
+    Delete {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
+    let AdminCommand::Users { command } = command;
+    let db = match connect_and_migrate(&config.database_url, &config.database).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = users(&db, &config, command).await;
+    let _ = db.close().await;
+    match result {
+        Ok(code) => code,
+        Err(AuthError::NotFound) => {
+            eprintln!("latchkey: no such user");
+            ExitCode::FAILURE
+        }
+        Err(AuthError::Validation(fields)) => {
+            for field in fields {
+                eprintln!("latchkey: {}", field.message);
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("latchkey: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn users(
+    db: &DatabaseConnection,
+    config: &Config,
+    command: UsersCommand,
+) -> Result<ExitCode, AuthError> {
+    let now = Utc::now();
+    match command {
+        UsersCommand::List {
+            filter,
+            page,
+            per_page,
+        } => {
+            let accounts = accounts::list(db, filter.as_deref(), page, per_page, now).await?;
+            println!(
+                "{:<32}  {:<20}  {:<8}  {:>8}",
+                "USERNAME", "CREATED", "STATUS", "SESSIONS"
+            );
+            for account in &accounts {
+                println!(
+                    "{:<32}  {:<20}  {:<8}  {:>8}",
+                    account.user.username,
+                    account.user.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    status(&account.user),
+                    account.active_sessions
+                );
+            }
+            if accounts.is_empty() {
+                println!("(no accounts on page {page})");
+            }
+        }
+        UsersCommand::Show { name } => {
+            let account = accounts::find(db, &name).await?;
+            println!("username:   {}", account.username);
+            println!("id:         {}", account.id);
+            println!("created:    {}", account.created_at.to_rfc3339());
+            println!("status:     {}", status(&account));
+            let live = sessions::active(db, account.id, now).await?;
+            println!("sessions:   {}", live.len());
+            for session in live {
+                println!(
+                    "  {}  last used {}  {}  {}",
+                    session.id,
+                    session.last_used_at.format("%Y-%m-%d %H:%M"),
+                    session.ip.as_deref().unwrap_or("-"),
+                    describe_device(session.user_agent.as_deref())
+                );
+            }
+        }
+        UsersCommand::RevokeSessions { name, yes } => {
+            let account = accounts::find(db, &name).await?;
+            if !confirm(&format!("End every session of {}?", account.username), yes) {
+                return Ok(ExitCode::FAILURE);
+            }
+            let ended = accounts::revoke_sessions(db, &account, now).await?;
+            println!("ended {ended} session(s) of {}", account.username);
+        }
+        UsersCommand::Unlock { name } => {
+            let account = accounts::find(db, &name).await?;
+            accounts::unlock(db, &account).await?;
+            println!("cleared the sign-in throttle of {}", account.username);
+        }
+        UsersCommand::Disable { name, yes } => {
+            let account = accounts::find(db, &name).await?;
+            let question = format!(
+                "Disable {}? They cannot sign in and every session ends now.",
+                account.username
+            );
+            if !confirm(&question, yes) {
+                return Ok(ExitCode::FAILURE);
+            }
+            let ended = accounts::set_disabled(db, &account, true, now).await?;
+            println!("disabled {} (ended {ended} session(s))", account.username);
+        }
+        UsersCommand::Enable { name } => {
+            let account = accounts::find(db, &name).await?;
+            accounts::set_disabled(db, &account, false, now).await?;
+            println!("enabled {}", account.username);
+        }
+        UsersCommand::SetPassword {
+            name,
+            password_stdin,
+        } => {
+            let account = accounts::find(db, &name).await?;
+            let Some(password) = read_new_password(password_stdin) else {
+                return Ok(ExitCode::FAILURE);
+            };
+            let hasher = Hasher::new(config.argon2, 1, 1)?;
+            let policy = Policy::from_config(config).passwords;
+            let ended =
+                accounts::reset_password(db, &hasher, policy, &account, password, now).await?;
+            println!(
+                "set a new password for {} (ended {ended} session(s))",
+                account.username
+            );
+        }
+        UsersCommand::Delete { name, yes } => {
+            let account = accounts::find(db, &name).await?;
+            let question = format!(
+                "Delete {} and everything that belongs to it? This cannot be undone.",
+                account.username
+            );
+            if !confirm(&question, yes) {
+                return Ok(ExitCode::FAILURE);
+            }
+            accounts::delete(db, &account).await?;
+            println!("deleted {}", account.username);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(user: &crate::entity::user::Model) -> &'static str {
+    if user.disabled_at.is_some() {
+        "disabled"
+    } else {
+        "active"
+    }
+}
+
+/// The new password: from stdin's first line, or asked twice on the terminal without echo.
+fn read_new_password(from_stdin: bool) -> Option<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).ok()?;
+        return Some(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("latchkey: no terminal to ask for the password on; use --password-stdin");
+        return None;
+    }
+    let first = rpassword::prompt_password("New password: ").ok()?;
+    let second = rpassword::prompt_password("Repeat it: ").ok()?;
+    if first != second {
+        eprintln!("latchkey: the two passwords differ; nothing was changed");
+        return None;
+    }
+    Some(first)
+}
