@@ -230,6 +230,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signing keys (JWKS)
+         * @description The public keys that verify Latchkey's access tokens (RFC 7517): every key that signed a
+         *     token that is still valid, and the next key before it starts signing. Match a token's
+         *     `kid` header; on an unknown `kid`, fetch this again (keys rotate). Cache it for the
+         *     `max-age` given.
+         */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Is this session live?
+         * @description A cheap check for services that verify access tokens themselves but need immediate
+         *     revocation: 200 while the token's session is live, 401 once it was signed out, revoked
+         *     or expired (a token keeps verifying elsewhere until its `exp`).
+         */
+        get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in (tokens in the body)
+         * @description For clients that are not browsers: checks the username and password, starts a session
+         *     and returns its tokens in the body. Same limits as `/login`. Refused with `403
+         *     forbidden_origin` when the request has an `Origin` header (browsers use `/login`).
+         */
+        post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew tokens (body)
+         * @description Exchanges a refresh token for a new pair, with the same rotation and reuse detection as
+         *     `/refresh`: each refresh token works once; presenting a spent one ends the session.
+         */
+        post: operations["token_refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out (body)
+         * @description Ends the session a refresh token belongs to; its access tokens stop working at once.
+         *     Succeeds for an unknown or already revoked token too (RFC 7009 §2.2).
+         */
+        post: operations["token_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -335,6 +444,32 @@ export interface components {
             message: string;
         };
         /**
+         * Jwk
+         * @description A public key that verifies access tokens (RFC 7517).
+         */
+        Jwk: {
+            /** @description `OKP` (Ed25519) or `EC` (P-256). */
+            kty: string;
+            /** @description `Ed25519` or `P-256`. */
+            crv: string;
+            x: string;
+            /** @description Present for `EC` keys. */
+            y?: string;
+            /** @description The `kid` in the header of the tokens this key signed. */
+            kid: string;
+            /** @description `EdDSA` or `ES256`. */
+            alg: string;
+            /** @description Always `sig`. */
+            use: string;
+        };
+        /**
+         * JwkSet
+         * @description Every key that may verify a token that is still valid, and the next key before it signs.
+         */
+        JwkSet: {
+            keys: components["schemas"]["Jwk"][];
+        };
+        /**
          * LoginRequest
          * @description Credentials for signing in.
          */
@@ -379,6 +514,17 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+        };
+        /**
+         * RefreshTokenRequest
+         * @description A refresh token held by a client that is not a browser.
+         */
+        RefreshTokenRequest: {
+            /**
+             * @description The `refresh_token` from `/token` or the last `/token/refresh`.
+             * @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv
+             */
+            refresh_token: string;
         };
         /**
          * RegisterRequest
@@ -454,12 +600,68 @@ export interface components {
             sessions: components["schemas"]["SessionInfo"][];
         };
         /**
+         * SessionStatus
+         * @description The state of the session behind an access token.
+         */
+        SessionStatus: {
+            /** @description Always `true`: an inactive session answers 401. */
+            active: boolean;
+            /** Format: uuid */
+            user_id: string;
+            /** Format: uuid */
+            session_id: string;
+            /**
+             * Format: date-time
+             * @description When this access token expires.
+             */
+            expires_at: string;
+        };
+        /**
          * Status
          * @description A plain acknowledgement.
          */
         Status: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /**
+         * TokenRequest
+         * @description Credentials for a client that is not a browser.
+         */
+        TokenRequest: {
+            /**
+             * @description The username, in any letter case.
+             * @example alice
+             */
+            username: string;
+            /**
+             * Format: password
+             * @description The password exactly as registered.
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        /**
+         * TokenResponse
+         * @description Tokens for a client that is not a browser (RFC 6749 §5.1 field names).
+         */
+        TokenResponse: {
+            /** @description The access token (a JWT): send it as `Authorization: Bearer`. */
+            access_token: string;
+            /** @description Exchange it at `/token/refresh` for a new pair; it works once. */
+            refresh_token: string;
+            /** @description Always `Bearer`. */
+            token_type: string;
+            /**
+             * Format: uint64
+             * @description Seconds until the access token expires.
+             */
+            expires_in: number;
+            /**
+             * Format: uint64
+             * @description Seconds until the refresh token expires unless it is used.
+             */
+            refresh_expires_in: number;
         };
         /**
          * User
@@ -576,7 +778,7 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER": number;
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -684,7 +886,7 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER": number;
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1075,7 +1277,7 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER": number;
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1332,7 +1534,7 @@ export interface operations {
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER": number;
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1399,6 +1601,358 @@ export interface operations {
                 };
             };
             /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    /** @description `public, max-age=JWKS_MAX_AGE` (300 s by default). */
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwkSet"];
+                };
+            };
+        };
+    };
+    session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is live. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionStatus"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: the token is invalid or expired, or its session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: the answer is unknown; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `validation_failed` (password over 128 characters) or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin` (a browser request: use `/login`) or `account_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: retry after `Retry-After` seconds when given. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    token_refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The new pair; the presented refresh token is spent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_refresh_token`: sign in again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`: a browser request; use `/refresh`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: retry; the refresh token is still valid. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    token_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The session is over (or there was none). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`: a browser request; use `/logout`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
