@@ -1,0 +1,176 @@
+/**
+ * Passkey ceremonies in the browser. The server sends webauthn-rs's options (`{ publicKey: {...} }`, binary
+ * fields as base64url); this turns them into `navigator.credentials` calls and the credential back into
+ * JSON. Browsers with `PublicKeyCredential.parse*OptionsFromJSON` and `credential.toJSON()` do the
+ * conversion themselves; the small converter below covers the rest. Loaded with a dynamic `import()`.
+ */
+import type { Failure } from '$lib/api/answer';
+
+/** The credential as JSON: a RegistrationResponseJSON or an AuthenticationResponseJSON (WebAuthn L3). */
+export type CredentialJSON = Record<string, unknown>;
+
+export type Ceremony = { ok: true; credential: CredentialJSON } | { ok: false; failure: Failure };
+
+type Json = Record<string, unknown>;
+
+// --- base64url (RFC 4648 §5, no padding) ----------------------------------------------------------------
+
+export function toBase64Url(bytes: ArrayBuffer | ArrayBufferView): string {
+	const view =
+		bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	let binary = '';
+	for (const byte of view) binary += String.fromCharCode(byte);
+	return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Takes base64url or plain base64, padded or not (webauthn-rs reads both, and may send either). */
+export function fromBase64Url(text: string): ArrayBuffer {
+	const base64 = text.replace(/-/g, '+').replace(/_/g, '/');
+	const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+	const bytes = new Uint8Array(binary.length);
+	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+	return bytes.buffer;
+}
+
+// --- options: server JSON → what navigator.credentials takes ---------------------------------------------
+
+/**
+ * The `publicKey` member of webauthn-rs's `{ publicKey, mediation? }`, without `null` members: WebIDL
+ * would read a `null` enum member as the string "null" and reject the whole call.
+ */
+export function publicKeyOf(options: unknown): Json {
+	const outer = (options ?? {}) as Json;
+	const inner = (outer.publicKey ?? outer) as Json;
+	return withoutNulls(inner) as Json;
+}
+
+function withoutNulls(value: unknown): unknown {
+	if (Array.isArray(value)) return value.map(withoutNulls);
+	if (value && typeof value === 'object') {
+		return Object.fromEntries(
+			Object.entries(value as Json)
+				.filter(([, v]) => v !== null && v !== undefined)
+				.map(([k, v]) => [k, withoutNulls(v)])
+		);
+	}
+	return value;
+}
+
+const descriptors = (list: unknown) =>
+	Array.isArray(list) ? list.map((d: Json) => ({ ...d, id: fromBase64Url(d.id as string) })) : undefined;
+
+/** The fallback for browsers without `PublicKeyCredential.parseCreationOptionsFromJSON`. */
+export function creationOptionsFromJSON(json: Json): PublicKeyCredentialCreationOptions {
+	const user = json.user as Json;
+	return {
+		...json,
+		challenge: fromBase64Url(json.challenge as string),
+		user: { ...user, id: fromBase64Url(user.id as string) },
+		excludeCredentials: descriptors(json.excludeCredentials)
+	} as unknown as PublicKeyCredentialCreationOptions;
+}
+
+/** The fallback for browsers without `PublicKeyCredential.parseRequestOptionsFromJSON`. */
+export function requestOptionsFromJSON(json: Json): PublicKeyCredentialRequestOptions {
+	return {
+		...json,
+		challenge: fromBase64Url(json.challenge as string),
+		allowCredentials: descriptors(json.allowCredentials)
+	} as unknown as PublicKeyCredentialRequestOptions;
+}
+
+// --- the credential → JSON ------------------------------------------------------------------------------
+
+/** The fallback for browsers without `credential.toJSON()`: the same members, binary ones in base64url. */
+export function credentialToJSON(credential: PublicKeyCredential): CredentialJSON {
+	const response = credential.response;
+	const json: Json = {
+		id: credential.id,
+		rawId: toBase64Url(credential.rawId),
+		type: credential.type,
+		authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
+		clientExtensionResults: credential.getClientExtensionResults?.() ?? {}
+	};
+	const body: Json = { clientDataJSON: toBase64Url(response.clientDataJSON) };
+	if ('attestationObject' in response) {
+		const attestation = response as AuthenticatorAttestationResponse;
+		body.attestationObject = toBase64Url(attestation.attestationObject);
+		body.transports = attestation.getTransports?.() ?? [];
+	} else {
+		const assertion = response as AuthenticatorAssertionResponse;
+		body.authenticatorData = toBase64Url(assertion.authenticatorData);
+		body.signature = toBase64Url(assertion.signature);
+		if (assertion.userHandle) body.userHandle = toBase64Url(assertion.userHandle);
+	}
+	json.response = body;
+	return json;
+}
+
+function asJSON(credential: PublicKeyCredential): CredentialJSON {
+	return typeof credential.toJSON === 'function' ? (credential.toJSON() as CredentialJSON) : credentialToJSON(credential);
+}
+
+// --- errors ------------------------------------------------------------------------------------------------
+
+/** What went wrong in the browser's part of a ceremony, as a message for the form (WebAuthn L3 §5.1.3, §5.1.4). */
+export function ceremonyFailure(error: unknown, ceremony: 'create' | 'get'): Failure {
+	const name = error instanceof Error || error instanceof DOMException ? error.name : '';
+	const message = (() => {
+		switch (name) {
+			case 'NotAllowedError':
+				return ceremony === 'create'
+					? 'No passkey was added: the request was cancelled or timed out.'
+					: 'No passkey was used: the request was cancelled or timed out, or this device has no passkey for this account.';
+			case 'InvalidStateError':
+				return 'This device already holds a passkey for your account.';
+			case 'AbortError':
+				return 'The passkey request was cancelled.';
+			case 'NotSupportedError':
+				return 'This device has no authenticator that can make a passkey the server accepts.';
+			case 'SecurityError':
+				return 'Passkeys are not set up for this address. The server’s WebAuthn settings must name this site.';
+			default:
+				return 'Your browser could not complete the passkey request. Try again.';
+		}
+	})();
+	return { message, fields: [] };
+}
+
+// --- ceremonies -------------------------------------------------------------------------------------------
+
+type Static = typeof PublicKeyCredential & {
+	parseCreationOptionsFromJSON?: (json: PublicKeyCredentialCreationOptionsJSON) => PublicKeyCredentialCreationOptions;
+	parseRequestOptionsFromJSON?: (json: PublicKeyCredentialRequestOptionsJSON) => PublicKeyCredentialRequestOptions;
+};
+
+/** Creates a passkey with the options `POST /passkeys/register/start` returned. */
+export async function createPasskey(options: unknown): Promise<Ceremony> {
+	try {
+		const json = publicKeyOf(options);
+		const parse = (PublicKeyCredential as Static).parseCreationOptionsFromJSON;
+		const publicKey = parse
+			? parse(json as unknown as PublicKeyCredentialCreationOptionsJSON)
+			: creationOptionsFromJSON(json);
+		const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential | null;
+		if (!credential) return { ok: false, failure: ceremonyFailure(new DOMException('', 'NotAllowedError'), 'create') };
+		return { ok: true, credential: asJSON(credential) };
+	} catch (error) {
+		return { ok: false, failure: ceremonyFailure(error, 'create') };
+	}
+}
+
+/** Signs in with a passkey, with the options `POST /login/passkey/start` returned. */
+export async function usePasskey(options: unknown): Promise<Ceremony> {
+	try {
+		const json = publicKeyOf(options);
+		const parse = (PublicKeyCredential as Static).parseRequestOptionsFromJSON;
+		const publicKey = parse
+			? parse(json as unknown as PublicKeyCredentialRequestOptionsJSON)
+			: requestOptionsFromJSON(json);
+		const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
+		if (!credential) return { ok: false, failure: ceremonyFailure(new DOMException('', 'NotAllowedError'), 'get') };
+		return { ok: true, credential: asJSON(credential) };
+	} catch (error) {
+		return { ok: false, failure: ceremonyFailure(error, 'get') };
+	}
+}
