@@ -218,6 +218,7 @@ async fn purge_periodically(state: AppState) {
                 refresh_tokens = purged.refresh_tokens,
                 throttle_buckets = purged.throttle_buckets,
                 activity_events = purged.activity_events,
+                challenges = purged.challenges,
                 "purged expired rows"
             ),
             Ok(Some(_)) => {}

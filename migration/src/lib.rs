@@ -11,6 +11,7 @@ mod m20261130_000001_create_throttle_buckets;
 mod m20261130_000002_create_activity_events;
 mod m20261130_000003_add_users_disabled_and_purge_indexes;
 mod m20261130_000004_create_signing_keys;
+mod m20261130_000005_create_second_factors;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_create_activity_events::Migration),
             Box::new(m20261130_000003_add_users_disabled_and_purge_indexes::Migration),
             Box::new(m20261130_000004_create_signing_keys::Migration),
+            Box::new(m20261130_000005_create_second_factors::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use super::{
     error::{ApiError, ErrorJson, error_variants},
     models::{
         ActivityEventResponse, ActivityList, PasswordChangeRequest, SessionInfo, SessionList,
-        StatusResponse,
+        StatusResponse, second_factor_of,
     },
     security::{AccessToken, authenticate},
 };
@@ -88,9 +88,10 @@ impl AccountApi {
 
     /// Change my password
     ///
-    /// Checks the current password, applies the new one (same rules as at registration) and
-    /// ends every other session; this one stays signed in. A wrong current password is
-    /// `403 invalid_credentials` (not 401: the session is fine) and counts as a failed sign-in.
+    /// Checks the current password (and, when 2FA is on, a code or recovery code), applies the
+    /// new one (same rules as at registration) and ends every other session; this one stays
+    /// signed in. A wrong current password is `403 invalid_credentials` (not 401: the session
+    /// is fine) and counts as a failed sign-in.
     #[oai(path = "/password", method = "post", operation_id = "change_password")]
     async fn change_password(
         &self,
@@ -104,16 +105,20 @@ impl AccountApi {
         let Json(PasswordChangeRequest {
             current_password,
             new_password,
+            code,
+            recovery_code,
         }) = body;
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
             let current = Password::parse_for_login(current_password.into_inner())
                 .map_err(|e| AuthError::Validation(vec![e.for_field("current_password")]))?;
+            let second = second_factor_of(code, recovery_code)?;
             let device = state.cookies.device_token(jar);
             accounts::change_password(
                 &state.auth,
                 &caller,
                 &current,
+                second,
                 new_password.into_inner(),
                 device.as_deref(),
                 &client_info(req),
@@ -229,8 +234,8 @@ pub enum ChangePasswordResponse {
     /// `unauthenticated`: try `/refresh`.
     #[oai(status = 401)]
     Unauthorized(ErrorJson),
-    /// `invalid_credentials` (the current password is wrong; the session is fine) or
-    /// `forbidden_origin`.
+    /// `invalid_credentials` (the current password is wrong; the session is fine),
+    /// `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
     #[oai(status = 403)]
     Forbidden(ErrorJson),
     /// `payload_too_large`.
@@ -239,7 +244,7 @@ pub enum ChangePasswordResponse {
     /// `unsupported_media_type`.
     #[oai(status = 415)]
     UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.
+    /// `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After` seconds.
     #[oai(
         status = 429,
         header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")

@@ -11,17 +11,20 @@ use super::{
     ApiTags,
     client::client_info,
     error::{ApiError, ErrorJson, error_variants},
-    models::{LoginRequest, RegisterRequest, SessionResponse, StatusResponse, UserResponse},
+    models::{
+        LoginRequest, LoginResult, RegisterRequest, SecondFactorChallenge, SecondFactorRequest,
+        SessionResponse, StatusResponse, UserResponse, second_factor_of,
+    },
     security::{AccessToken, OptionalAccessToken, authenticate},
 };
 use crate::{
     auth::{
-        AuthError, accounts,
-        credentials::{self, LoginAttempt},
+        AuthError, accounts, challenges,
+        credentials::{self, LoginAttempt, LoginOutcome, SignedIn},
         keys::Verification,
         sessions,
     },
-    domain::Password,
+    domain::{FieldError, Password},
     state::AppState,
 };
 
@@ -60,7 +63,8 @@ impl AuthApi {
 
     /// Sign in
     ///
-    /// Checks the username and password and starts a session: sets the HttpOnly cookies
+    /// Checks the username and password and starts a session (with 2FA on, it answers
+    /// `mfa_required` instead and `/login/mfa` finishes): sets the HttpOnly cookies
     /// `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`), plus a
     /// long-lived `device_token` that keeps this browser able to sign in while strangers are
     /// locked out of the username. A wrong password and an unknown username give the same
@@ -85,14 +89,72 @@ impl AuthApi {
             device_cookie: state.cookies.device_token(jar),
         };
         match credentials::login(&state.auth, attempt, &client_info(req), now).await {
+            Ok(LoginOutcome::SignedIn(signed_in)) => {
+                let body = signed_in_with_cookies(&state, jar, &signed_in, now);
+                LoginResponse::Ok(Json(LoginResult::Session(body)))
+            }
+            Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
+                state
+                    .cookies
+                    .set_challenge(jar, &challenge, challenges::LIFETIME);
+                LoginResponse::Ok(Json(
+                    LoginResult::SecondFactor(SecondFactorChallenge::default()),
+                ))
+            }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Finish signing in with a second factor
+    ///
+    /// After `/login` answered `mfa_required`: a code from the authenticator app (`code`) or
+    /// one recovery code (`recovery_code`). Starts the session like `/login`. Wrong codes count
+    /// like wrong passwords, and the fifth ends the challenge (`mfa_challenge_expired`: sign in
+    /// again).
+    #[oai(path = "/login/mfa", method = "post", operation_id = "login_mfa")]
+    async fn login_mfa(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        req: &Request,
+        body: Json<SecondFactorRequest>,
+    ) -> LoginMfaResponse {
+        let now = now();
+        let Json(SecondFactorRequest {
+            code,
+            recovery_code,
+        }) = body;
+        let result = async {
+            let code = second_factor_of(code, recovery_code)?.ok_or_else(|| {
+                AuthError::Validation(vec![FieldError::new(
+                    "code",
+                    "Enter a code from your authenticator app or a recovery code.",
+                )])
+            })?;
+            let challenge = state
+                .cookies
+                .challenge_token(jar)
+                .ok_or(AuthError::MfaChallengeExpired)?;
+            let device = state.cookies.device_token(jar);
+            credentials::complete_second_factor(
+                &state.auth,
+                &challenge,
+                code,
+                device.as_deref(),
+                &client_info(req),
+                now,
+            )
+            .await
+        }
+        .await;
+        match result {
             Ok(signed_in) => {
-                state.cookies.set_session(jar, &signed_in.session, now);
-                if let Some(device) = &signed_in.device {
-                    state
-                        .cookies
-                        .set_device(jar, device, &state.auth.secrets, now);
-                }
-                LoginResponse::Ok(Json((&signed_in.session).into()))
+                state.cookies.clear_challenge(jar);
+                LoginMfaResponse::Ok(Json(signed_in_with_cookies(&state, jar, &signed_in, now)))
+            }
+            Err(e @ AuthError::MfaChallengeExpired) => {
+                state.cookies.clear_challenge(jar);
+                ApiError::from(e).into()
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -196,6 +258,22 @@ impl AuthApi {
     }
 }
 
+/// Sets the session and device cookies of a sign-in; returns the body that describes it.
+pub(super) fn signed_in_with_cookies(
+    state: &AppState,
+    jar: &CookieJar,
+    signed_in: &SignedIn,
+    now: chrono::DateTime<Utc>,
+) -> SessionResponse {
+    state.cookies.set_session(jar, &signed_in.session, now);
+    if let Some(device) = &signed_in.device {
+        state
+            .cookies
+            .set_device(jar, device, &state.auth.secrets, now);
+    }
+    (&signed_in.session).into()
+}
+
 /// Times are stored with microsecond precision on both databases.
 pub(super) fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -248,16 +326,17 @@ error_variants!(RegisterResponse { 400 => BadRequest, 403 => Forbidden, 409 => C
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum LoginResponse {
-    /// Signed in; the cookies are set.
+    /// Signed in and the cookies are set; or, when 2FA is on, `mfa_required` and the
+    /// `mfa_challenge` cookie for `/login/mfa` (no session yet).
     #[oai(
         status = 200,
         header(
             name = "Set-Cookie",
             ty = "String",
-            description = "`access_token`, `refresh_token` and `device_token` (with the `__Host-` prefix when `COOKIE_SECURE=true`): HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
+            description = "`access_token`, `refresh_token` and `device_token` (or `mfa_challenge`), with the `__Host-` prefix when `COOKIE_SECURE=true`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
         )
     )]
-    Ok(Json<SessionResponse>),
+    Ok(Json<LoginResult>),
     /// `validation_failed` (password over 128 characters) or `malformed_request`.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
@@ -402,3 +481,47 @@ pub enum LogoutAllResponse {
     Unavailable(ErrorJson),
 }
 error_variants!(LogoutAllResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum LoginMfaResponse {
+    /// Signed in; the cookies are set and the challenge cookie cleared.
+    #[oai(
+        status = 200,
+        header(
+            name = "Set-Cookie",
+            ty = "String",
+            description = "`access_token`, `refresh_token`, `device_token`; clears `mfa_challenge`."
+        )
+    )]
+    Ok(Json<SessionResponse>),
+    /// `validation_failed` (no code, or both kinds) or `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in
+    /// again.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `account_disabled` or `forbidden_origin`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: wait `Retry-After` seconds.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(LoginMfaResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });

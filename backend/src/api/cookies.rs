@@ -15,6 +15,7 @@ use crate::{
 pub const ACCESS_COOKIE: &str = "access_token";
 pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const DEVICE_COOKIE: &str = "device_token";
+pub const CHALLENGE_COOKIE: &str = "mfa_challenge";
 const HOST_PREFIX: &str = "__Host-";
 
 #[derive(Clone, Copy)]
@@ -90,6 +91,19 @@ impl CookieFactory {
     /// Forgets the device (its account is gone).
     pub fn clear_device(&self, jar: &CookieJar) {
         jar.add(self.build(DEVICE_COOKIE, "", 0));
+    }
+
+    /// Holds a sign-in's second-factor challenge for its five minutes.
+    pub fn set_challenge(&self, jar: &CookieJar, token: &str, lifetime: std::time::Duration) {
+        jar.add(self.build(CHALLENGE_COOKIE, token, lifetime.as_secs()));
+    }
+
+    pub fn clear_challenge(&self, jar: &CookieJar) {
+        jar.add(self.build(CHALLENGE_COOKIE, "", 0));
+    }
+
+    pub fn challenge_token(&self, jar: &CookieJar) -> Option<String> {
+        self.read(jar, CHALLENGE_COOKIE)
     }
 
     pub fn refresh_token(&self, jar: &CookieJar) -> Option<String> {

@@ -37,6 +37,22 @@ pub enum ErrorCode {
     Unauthenticated,
     /// An operator disabled this account.
     AccountDisabled,
+    /// The authenticator-app code or recovery code is wrong or was already used (401 at
+    /// sign-in; 403 for a sensitive change, whose session is fine; 400 when confirming).
+    InvalidMfaCode,
+    /// The sign-in's second-factor step is missing, expired, used, or ended after five wrong
+    /// codes: sign in again.
+    MfaChallengeExpired,
+    /// This change needs the second factor too (`code` or `recovery_code`).
+    SecondFactorRequired,
+    /// The authenticator app is already on (turn it off first).
+    MfaAlreadyEnabled,
+    /// There is no authenticator app to confirm or turn off.
+    MfaNotEnabled,
+    /// The passkey ceremony failed: wrong, unknown, expired or already used.
+    InvalidPasskey,
+    /// This passkey is already registered.
+    PasskeyAlreadyRegistered,
     /// Too many attempts (failed sign-ins for this username or from this address, or
     /// registrations from this address); retry after `Retry-After` seconds.
     TooManyAttempts,
@@ -63,7 +79,15 @@ impl ErrorCode {
             Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::ForbiddenOrigin | Self::AccountDisabled => StatusCode::FORBIDDEN,
+            Self::InvalidMfaCode | Self::MfaChallengeExpired | Self::InvalidPasskey => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::ForbiddenOrigin | Self::AccountDisabled | Self::SecondFactorRequired => {
+                StatusCode::FORBIDDEN
+            }
+            Self::MfaAlreadyEnabled | Self::MfaNotEnabled | Self::PasskeyAlreadyRegistered => {
+                StatusCode::CONFLICT
+            }
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -85,6 +109,15 @@ impl ErrorCode {
             Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
             Self::Unauthenticated => "You need to log in.",
             Self::AccountDisabled => "This account has been disabled. Contact an administrator.",
+            Self::InvalidMfaCode => "That code is not right, or it was already used.",
+            Self::MfaChallengeExpired => "This sign-in has expired. Please sign in again.",
+            Self::SecondFactorRequired => {
+                "Enter a code from your authenticator app (or a recovery code) to continue."
+            }
+            Self::MfaAlreadyEnabled => "Two-factor authentication is already on.",
+            Self::MfaNotEnabled => "Two-factor authentication is not on.",
+            Self::InvalidPasskey => "The passkey could not be verified. Please try again.",
+            Self::PasskeyAlreadyRegistered => "This passkey is already registered.",
             Self::ForbiddenOrigin => "Requests from this origin are not allowed.",
             Self::TooManyAttempts => "Too many attempts. Please wait before trying again.",
             Self::NotFound => "Not found.",
@@ -248,6 +281,16 @@ impl From<AuthError> for ApiError {
                 Self::new(ErrorCode::InvalidCredentials).with_status(StatusCode::FORBIDDEN)
             }
             AuthError::AccountDisabled => Self::new(ErrorCode::AccountDisabled),
+            AuthError::InvalidMfaCode => Self::new(ErrorCode::InvalidMfaCode),
+            AuthError::WrongSecondFactor => {
+                Self::new(ErrorCode::InvalidMfaCode).with_status(StatusCode::FORBIDDEN)
+            }
+            AuthError::MfaChallengeExpired => Self::new(ErrorCode::MfaChallengeExpired),
+            AuthError::SecondFactorRequired => Self::new(ErrorCode::SecondFactorRequired),
+            AuthError::MfaAlreadyEnabled => Self::new(ErrorCode::MfaAlreadyEnabled),
+            AuthError::MfaNotEnabled => Self::new(ErrorCode::MfaNotEnabled),
+            AuthError::InvalidPasskey => Self::new(ErrorCode::InvalidPasskey),
+            AuthError::PasskeyAlreadyRegistered => Self::new(ErrorCode::PasskeyAlreadyRegistered),
             AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
             AuthError::TooManyAttempts { retry_after } => {
                 Self::new(ErrorCode::TooManyAttempts).retry_after(retry_after)

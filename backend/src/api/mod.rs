@@ -7,6 +7,7 @@ pub mod client;
 pub mod cookies;
 pub mod error;
 mod health;
+mod mfa;
 pub mod middleware;
 pub mod models;
 mod profile;
@@ -21,6 +22,8 @@ enum ApiTags {
     Auth,
     /// The signed-in user.
     Account,
+    /// Authenticator apps, recovery codes and passkeys.
+    SecondFactors,
     /// Verifying tokens elsewhere, and clients that are not browsers.
     Tokens,
     /// Probes for orchestrators.
@@ -31,6 +34,7 @@ pub type Apis = (
     auth::AuthApi,
     profile::ProfileApi,
     account::AccountApi,
+    mfa::MfaApi,
     tokens::TokensApi,
     health::HealthApi,
 );
@@ -55,6 +59,7 @@ pub fn service(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
             auth::AuthApi,
             profile::ProfileApi,
             account::AccountApi,
+            mfa::MfaApi,
             tokens::TokensApi,
             health::HealthApi,
         ),

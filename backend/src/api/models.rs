@@ -13,8 +13,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Identity, activity, keys::PublishedKey, sessions::IssuedSession},
-    domain::{Password, Username, describe_device},
+    auth::{
+        AuthError, Identity, activity, keys::PublishedKey, second_factor::Code,
+        sessions::IssuedSession,
+    },
+    domain::{FieldError, Password, Username, describe_device},
     entity::{activity_event, session},
 };
 
@@ -131,12 +134,9 @@ pub struct PasswordChangeRequest {
     pub current_password: Text<LoginPassword>,
     /// The new password, under the same rules as at registration.
     pub new_password: Text<NewPassword>,
-}
-
-/// The account's password, asked again before a sensitive change.
-#[derive(Object)]
-pub struct PasswordConfirmation {
-    pub password: Text<LoginPassword>,
+    /// Required when 2FA is on (or `recovery_code`).
+    pub code: Option<Text<OneTimeCode>>,
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
 }
 
 /// Credentials for signing in.
@@ -269,6 +269,24 @@ pub enum ActivityKind {
     AccountEnabled,
     /// An administrator set a new password.
     PasswordReset,
+    /// An authenticator app was turned on.
+    SecondFactorAdded,
+    /// The authenticator app was turned off.
+    SecondFactorRemoved,
+    /// A sign-in was completed with the authenticator app.
+    SecondFactorUsed,
+    /// A sign-in or a change was completed with a recovery code.
+    RecoveryCodeUsed,
+    /// A wrong authenticator or recovery code was entered.
+    SecondFactorFailed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesReplaced,
+    /// A passkey was added.
+    PasskeyAdded,
+    /// A passkey was removed.
+    PasskeyRemoved,
+    /// Signed in with a passkey.
+    SignedInWithPasskey,
 }
 
 impl From<activity::Kind> for ActivityKind {
@@ -285,6 +303,15 @@ impl From<activity::Kind> for ActivityKind {
             K::AccountDisabled => Self::AccountDisabled,
             K::AccountEnabled => Self::AccountEnabled,
             K::PasswordReset => Self::PasswordReset,
+            K::SecondFactorAdded => Self::SecondFactorAdded,
+            K::SecondFactorRemoved => Self::SecondFactorRemoved,
+            K::SecondFactorUsed => Self::SecondFactorUsed,
+            K::RecoveryCodeUsed => Self::RecoveryCodeUsed,
+            K::SecondFactorFailed => Self::SecondFactorFailed,
+            K::RecoveryCodesReplaced => Self::RecoveryCodesReplaced,
+            K::PasskeyAdded => Self::PasskeyAdded,
+            K::PasskeyRemoved => Self::PasskeyRemoved,
+            K::SignedInWithPasskey => Self::SignedInWithPasskey,
         }
     }
 }
@@ -432,4 +459,224 @@ pub struct SessionStatus {
     pub session_id: Uuid,
     /// When this access token expires.
     pub expires_at: DateTime<Utc>,
+}
+
+pub struct OneTimeCode;
+impl TextRules for OneTimeCode {
+    const MAX_LENGTH: Option<usize> = Some(16);
+    const EXAMPLE: &'static str = "123456";
+}
+
+pub struct RecoveryCodeText;
+impl TextRules for RecoveryCodeText {
+    const MAX_LENGTH: Option<usize> = Some(32);
+    const EXAMPLE: &'static str = "7hq2k-m9xvp";
+}
+
+pub struct OpaqueToken;
+impl TextRules for OpaqueToken {
+    const MAX_LENGTH: Option<usize> = Some(64);
+    const EXAMPLE: &'static str = "kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv";
+}
+
+pub struct PasskeyName;
+impl TextRules for PasskeyName {
+    const MIN_LENGTH: Option<usize> = Some(1);
+    const MAX_LENGTH: Option<usize> = Some(64);
+    const EXAMPLE: &'static str = "Laptop";
+}
+
+/// How a second factor may be given.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// A six-digit code from the authenticator app.
+    Totp,
+    /// One of the recovery codes.
+    RecoveryCode,
+}
+
+/// The password was right and 2FA is on: finish at `/login/mfa` within five minutes (the
+/// challenge travels in an HttpOnly cookie).
+#[derive(Object, Debug, Clone)]
+pub struct SecondFactorChallenge {
+    /// Always `true`.
+    pub mfa_required: bool,
+    pub methods: Vec<SecondFactorMethod>,
+}
+
+impl Default for SecondFactorChallenge {
+    fn default() -> Self {
+        Self {
+            mfa_required: true,
+            methods: vec![SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode],
+        }
+    }
+}
+
+/// What `/login` answers with a right password: a session, or a second-factor step.
+#[derive(poem_openapi::Union, Debug, Clone)]
+pub enum LoginResult {
+    Session(SessionResponse),
+    SecondFactor(SecondFactorChallenge),
+}
+
+/// The account's password, asked again.
+#[derive(Object)]
+pub struct PasswordOnly {
+    pub password: Text<LoginPassword>,
+}
+
+/// A second factor: exactly one of the two.
+#[derive(Object)]
+pub struct SecondFactorRequest {
+    /// Six digits from the authenticator app.
+    pub code: Option<Text<OneTimeCode>>,
+    /// One unused recovery code (`xxxxx-xxxxx`; case and dashes do not matter).
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
+}
+
+/// The password, and the second factor when 2FA is on: what sensitive changes need.
+#[derive(Object)]
+pub struct StepUpRequest {
+    pub password: Text<LoginPassword>,
+    /// Required when 2FA is on (or `recovery_code`).
+    pub code: Option<Text<OneTimeCode>>,
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
+}
+
+/// The password was right and 2FA is on: finish at `/token/mfa` within five minutes.
+#[derive(Object, Debug, Clone)]
+pub struct TokenSecondFactor {
+    /// Always `true`.
+    pub mfa_required: bool,
+    pub methods: Vec<SecondFactorMethod>,
+    /// Send it back to `/token/mfa` with the code; it works once.
+    pub mfa_token: String,
+}
+
+/// What `/token` answers with a right password: tokens, or a second-factor step.
+#[derive(poem_openapi::Union, Debug, Clone)]
+pub enum TokenResult {
+    Tokens(TokenResponse),
+    SecondFactor(TokenSecondFactor),
+}
+
+/// The second step of `/token` when 2FA is on.
+#[derive(Object)]
+pub struct TokenSecondFactorRequest {
+    pub mfa_token: Text<OpaqueToken>,
+    pub code: Option<Text<OneTimeCode>>,
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
+}
+
+/// The caller's second factors.
+#[derive(Object, Debug, Clone)]
+pub struct MfaStatus {
+    /// An authenticator app is on: signing in with the password needs a code.
+    pub totp_enabled: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_remaining: u64,
+    /// Registered passkeys.
+    pub passkeys: u64,
+}
+
+/// A pending authenticator-app enrolment: scan the URI (or type the secret), then confirm
+/// with a code. The secret is shown this once.
+#[derive(Object, Debug, Clone)]
+pub struct TotpEnrolment {
+    /// Base32, for typing into the app.
+    pub secret: String,
+    /// `otpauth://totp/…`, for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// The first code from the app, to prove the enrolment worked.
+#[derive(Object)]
+pub struct TotpConfirmation {
+    pub code: Text<OneTimeCode>,
+}
+
+/// Ten recovery codes, each good once. Shown this once: keep them somewhere safe.
+#[derive(Object, Debug, Clone)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// A registered passkey.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Passkey")]
+pub struct PasskeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// The last sign-in with it.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::entity::passkey::Model> for PasskeyInfo {
+    fn from(row: crate::entity::passkey::Model) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct PasskeyList {
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// A WebAuthn ceremony: pass `options` to `navigator.credentials.create()` or `.get()`
+/// (`PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)` or
+/// `parseRequestOptionsFromJSON`), then send the result with `ceremony` to the finish step
+/// within five minutes.
+#[derive(Object, Debug, Clone)]
+pub struct WebauthnCeremony {
+    pub ceremony: String,
+    /// `{publicKey: …}`, binary fields in base64url.
+    pub options: Value,
+}
+
+/// The authenticator's answer to a registration.
+#[derive(Object)]
+pub struct PasskeyRegistrationFinish {
+    pub ceremony: Text<OpaqueToken>,
+    /// What the user calls this passkey.
+    pub name: Text<PasskeyName>,
+    /// `credential.toJSON()` of the new credential.
+    pub credential: Value,
+}
+
+/// Whose passkey to ask for.
+#[derive(Object)]
+pub struct PasskeySignInStart {
+    pub username: Text<AnyUsername>,
+}
+
+/// The authenticator's answer to a sign-in.
+#[derive(Object)]
+pub struct PasskeySignInFinish {
+    pub ceremony: Text<OpaqueToken>,
+    /// `credential.toJSON()` of the assertion.
+    pub credential: Value,
+}
+
+/// The second factor a request carries: exactly one of `code` and `recovery_code`, or none.
+pub fn second_factor_of(
+    code: Option<Text<OneTimeCode>>,
+    recovery_code: Option<Text<RecoveryCodeText>>,
+) -> Result<Option<Code>, AuthError> {
+    match (code, recovery_code) {
+        (None, None) => Ok(None),
+        (Some(code), None) => Ok(Some(Code::Totp(code.into_inner()))),
+        (None, Some(recovery)) => Ok(Some(Code::Recovery(recovery.into_inner()))),
+        (Some(_), Some(_)) => Err(AuthError::Validation(vec![FieldError::new(
+            "recovery_code",
+            "Send either code or recovery_code, not both.",
+        )])),
+    }
 }

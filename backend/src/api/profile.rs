@@ -11,7 +11,7 @@ use super::{
     auth::now,
     client::client_info,
     error::{ApiError, ErrorJson, error_variants},
-    models::{PasswordConfirmation, StatusResponse, UserResponse},
+    models::{StatusResponse, StepUpRequest, UserResponse, second_factor_of},
     security::{AccessToken, authenticate},
 };
 use crate::{
@@ -40,9 +40,9 @@ impl ProfileApi {
     /// Delete my account
     ///
     /// Deletes the account and everything that belongs to it (sessions, tokens, activity,
-    /// throttle state) after checking the password, and clears the cookies. The username is
-    /// free again at once. A wrong password is `403 invalid_credentials` and counts as a
-    /// failed sign-in.
+    /// second factors, throttle state) after checking the password (and a code when 2FA is
+    /// on), and clears the cookies. The username is free again at once. A wrong password is
+    /// `403 invalid_credentials` and counts as a failed sign-in.
     #[oai(path = "/profile", method = "delete", operation_id = "delete_account")]
     async fn delete_account(
         &self,
@@ -50,18 +50,25 @@ impl ProfileApi {
         jar: &CookieJar,
         req: &Request,
         auth: AccessToken,
-        body: Json<PasswordConfirmation>,
+        body: Json<StepUpRequest>,
     ) -> DeleteAccountResponse {
         let now = now();
+        let Json(StepUpRequest {
+            password,
+            code,
+            recovery_code,
+        }) = body;
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let password = Password::parse_for_login(body.0.password.into_inner())
+            let password = Password::parse_for_login(password.into_inner())
                 .map_err(|e| AuthError::Validation(vec![e]))?;
+            let second = second_factor_of(code, recovery_code)?;
             let device = state.cookies.device_token(jar);
             accounts::delete_own_account(
                 &state.auth,
                 &caller,
                 &password,
+                second,
                 device.as_deref(),
                 &client_info(req),
                 now,
@@ -123,8 +130,8 @@ pub enum DeleteAccountResponse {
     /// `unauthenticated`: try `/refresh`.
     #[oai(status = 401)]
     Unauthorized(ErrorJson),
-    /// `invalid_credentials` (the password is wrong; the session is fine) or
-    /// `forbidden_origin`.
+    /// `invalid_credentials` (the password is wrong; the session is fine),
+    /// `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
     #[oai(status = 403)]
     Forbidden(ErrorJson),
     /// `payload_too_large`.

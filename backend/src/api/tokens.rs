@@ -16,17 +16,19 @@ use super::{
     error::{ApiError, ErrorCode, ErrorJson, error_variants},
     middleware::SentOrigin,
     models::{
-        JwkSet, RefreshTokenRequest, SessionStatus, StatusResponse, TokenRequest, TokenResponse,
+        JwkSet, RefreshTokenRequest, SecondFactorChallenge, SessionStatus, StatusResponse,
+        TokenRequest, TokenResponse, TokenResult, TokenSecondFactor, TokenSecondFactorRequest,
+        second_factor_of,
     },
     security::{AccessToken, authenticate},
 };
 use crate::{
     auth::{
         AuthError,
-        credentials::{self, LoginAttempt},
+        credentials::{self, LoginAttempt, LoginOutcome},
         sessions,
     },
-    domain::Password,
+    domain::{FieldError, Password},
     state::AppState,
 };
 
@@ -96,8 +98,63 @@ impl TokensApi {
         }
         .await;
         match result {
+            Ok(LoginOutcome::SignedIn(signed_in)) => TokenIssueResponse::Ok(Json(
+                TokenResult::Tokens(TokenResponse::new(&signed_in.session, now)),
+            )),
+            Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
+                let step = SecondFactorChallenge::default();
+                TokenIssueResponse::Ok(Json(TokenResult::SecondFactor(TokenSecondFactor {
+                    mfa_required: true,
+                    methods: step.methods,
+                    mfa_token: challenge,
+                })))
+            }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Finish signing in with a second factor (body)
+    ///
+    /// After `/token` answered `mfa_required`: the `mfa_token` with a code from the
+    /// authenticator app (`code`) or one recovery code (`recovery_code`). Wrong codes count
+    /// like wrong passwords; the fifth ends the challenge.
+    #[oai(path = "/token/mfa", method = "post", operation_id = "token_mfa")]
+    async fn token_mfa(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<TokenSecondFactorRequest>,
+    ) -> TokenMfaResponse {
+        let now = now();
+        if refused_for_browsers(req) {
+            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
+        }
+        let Json(TokenSecondFactorRequest {
+            mfa_token,
+            code,
+            recovery_code,
+        }) = body;
+        let result = async {
+            let code = second_factor_of(code, recovery_code)?.ok_or_else(|| {
+                AuthError::Validation(vec![FieldError::new(
+                    "code",
+                    "Send a code from the authenticator app or a recovery code.",
+                )])
+            })?;
+            credentials::complete_second_factor(
+                &state.auth,
+                &mfa_token.into_inner(),
+                code,
+                None,
+                &client_info(req),
+                now,
+            )
+            .await
+        }
+        .await;
+        match result {
             Ok(signed_in) => {
-                TokenIssueResponse::Ok(Json(TokenResponse::new(&signed_in.session, now)))
+                TokenMfaResponse::Ok(Json(TokenResponse::new(&signed_in.session, now)))
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -204,9 +261,10 @@ error_variants!(SessionCheckResponse { 400 => BadRequest, 401 => Unauthorized, 4
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "super::error::rejected")]
 pub enum TokenIssueResponse {
-    /// Signed in: the tokens.
+    /// Signed in: the tokens; or, when 2FA is on, `mfa_required` and an `mfa_token` for
+    /// `/token/mfa`.
     #[oai(status = 200)]
-    Ok(Json<TokenResponse>),
+    Ok(Json<TokenResult>),
     /// `validation_failed` (password over 128 characters) or `malformed_request`.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
@@ -300,3 +358,40 @@ pub enum TokenRevokeResponse {
     Unavailable(ErrorJson),
 }
 error_variants!(TokenRevokeResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "super::error::rejected")]
+pub enum TokenMfaResponse {
+    /// Signed in: the tokens.
+    #[oai(status = 200)]
+    Ok(Json<TokenResponse>),
+    /// `validation_failed` (no code, or both kinds) or `malformed_request`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start
+    /// again at `/token`.
+    #[oai(status = 401)]
+    Unauthorized(ErrorJson),
+    /// `forbidden_origin` (a browser request) or `account_disabled`.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `payload_too_large`.
+    #[oai(status = 413)]
+    PayloadTooLarge(ErrorJson),
+    /// `unsupported_media_type`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(ErrorJson),
+    /// `too_many_attempts`: wait `Retry-After` seconds.
+    #[oai(
+        status = 429,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
+    TooManyRequests(ErrorJson),
+    /// `internal`.
+    #[oai(status = 500)]
+    Internal(ErrorJson),
+    /// `service_unavailable`: retry.
+    #[oai(status = 503)]
+    Unavailable(ErrorJson),
+}
+error_variants!(TokenMfaResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });

@@ -11,8 +11,9 @@ use uuid::Uuid;
 use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
-    credentials::{self, find_by_username},
+    credentials::find_by_username,
     password_hash::Hasher,
+    second_factor::{self, Code},
     sessions::{self, Authenticated},
     throttle::{self, Key},
 };
@@ -22,12 +23,14 @@ use crate::{
     storage,
 };
 
-/// Replaces the caller's password after checking the current one. Every other session ends;
-/// the caller's stays signed in.
+/// Replaces the caller's password after a step-up (the current password, and the second
+/// factor when 2FA is on). Every other session ends; the caller's stays signed in.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     auth: &Auth,
     caller: &Authenticated,
     current: &Password,
+    code: Option<Code>,
     new_password: String,
     device_cookie: Option<&str>,
     client: &ClientInfo,
@@ -40,18 +43,17 @@ pub async fn change_password(
         new_password,
         "new_password",
     )?;
-    let (account, reservation) =
-        credentials::recheck_password(auth, caller.user.id, current, device_cookie, client, now)
-            .await?;
+    let step_up =
+        second_factor::step_up(auth, caller, current, code, device_cookie, client, now).await?;
     let hash = auth.hasher.hash(&new).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
-    set_password_hash(&txn, account.id, hash, now).await?;
-    let ended = sessions::revoke_all(&txn, account.id, Some(caller.session_id), now).await?;
+    step_up.apply(&txn, caller.user.id, now).await?;
+    set_password_hash(&txn, caller.user.id, hash, now).await?;
+    let ended = sessions::revoke_all(&txn, caller.user.id, Some(caller.session_id), now).await?;
     activity::record(
         &txn,
         Event {
-            user_id: account.id,
+            user_id: caller.user.id,
             kind: Kind::PasswordChanged,
             client: Some(client),
             session_id: Some(caller.session_id),
@@ -60,7 +62,7 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
-    tracing::info!(event = "password_changed", user_id = %account.id, other_sessions_ended = ended, "password changed");
+    tracing::info!(event = "password_changed", user_id = %caller.user.id, other_sessions_ended = ended, "password changed");
     Ok(())
 }
 
@@ -89,22 +91,26 @@ pub async fn sign_out_everywhere(
     Ok(ended)
 }
 
-/// Deletes the caller's account after checking their password: the user row and, by foreign
-/// key, every session, refresh token and activity event; and the name's throttle state. The
-/// username is free again at once.
+/// Deletes the caller's account after a step-up: the user row and, by foreign key, every
+/// session, refresh token, activity event and second factor; and the name's throttle state.
+/// The username is free again at once.
 pub async fn delete_own_account(
     auth: &Auth,
     caller: &Authenticated,
     password: &Password,
+    code: Option<Code>,
     device_cookie: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let (account, reservation) =
-        credentials::recheck_password(auth, caller.user.id, password, device_cookie, client, now)
-            .await?;
+    let step_up =
+        second_factor::step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let account = user::Entity::find_by_id(caller.user.id)
+        .one(&auth.db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
+    step_up.apply(&txn, account.id, now).await?;
     delete_in(&txn, &account).await?;
     txn.commit().await?;
     tracing::info!(event = "account_deleted", user_id = %account.id, "account deleted by its owner");

@@ -27,10 +27,25 @@ pub enum Kind {
     AccountDisabled,
     AccountEnabled,
     PasswordReset,
+    /// An authenticator app was turned on.
+    SecondFactorAdded,
+    /// The authenticator app was turned off.
+    SecondFactorRemoved,
+    /// A sign-in was completed with the authenticator app.
+    SecondFactorUsed,
+    /// A sign-in or a change was completed with a recovery code.
+    RecoveryCodeUsed,
+    /// A wrong authenticator or recovery code was entered.
+    SecondFactorFailed,
+    RecoveryCodesReplaced,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// Signed in with a passkey (no password).
+    SignedInWithPasskey,
 }
 
 impl Kind {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 19] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOut,
@@ -41,6 +56,15 @@ impl Kind {
         Self::AccountDisabled,
         Self::AccountEnabled,
         Self::PasswordReset,
+        Self::SecondFactorAdded,
+        Self::SecondFactorRemoved,
+        Self::SecondFactorUsed,
+        Self::RecoveryCodeUsed,
+        Self::SecondFactorFailed,
+        Self::RecoveryCodesReplaced,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::SignedInWithPasskey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +79,15 @@ impl Kind {
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
             Self::PasswordReset => "password_reset",
+            Self::SecondFactorAdded => "second_factor_added",
+            Self::SecondFactorRemoved => "second_factor_removed",
+            Self::SecondFactorUsed => "second_factor_used",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::SignedInWithPasskey => "signed_in_with_passkey",
         }
     }
 

@@ -16,8 +16,10 @@ use uuid::Uuid;
 use super::{
     Auth, AuthError, ClientInfo, Identity,
     activity::{self, Event, Kind},
+    challenges,
     device::Device,
     password_hash::Verdict,
+    second_factor::{self, Code},
     sessions::{self, IssuedSession},
     throttle::{self, Key, Reservation, Rule, ThrottlePolicy},
 };
@@ -108,14 +110,26 @@ pub struct SignedIn {
     pub device: Option<Device>,
 }
 
-/// Checks a username and password and starts a session. Unknown users and wrong passwords
-/// take the same path, the same time and the same error.
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(SignedIn),
+    /// 2FA is on: no session yet. The token names the challenge that `complete_second_factor`
+    /// finishes (single use, five minutes, at most five wrong codes).
+    SecondFactorRequired {
+        challenge: String,
+    },
+}
+
+/// Checks a username and password and starts a session, or a second-factor challenge when
+/// 2FA is on. Unknown users and wrong passwords take the same path, the same time and the
+/// same error.
 pub async fn login(
     auth: &Auth,
     attempt: LoginAttempt,
     client: &ClientInfo,
     now: DateTime<Utc>,
-) -> Result<SignedIn, AuthError> {
+) -> Result<LoginOutcome, AuthError> {
     // A name that breaks the rules cannot exist; treat it as unknown rather than as a 400,
     // so a login form cannot be used to probe the rules per field.
     let account = match Username::parse(attempt.username.clone()) {
@@ -143,17 +157,7 @@ pub async fn login(
         (Some(account), Verdict::Match { needs_rehash }) => (account, needs_rehash),
         (account, _) => {
             if let Some(account) = &account {
-                activity::record(
-                    &auth.db,
-                    Event {
-                        user_id: account.id,
-                        kind: Kind::SignInFailed,
-                        client: Some(client),
-                        session_id: None,
-                    },
-                    now,
-                )
-                .await?;
+                record_event(&auth.db, account.id, Kind::SignInFailed, client, None, now).await?;
             }
             tracing::info!(event = "login_failed", user_id = ?account.map(|u| u.id), ip = ?client.ip, "login failed");
             return Err(AuthError::InvalidCredentials);
@@ -164,25 +168,154 @@ pub async fn login(
         tracing::info!(event = "login_refused", user_id = %account.id, "login refused: the account is disabled");
         return Err(AuthError::AccountDisabled);
     }
-    let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
-    let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
-    txn.commit().await?;
     if needs_rehash {
         upgrade_hash(auth, &account, &attempt.password, now).await;
     }
+    let txn = storage::begin_write(&auth.db).await?;
+    throttle::release(&txn, &reservation, now).await?;
+    if second_factor::enabled_factor(&txn, account.id)
+        .await?
+        .is_some()
+    {
+        let challenge = challenges::create(
+            &txn,
+            challenges::Kind::SecondFactor,
+            Some(account.id),
+            None,
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(event = "login_second_factor", user_id = %account.id, "password accepted; waiting for the second factor");
+        return Ok(LoginOutcome::SecondFactorRequired { challenge });
+    }
+    let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
+    txn.commit().await?;
     tracing::info!(event = "login", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
-    let device = auth.policy.throttle.device_trust.map(|trust| {
+    Ok(LoginOutcome::SignedIn(SignedIn {
+        session,
+        device: remember(auth, device, account.id, now),
+    }))
+}
+
+/// Finishes a sign-in that waits for its second factor. Wrong codes count against the same
+/// limits as wrong passwords, and the fifth ends the challenge.
+pub async fn complete_second_factor(
+    auth: &Auth,
+    challenge_token: &str,
+    code: Code,
+    device_cookie: Option<&str>,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, AuthError> {
+    let challenge = challenges::find(
+        &auth.db,
+        challenge_token,
+        challenges::Kind::SecondFactor,
+        now,
+    )
+    .await?
+    .ok_or(AuthError::MfaChallengeExpired)?;
+    let account = match challenge.user_id {
+        Some(user_id) => user::Entity::find_by_id(user_id).one(&auth.db).await?,
+        None => None,
+    }
+    .ok_or(AuthError::MfaChallengeExpired)?;
+    let device = trusted_device(auth, device_cookie, Some(&account), now);
+    let checks = limits(
+        &auth.policy.throttle,
+        &account.username_canonical,
+        device.as_ref(),
+        client.ip,
+    );
+    let reservation = throttle::reserve(&auth.db, checks, now)
+        .await
+        .inspect_err(|e| log_throttled(e, "second_factor"))?;
+    let factor = second_factor::enabled_factor(&auth.db, account.id)
+        .await?
+        .ok_or(AuthError::MfaChallengeExpired)?;
+    let Some(proof) = second_factor::check(auth, &factor, &account, &code, now).await? else {
+        challenges::record_failure(&auth.db, &challenge).await?;
+        record_event(
+            &auth.db,
+            account.id,
+            Kind::SecondFactorFailed,
+            client,
+            None,
+            now,
+        )
+        .await?;
+        tracing::info!(event = "second_factor_failed", user_id = %account.id, ip = ?client.ip, "wrong second factor at sign-in");
+        return Err(AuthError::InvalidMfaCode);
+    };
+    let txn = storage::begin_write(&auth.db).await?;
+    if !challenges::consume(&txn, &challenge).await? {
+        return Err(AuthError::MfaChallengeExpired);
+    }
+    if !second_factor::claim(&txn, account.id, &proof, now).await? {
+        return Err(AuthError::InvalidMfaCode);
+    }
+    throttle::release(&txn, &reservation, now).await?;
+    let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
+    let used = match proof {
+        second_factor::Proof::TotpStep(_) => Kind::SecondFactorUsed,
+        second_factor::Proof::RecoveryCode(_) => Kind::RecoveryCodeUsed,
+    };
+    record_event(
+        &txn,
+        account.id,
+        used,
+        client,
+        Some(session.session_id),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(event = "login", method = "second_factor", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
+    Ok(SignedIn {
+        session,
+        device: remember(auth, device, account.id, now),
+    })
+}
+
+/// The device cookie to set after a sign-in: the same device, trusted for longer, or a new one.
+fn remember(
+    auth: &Auth,
+    known: Option<Device>,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Option<Device> {
+    auth.policy.throttle.device_trust.map(|trust| {
         let expires_at = now + sessions::duration(trust);
-        match device {
+        match known {
             Some(known) => Device {
                 expires_at,
                 ..known
             },
-            None => Device::new(account.id, expires_at),
+            None => Device::new(user_id, expires_at),
         }
-    });
-    Ok(SignedIn { session, device })
+    })
+}
+
+async fn record_event(
+    conn: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+    kind: Kind,
+    client: &ClientInfo,
+    session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    activity::record(
+        conn,
+        Event {
+            user_id,
+            kind,
+            client: Some(client),
+            session_id,
+        },
+        now,
+    )
+    .await
 }
 
 /// Re-checks the password of a signed-in user before a sensitive change, under the same

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{AuthError, activity, sessions::duration, throttle};
+use super::{AuthError, activity, challenges, sessions::duration, throttle};
 use crate::entity::{refresh_token, session};
 
 /// Rows deleted per statement: small enough never to hold locks for long.
@@ -37,6 +37,7 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub throttle_buckets: u64,
     pub activity_events: u64,
+    pub challenges: u64,
 }
 
 /// Runs one purge unless another instance is running one (PostgreSQL advisory lock; on SQLite
@@ -86,6 +87,7 @@ async fn purge_all(
             activity::prune(db, now - duration(retention.activity), BATCH)
         })
         .await?,
+        challenges: in_batches(|| challenges::purge_expired(db, now, BATCH)).await?,
     })
 }
 

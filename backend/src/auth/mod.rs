@@ -8,11 +8,14 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod challenges;
 pub mod credentials;
 pub mod device;
 pub mod keys;
 pub mod maintenance;
+pub mod passkeys;
 pub mod password_hash;
+pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
@@ -42,6 +45,8 @@ pub struct Auth {
     pub keys: KeyRing,
     pub secrets: Secrets,
     pub policy: Policy,
+    /// The WebAuthn relying party (`WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`).
+    pub webauthn: webauthn_rs::Webauthn,
 }
 
 impl Auth {
@@ -63,16 +68,21 @@ impl Auth {
             keys,
             secrets,
             policy: Policy::from_config(config),
+            webauthn: passkeys::relying_party(&config.webauthn)?,
         })
     }
 }
 
 /// The rules in force, read once from the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     pub sessions: SessionPolicy,
     pub throttle: ThrottlePolicy,
     pub passwords: PasswordPolicy,
+    /// The issuer an authenticator app shows (`MFA_ISSUER`).
+    pub mfa_issuer: String,
+    /// The WebAuthn relying party id (`WEBAUTHN_RP_ID`).
+    pub webauthn_rp_id: String,
 }
 
 impl Policy {
@@ -88,6 +98,8 @@ impl Policy {
             passwords: PasswordPolicy {
                 min_score: config.password_min_score,
             },
+            mfa_issuer: config.mfa_issuer.clone(),
+            webauthn_rp_id: config.webauthn.rp_id.clone(),
         }
     }
 }
@@ -120,6 +132,27 @@ pub enum AuthError {
     /// An operator disabled the account (said only after the right password).
     #[error("account disabled")]
     AccountDisabled,
+    /// The authenticator or recovery code at sign-in is wrong (or already used).
+    #[error("invalid second factor")]
+    InvalidMfaCode,
+    /// The sign-in challenge is missing, expired, used, or died of wrong codes.
+    #[error("second-factor challenge expired")]
+    MfaChallengeExpired,
+    /// A sensitive change needs the second factor too, and none was given.
+    #[error("second factor required")]
+    SecondFactorRequired,
+    /// A sensitive change's second factor is wrong.
+    #[error("wrong second factor")]
+    WrongSecondFactor,
+    #[error("second factor already enabled")]
+    MfaAlreadyEnabled,
+    #[error("second factor not enabled")]
+    MfaNotEnabled,
+    /// A WebAuthn ceremony failed (wrong, expired or replayed).
+    #[error("invalid passkey")]
+    InvalidPasskey,
+    #[error("passkey already registered")]
+    PasskeyAlreadyRegistered,
     /// A limit was reached; retry after the delay.
     #[error("too many attempts")]
     TooManyAttempts { retry_after: Duration },

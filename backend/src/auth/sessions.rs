@@ -49,6 +49,18 @@ pub async fn start(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
+    start_as(auth, txn, account, client, Kind::SignedIn, now).await
+}
+
+/// `start`, recording the sign-in as `kind` (a passkey sign-in, say).
+pub async fn start_as(
+    auth: &Auth,
+    txn: &impl ConnectionTrait,
+    account: &Identity,
+    client: &ClientInfo,
+    kind: Kind,
+    now: DateTime<Utc>,
+) -> Result<IssuedSession, AuthError> {
     let policy = &auth.policy.sessions;
     let session_id = Uuid::new_v4();
     let token = RefreshToken::generate().map_err(AuthError::Internal)?;
@@ -74,7 +86,7 @@ pub async fn start(
         txn,
         Event {
             user_id: account.id,
-            kind: Kind::SignedIn,
+            kind,
             client: Some(client),
             session_id: Some(session_id),
         },

@@ -2,8 +2,12 @@
 //! storage layer: nothing here goes on the wire.
 
 pub mod activity_event;
+pub mod auth_challenge;
+pub mod passkey;
+pub mod recovery_code;
 pub mod refresh_token;
 pub mod session;
 pub mod signing_key;
 pub mod throttle_bucket;
+pub mod totp_factor;
 pub mod user;

@@ -145,7 +145,7 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
         password: latchkey::domain::Password::parse(PASSWORD.into()).unwrap(),
         device_cookie: None,
     };
-    let signed_in = latchkey::auth::credentials::login(
+    let outcome = latchkey::auth::credentials::login(
         &auth,
         attempt,
         &latchkey::auth::ClientInfo::default(),
@@ -153,6 +153,9 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     )
     .await
     .unwrap();
+    let latchkey::auth::credentials::LoginOutcome::SignedIn(signed_in) = outcome else {
+        panic!("no second factor is set up");
+    };
     let user = latchkey::entity::user::Entity::find()
         .filter(latchkey::entity::user::Column::Id.eq(signed_in.session.user.id))
         .one(&app.state.auth.db)

@@ -13,6 +13,7 @@ mod keys;
 mod login;
 mod logout;
 mod malformed_requests;
+mod mfa;
 mod profile;
 mod refresh;
 mod register;

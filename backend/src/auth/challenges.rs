@@ -1,0 +1,151 @@
+//! Short-lived, single-use ceremonies kept on the server: a sign-in waiting for its second
+//! factor, a passkey being registered, a passkey sign-in. The client holds a random token;
+//! the database holds its SHA-256, the user, the ceremony's state and an expiry.
+
+use std::time::Duration;
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
+    QuerySelect as _,
+    sea_query::{Expr, ExprTrait as _},
+};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+use super::{AuthError, sessions::duration};
+use crate::entity::auth_challenge;
+
+/// How long a ceremony may take (a second-factor step, a passkey prompt).
+pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
+/// Wrong answers a sign-in challenge survives.
+pub const MAX_FAILURES: i32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The password was right; a second factor must follow.
+    SecondFactor,
+    PasskeyRegistration,
+    PasskeySignIn,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::SecondFactor => "second_factor",
+            Self::PasskeyRegistration => "passkey_registration",
+            Self::PasskeySignIn => "passkey_sign_in",
+        }
+    }
+}
+
+/// A random token for the client to present.
+pub fn new_token() -> Result<String, AuthError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn id_of(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Stores a ceremony and returns the token that names it.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    kind: Kind,
+    user_id: Option<Uuid>,
+    state: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    let token = new_token()?;
+    auth_challenge::Entity::insert(auth_challenge::ActiveModel {
+        id: Set(id_of(&token)),
+        user_id: Set(user_id),
+        kind: Set(kind.as_str().to_owned()),
+        state: Set(state),
+        failures: Set(0),
+        created_at: Set(now),
+        expires_at: Set(now + duration(LIFETIME)),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(token)
+}
+
+/// The live ceremony of `kind` that `token` names, if any.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    token: &str,
+    kind: Kind,
+    now: DateTime<Utc>,
+) -> Result<Option<auth_challenge::Model>, AuthError> {
+    if token.len() > 64 {
+        return Ok(None);
+    }
+    Ok(auth_challenge::Entity::find_by_id(id_of(token))
+        .filter(auth_challenge::Column::Kind.eq(kind.as_str()))
+        .filter(auth_challenge::Column::ExpiresAt.gt(now))
+        .one(conn)
+        .await?)
+}
+
+/// Ends a ceremony; `false` when it was already gone (used by a concurrent request).
+pub async fn consume(
+    conn: &impl ConnectionTrait,
+    challenge: &auth_challenge::Model,
+) -> Result<bool, AuthError> {
+    let deleted = auth_challenge::Entity::delete_by_id(challenge.id.clone())
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(deleted == 1)
+}
+
+/// Counts a wrong answer; the challenge dies at `MAX_FAILURES`.
+pub async fn record_failure(
+    db: &DatabaseConnection,
+    challenge: &auth_challenge::Model,
+) -> Result<(), AuthError> {
+    if challenge.failures + 1 >= MAX_FAILURES {
+        auth_challenge::Entity::delete_by_id(challenge.id.clone())
+            .exec(db)
+            .await?;
+    } else {
+        auth_challenge::Entity::update_many()
+            .col_expr(
+                auth_challenge::Column::Failures,
+                Expr::col(auth_challenge::Column::Failures).add(1),
+            )
+            .filter(auth_challenge::Column::Id.eq(challenge.id.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes up to `batch` expired ceremonies; returns how many.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, AuthError> {
+    let expired: Vec<String> = auth_challenge::Entity::find()
+        .select_only()
+        .column(auth_challenge::Column::Id)
+        .filter(auth_challenge::Column::ExpiresAt.lt(now))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    Ok(auth_challenge::Entity::delete_many()
+        .filter(auth_challenge::Column::Id.is_in(expired))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
