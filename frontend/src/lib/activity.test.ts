@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeKind } from './activity';
+import { describeKind, KNOWN_KINDS } from './activity';
+
+const spec = JSON.parse(readFileSync(new URL('../../../openapi.json', import.meta.url), 'utf8'));
 
 describe('describeKind', () => {
 	it('names the kinds the API sends today', () => {
@@ -7,6 +10,17 @@ describe('describeKind', () => {
 		expect(describeKind('sign_in_failed').tone).toBe('warning');
 		expect(describeKind('refresh_token_reuse_detected').tone).toBe('warning');
 		expect(describeKind('password_changed').title).toBe('Password changed');
+	});
+
+	it('has its own words for every kind in openapi.json', () => {
+		const kinds: string[] = spec.components.schemas.ActivityKind.enum;
+		expect(kinds.filter((kind) => !KNOWN_KINDS.includes(kind))).toEqual([]);
+	});
+
+	it('flags the second-factor events worth a look', () => {
+		expect(describeKind('second_factor_failed').tone).toBe('warning');
+		expect(describeKind('recovery_code_used').tone).toBe('warning');
+		expect(describeKind('signed_in_with_passkey')).toEqual({ title: 'Signed in with a passkey', tone: 'info' });
 	});
 
 	it('shows a kind added later by its own name instead of dropping it', () => {

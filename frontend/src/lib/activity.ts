@@ -23,8 +23,21 @@ const KINDS: Record<string, KindText> = {
 	},
 	account_disabled: { title: 'Account disabled by an administrator', tone: 'warning' },
 	account_enabled: { title: 'Account enabled again by an administrator', tone: 'info' },
-	password_reset: { title: 'Password reset by an administrator', tone: 'warning' }
+	password_reset: { title: 'Password reset by an administrator', tone: 'warning' },
+	second_factor_added: { title: 'Two-factor authentication turned on', tone: 'info' },
+	second_factor_removed: { title: 'Two-factor authentication turned off', tone: 'info' },
+	second_factor_used: { title: 'Code from the authenticator app used', tone: 'info' },
+	// A recovery code stands in for a lost phone; one used by someone else means they have the codes.
+	recovery_code_used: { title: 'Recovery code used', tone: 'warning' },
+	second_factor_failed: { title: 'Wrong two-factor code entered', tone: 'warning' },
+	recovery_codes_replaced: { title: 'Recovery codes replaced', tone: 'info' },
+	passkey_added: { title: 'Passkey added', tone: 'info' },
+	passkey_removed: { title: 'Passkey removed', tone: 'info' },
+	signed_in_with_passkey: { title: 'Signed in with a passkey', tone: 'info' }
 };
+
+/** The kinds with words of their own (the rest are shown by their name). */
+export const KNOWN_KINDS: readonly string[] = Object.keys(KINDS);
 
 export function describeKind(kind: string): KindText {
 	const known = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;

@@ -20,6 +20,9 @@ export type ErrorBody = components['schemas']['Error'];
 export type FieldError = NonNullable<ErrorBody['fields']>[number];
 export type SessionInfo = components['schemas']['SessionInfo'];
 export type ActivityEvent = components['schemas']['ActivityEvent'];
+export type MfaStatus = components['schemas']['MfaStatus'];
+export type Passkey = components['schemas']['Passkey'];
+export type SecondFactorMethod = components['schemas']['SecondFactorMethod'];
 
 /** The API's base URL: `VITE_API_URL`, else the backend's default local address. */
 export const API_URL: string = import.meta.env.VITE_API_URL || 'http://localhost:8000';

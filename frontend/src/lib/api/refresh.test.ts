@@ -120,17 +120,20 @@ describe('createRefreshingFetch', () => {
 		expect(onSessionExpired).toHaveBeenCalledTimes(1);
 	});
 
-	it.each(['/login', '/register', '/refresh', '/logout'])('never refreshes for a 401 from %s', async (path) => {
-		const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'invalid_credentials' }));
-		const refresh = vi.fn(async () => renewed);
-		const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
+	it.each(['/login', '/login/mfa', '/login/passkey/start', '/login/passkey/finish', '/register', '/refresh', '/logout'])(
+		'never refreshes for a 401 from %s (a wrong code or passkey is not an expired session)',
+		async (path) => {
+			const fetch = vi.fn<FetchLike>(async () => json(401, { code: 'invalid_credentials' }));
+			const refresh = vi.fn(async () => renewed);
+			const wrapped = createRefreshingFetch({ baseUrl: BASE, fetch, refresh, locks: null, clock: null });
 
-		const response = await wrapped(new Request(BASE + path, { method: 'POST', body: '{}' }));
+			const response = await wrapped(new Request(BASE + path, { method: 'POST', body: '{}' }));
 
-		expect(response.status).toBe(401);
-		expect(refresh).not.toHaveBeenCalled();
-		expect(fetch).toHaveBeenCalledTimes(1);
-	});
+			expect(response.status).toBe(401);
+			expect(refresh).not.toHaveBeenCalled();
+			expect(fetch).toHaveBeenCalledTimes(1);
+		}
+	);
 
 	it('matches excluded paths below a base URL prefix', async () => {
 		const fetch = vi.fn<FetchLike>(async () => json(401));

@@ -1,8 +1,8 @@
 /**
  * A fetch wrapper that renews an expired session transparently.
  *
- * On a 401 from any endpoint except the ones that establish or end a session (`/login`, `/register`,
- * `/refresh`, `/logout`), it asks for one refresh and retries the original request once. Concurrent 401s
+ * On a 401 from any endpoint except the ones that establish or end a session (`/login` and its second
+ * steps, `/register`, `/refresh`, `/logout`), it asks for one refresh and retries the original request once. Concurrent 401s
  * in a tab share a single refresh; across tabs, refreshes are serialised with the Web Locks API so two tabs
  * never present the same (rotating) refresh token at once. When the session hint says the access token has
  * already expired, it refreshes before sending instead of collecting the 401 first.
@@ -61,7 +61,15 @@ export interface RefreshingFetchOptions {
  * Endpoints that are never refreshed for: their 401 means "wrong credentials" or "no session", never
  * "access token expired"; and `/logout` succeeds without a session, so renewing one first would be waste.
  */
-export const NO_REFRESH_PATHS: readonly string[] = ['/login', '/register', '/refresh', '/logout'];
+export const NO_REFRESH_PATHS: readonly string[] = [
+	'/login',
+	'/login/mfa',
+	'/login/passkey/start',
+	'/login/passkey/finish',
+	'/register',
+	'/refresh',
+	'/logout'
+];
 
 export const REFRESH_LOCK_NAME = 'latchkey-refresh';
 const REFRESHED_AT_KEY = 'latchkey:refreshed-at';

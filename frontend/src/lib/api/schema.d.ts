@@ -37,13 +37,37 @@ export interface paths {
         put?: never;
         /**
          * Sign in
-         * @description Checks the username and password and starts a session: sets the HttpOnly cookies
+         * @description Checks the username and password and starts a session (with 2FA on, it answers
+         *     `mfa_required` instead and `/login/mfa` finishes): sets the HttpOnly cookies
          *     `access_token` (a short-lived JWT) and `refresh_token` (exchanged at `/refresh`), plus a
          *     long-lived `device_token` that keeps this browser able to sign in while strangers are
          *     locked out of the username. A wrong password and an unknown username give the same
          *     answer. With `COOKIE_SECURE=true` the cookie names carry the `__Host-` prefix.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish signing in with a second factor
+         * @description After `/login` answered `mfa_required`: a code from the authenticator app (`code`) or
+         *     one recovery code (`recovery_code`). Starts the session like `/login`. Wrong codes count
+         *     like wrong passwords, and the fifth ends the challenge (`mfa_challenge_expired`: sign in
+         *     again).
+         */
+        post: operations["login_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -133,9 +157,9 @@ export interface paths {
         /**
          * Delete my account
          * @description Deletes the account and everything that belongs to it (sessions, tokens, activity,
-         *     throttle state) after checking the password, and clears the cookies. The username is
-         *     free again at once. A wrong password is `403 invalid_credentials` and counts as a
-         *     failed sign-in.
+         *     second factors, throttle state) after checking the password (and a code when 2FA is
+         *     on), and clears the cookies. The username is free again at once. A wrong password is
+         *     `403 invalid_credentials` and counts as a failed sign-in.
          */
         delete: operations["delete_account"];
         options?: never;
@@ -197,9 +221,10 @@ export interface paths {
         put?: never;
         /**
          * Change my password
-         * @description Checks the current password, applies the new one (same rules as at registration) and
-         *     ends every other session; this one stays signed in. A wrong current password is
-         *     `403 invalid_credentials` (not 401: the session is fine) and counts as a failed sign-in.
+         * @description Checks the current password (and, when 2FA is on, a code or recovery code), applies the
+         *     new one (same rules as at registration) and ends every other session; this one stays
+         *     signed in. A wrong current password is `403 invalid_credentials` (not 401: the session
+         *     is fine) and counts as a failed sign-in.
          */
         post: operations["change_password"];
         delete?: never;
@@ -224,6 +249,217 @@ export interface paths {
         get: operations["activity"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My second factors
+         * @description Whether the authenticator app is on, how many recovery codes are left, and how many
+         *     passkeys are registered.
+         */
+        get: operations["mfa_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set up an authenticator app
+         * @description Checks the password and starts (or restarts) an enrolment: returns the secret and an
+         *     `otpauth://` URI for a QR code, shown this once. Nothing changes for sign-in until
+         *     `/mfa/totp/confirm` succeeds.
+         */
+        post: operations["totp_start"];
+        /**
+         * Turn the authenticator app off
+         * @description Needs the password and a current code (or a recovery code). The recovery codes go too.
+         */
+        delete: operations["totp_disable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn the authenticator app on
+         * @description Confirms the enrolment with a first code from the app. From now on, signing in with the
+         *     password needs a code. Returns ten recovery codes, each good once, shown this once.
+         */
+        post: operations["totp_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes
+         * @description Needs the password and a current code (or a recovery code). Every old code stops
+         *     working; ten new ones are returned, shown this once.
+         */
+        post: operations["recovery_codes_replace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My passkeys */
+        get: operations["passkeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/register/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a passkey: start
+         * @description Needs the password (and a code when 2FA is on). Returns the options for
+         *     `navigator.credentials.create()` and the ceremony to finish within five minutes.
+         */
+        post: operations["passkey_register_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/register/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a passkey: finish
+         * @description The authenticator's answer (`credential.toJSON()`) and a name for the passkey.
+         */
+        post: operations["passkey_register_finish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey
+         * @description Needs the password (and a code when 2FA is on). Another user's id answers like a
+         *     missing one.
+         */
+        delete: operations["passkey_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/passkey/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey: start
+         * @description Returns the options for `navigator.credentials.get()` and the ceremony to finish within
+         *     five minutes. Every name gets options of the same shape, so the answer does not tell
+         *     which accounts exist.
+         */
+        post: operations["passkey_login_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/passkey/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey: finish
+         * @description The authenticator's answer (`credential.toJSON()`). Starts the session like `/login`;
+         *     a passkey with user verification is two factors, so no code is asked.
+         */
+        post: operations["passkey_login_finish"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,6 +527,28 @@ export interface paths {
          *     forbidden_origin` when the request has an `Origin` header (browsers use `/login`).
          */
         post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish signing in with a second factor (body)
+         * @description After `/token` answered `mfa_required`: the `mfa_token` with a code from the
+         *     authenticator app (`code`) or one recovery code (`recovery_code`). Wrong codes count
+         *     like wrong passwords; the fifth ends the challenge.
+         */
+        post: operations["token_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -408,7 +666,7 @@ export interface components {
          * @description What happened on an account. New kinds may be added in later versions.
          * @enum {string}
          */
-        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset";
+        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey";
         /**
          * ActivityList
          * @description The caller's recent security events, newest first.
@@ -432,7 +690,7 @@ export interface components {
          *     versions: treat an unknown code by its HTTP status.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "account_disabled" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * FieldIssue
          * @description One invalid field.
@@ -486,6 +744,79 @@ export interface components {
              */
             password: string;
         };
+        /** @description What `/login` answers with a right password: a session, or a second-factor step. */
+        LoginResult: components["schemas"]["Session"] | components["schemas"]["SecondFactorChallenge"];
+        /**
+         * MfaStatus
+         * @description The caller's second factors.
+         */
+        MfaStatus: {
+            /** @description An authenticator app is on: signing in with the password needs a code. */
+            totp_enabled: boolean;
+            /**
+             * Format: uint64
+             * @description Unused recovery codes.
+             */
+            recovery_codes_remaining: number;
+            /**
+             * Format: uint64
+             * @description Registered passkeys.
+             */
+            passkeys: number;
+        };
+        /**
+         * Passkey
+         * @description A registered passkey.
+         */
+        Passkey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The last sign-in with it.
+             */
+            last_used_at?: string;
+        };
+        /** PasskeyList */
+        PasskeyList: {
+            passkeys: components["schemas"]["Passkey"][];
+        };
+        /**
+         * PasskeyRegistrationFinish
+         * @description The authenticator's answer to a registration.
+         */
+        PasskeyRegistrationFinish: {
+            /** @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv */
+            ceremony: string;
+            /**
+             * @description What the user calls this passkey.
+             * @example Laptop
+             */
+            name: string;
+            /** @description `credential.toJSON()` of the new credential. */
+            credential: unknown;
+        };
+        /**
+         * PasskeySignInFinish
+         * @description The authenticator's answer to a sign-in.
+         */
+        PasskeySignInFinish: {
+            /** @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv */
+            ceremony: string;
+            /** @description `credential.toJSON()` of the assertion. */
+            credential: unknown;
+        };
+        /**
+         * PasskeySignInStart
+         * @description Whose passkey to ask for.
+         */
+        PasskeySignInStart: {
+            /** @example alice */
+            username: string;
+        };
         /**
          * PasswordChangeRequest
          * @description A password change.
@@ -503,17 +834,31 @@ export interface components {
              * @example correct horse battery staple
              */
             new_password: string;
+            /**
+             * @description Required when 2FA is on (or `recovery_code`).
+             * @example 123456
+             */
+            code?: string;
+            /** @example 7hq2k-m9xvp */
+            recovery_code?: string;
         };
         /**
-         * PasswordConfirmation
-         * @description The account's password, asked again before a sensitive change.
+         * PasswordOnly
+         * @description The account's password, asked again.
          */
-        PasswordConfirmation: {
+        PasswordOnly: {
             /**
              * Format: password
              * @example correct horse battery staple
              */
             password: string;
+        };
+        /**
+         * RecoveryCodes
+         * @description Ten recovery codes, each good once. Shown this once: keep them somewhere safe.
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
         };
         /**
          * RefreshTokenRequest
@@ -544,6 +889,37 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+        };
+        /**
+         * SecondFactorChallenge
+         * @description The password was right and 2FA is on: finish at `/login/mfa` within five minutes (the
+         *     challenge travels in an HttpOnly cookie).
+         */
+        SecondFactorChallenge: {
+            /** @description Always `true`. */
+            mfa_required: boolean;
+            methods: components["schemas"]["SecondFactorMethod"][];
+        };
+        /**
+         * @description How a second factor may be given.
+         * @enum {string}
+         */
+        SecondFactorMethod: "totp" | "recovery_code";
+        /**
+         * SecondFactorRequest
+         * @description A second factor: exactly one of the two.
+         */
+        SecondFactorRequest: {
+            /**
+             * @description Six digits from the authenticator app.
+             * @example 123456
+             */
+            code?: string;
+            /**
+             * @description One unused recovery code (`xxxxx-xxxxx`; case and dashes do not matter).
+             * @example 7hq2k-m9xvp
+             */
+            recovery_code?: string;
         };
         /**
          * Session
@@ -625,6 +1001,24 @@ export interface components {
             status: string;
         };
         /**
+         * StepUpRequest
+         * @description The password, and the second factor when 2FA is on: what sensitive changes need.
+         */
+        StepUpRequest: {
+            /**
+             * Format: password
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Required when 2FA is on (or `recovery_code`).
+             * @example 123456
+             */
+            code?: string;
+            /** @example 7hq2k-m9xvp */
+            recovery_code?: string;
+        };
+        /**
          * TokenRequest
          * @description Credentials for a client that is not a browser.
          */
@@ -663,6 +1057,50 @@ export interface components {
              */
             refresh_expires_in: number;
         };
+        /** @description What `/token` answers with a right password: tokens, or a second-factor step. */
+        TokenResult: components["schemas"]["TokenResponse"] | components["schemas"]["TokenSecondFactor"];
+        /**
+         * TokenSecondFactor
+         * @description The password was right and 2FA is on: finish at `/token/mfa` within five minutes.
+         */
+        TokenSecondFactor: {
+            /** @description Always `true`. */
+            mfa_required: boolean;
+            methods: components["schemas"]["SecondFactorMethod"][];
+            /** @description Send it back to `/token/mfa` with the code; it works once. */
+            mfa_token: string;
+        };
+        /**
+         * TokenSecondFactorRequest
+         * @description The second step of `/token` when 2FA is on.
+         */
+        TokenSecondFactorRequest: {
+            /** @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv */
+            mfa_token: string;
+            /** @example 123456 */
+            code?: string;
+            /** @example 7hq2k-m9xvp */
+            recovery_code?: string;
+        };
+        /**
+         * TotpConfirmation
+         * @description The first code from the app, to prove the enrolment worked.
+         */
+        TotpConfirmation: {
+            /** @example 123456 */
+            code: string;
+        };
+        /**
+         * TotpEnrolment
+         * @description A pending authenticator-app enrolment: scan the URI (or type the secret), then confirm
+         *     with a code. The secret is shown this once.
+         */
+        TotpEnrolment: {
+            /** @description Base32, for typing into the app. */
+            secret: string;
+            /** @description `otpauth://totp/…`, for a QR code. */
+            otpauth_uri: string;
+        };
         /**
          * User
          * @description A user account as others may see it.
@@ -674,6 +1112,18 @@ export interface components {
             username: string;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * WebauthnCeremony
+         * @description A WebAuthn ceremony: pass `options` to `navigator.credentials.create()` or `.get()`
+         *     (`PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)` or
+         *     `parseRequestOptionsFromJSON`), then send the result with `ceremony` to the finish step
+         *     within five minutes.
+         */
+        WebauthnCeremony: {
+            ceremony: string;
+            /** @description `{publicKey: …}`, binary fields in base64url. */
+            options: unknown;
         };
     };
     responses: never;
@@ -800,15 +1250,18 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; the cookies are set. */
+            /**
+             * @description Signed in and the cookies are set; or, when 2FA is on, `mfa_required` and the
+             *     `mfa_challenge` cookie for `/login/mfa` (no session yet).
+             */
             200: {
                 headers: {
-                    /** @description `access_token`, `refresh_token` and `device_token` (with the `__Host-` prefix when `COOKIE_SECURE=true`): HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime. */
+                    /** @description `access_token`, `refresh_token` and `device_token` (or `mfa_challenge`), with the `__Host-` prefix when `COOKIE_SECURE=true`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime. */
                     "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"];
+                    "application/json": components["schemas"]["LoginResult"];
                 };
             };
             /** @description `validation_failed` (password over 128 characters) or `malformed_request`. */
@@ -887,6 +1340,109 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait, when known. */
                     "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    login_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookies are set and the challenge cookie cleared. */
+            200: {
+                headers: {
+                    /** @description `access_token`, `refresh_token`, `device_token`; clears `mfa_challenge`. */
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description `validation_failed` (no code, or both kinds) or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in
+             *     again.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `account_disabled` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: retry. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1190,7 +1746,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PasswordConfirmation"];
+                "application/json": components["schemas"]["StepUpRequest"];
             };
         };
         responses: {
@@ -1224,8 +1780,8 @@ export interface operations {
                 };
             };
             /**
-             * @description `invalid_credentials` (the password is wrong; the session is fine) or
-             *     `forbidden_origin`.
+             * @description `invalid_credentials` (the password is wrong; the session is fine),
+             *     `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
              */
             403: {
                 headers: {
@@ -1481,8 +2037,8 @@ export interface operations {
                 };
             };
             /**
-             * @description `invalid_credentials` (the current password is wrong; the session is fine) or
-             *     `forbidden_origin`.
+             * @description `invalid_credentials` (the current password is wrong; the session is fine),
+             *     `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
              */
             403: {
                 headers: {
@@ -1510,7 +2066,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds. */
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After` seconds. */
             429: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1585,6 +2141,1133 @@ export interface operations {
             /** @description `forbidden_origin`. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mfa_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's second factors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaStatus"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    totp_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordOnly"];
+            };
+        };
+        responses: {
+            /** @description The pending enrolment: the secret and its `otpauth://` URI. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolment"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine) or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `mfa_already_enabled`: turn it off first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    totp_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpRequest"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `mfa_not_enabled`: there is no authenticator app to turn off. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    totp_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpConfirmation"];
+            };
+        };
+        responses: {
+            /** @description Ten recovery codes, shown this once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `mfa_not_enabled`: there is no authenticator app (to confirm or to replace codes for). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    recovery_codes_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpRequest"];
+            };
+        };
+        responses: {
+            /** @description Ten recovery codes, shown this once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `mfa_not_enabled`: there is no authenticator app (to confirm or to replace codes for). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's passkeys, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyList"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkey_register_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpRequest"];
+            };
+        };
+        responses: {
+            /** @description The creation options and the ceremony. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebauthnCeremony"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkey_register_finish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRegistrationFinish"];
+            };
+        };
+        responses: {
+            /** @description The passkey is registered. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `passkey_already_registered`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkey_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey's `id` from `GET /passkeys`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpRequest"];
+            };
+        };
+        responses: {
+            /** @description The passkey is gone. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such passkey of the caller's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkey_login_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignInStart"];
+            };
+        };
+        responses: {
+            /** @description The request options and the ceremony. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebauthnCeremony"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    passkey_login_finish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeySignInFinish"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookies are set. */
+            200: {
+                headers: {
+                    /** @description `access_token` and `refresh_token`. */
+                    "SET-COOKIE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_passkey`: the answer did not verify, or the ceremony expired or was used. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `account_disabled` or `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: too many failures from this address; wait `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1711,13 +3394,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in: the tokens. */
+            /**
+             * @description Signed in: the tokens; or, when 2FA is on, `mfa_required` and an `mfa_token` for
+             *     `/token/mfa`.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["TokenResult"];
                 };
             };
             /** @description `validation_failed` (password over 128 characters) or `malformed_request`. */
@@ -1790,6 +3476,107 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait, when known. */
                     "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    token_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenSecondFactorRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `validation_failed` (no code, or both kinds) or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start
+             *     again at `/token`.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin` (a browser request) or `account_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `too_many_attempts`: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: retry. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -2,20 +2,25 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { writable } from 'svelte/store';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AuthState, Result } from '$lib/stores/auth';
+import type { AuthState, LoginResult, Result } from '$lib/stores/auth';
 
 // The forms talk to the auth store only; replace it with one whose answers each test controls.
 const mock = vi.hoisted(() => ({
-	login: vi.fn<(c: { username: string; password: string }) => Promise<Result>>(),
-	register: vi.fn<(c: { username: string; password: string }) => Promise<Result>>()
+	login: vi.fn<(c: { username: string; password: string }) => Promise<LoginResult>>(),
+	register: vi.fn<(c: { username: string; password: string }) => Promise<Result>>(),
+	verifySecondFactor: vi.fn<(f: { code?: string; recovery_code?: string }) => Promise<Result>>(),
+	loginWithPasskey: vi.fn<(username: string, use: unknown) => Promise<Result>>()
 }));
 vi.mock('$lib/stores/auth', () => ({
 	auth: {
 		...writable<AuthState>({ user: null, loading: false, error: null, notice: null }),
 		login: mock.login,
-		register: mock.register
+		register: mock.register,
+		verifySecondFactor: mock.verifySecondFactor,
+		loginWithPasskey: mock.loginWithPasskey
 	}
 }));
+vi.mock('$lib/webauthn', () => ({ usePasskey: vi.fn(), createPasskey: vi.fn() }));
 
 import LoginForm from './LoginForm.svelte';
 import RegisterForm from './RegisterForm.svelte';
@@ -35,6 +40,9 @@ async function type(label: string, value: string) {
 beforeEach(() => {
 	mock.login.mockReset();
 	mock.register.mockReset();
+	mock.verifySecondFactor.mockReset();
+	mock.loginWithPasskey.mockReset();
+	vi.unstubAllGlobals();
 });
 
 describe('RegisterForm', () => {
@@ -266,5 +274,138 @@ describe('LoginForm', () => {
 		expect(toggle.getAttribute('aria-pressed')).toBe('true');
 		await fireEvent.click(toggle);
 		expect(password.getAttribute('type')).toBe('password');
+	});
+});
+
+describe('LoginForm, second factor', () => {
+	async function passwordStep() {
+		mock.login.mockResolvedValue({ ok: false, secondFactor: { methods: ['totp', 'recovery_code'] } });
+		const onsuccess = vi.fn();
+		render(LoginForm, { onsuccess });
+		await type('Username', 'alice');
+		await type('Password', 'correct horse battery');
+		await fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+		const code = await screen.findByLabelText('Authentication code', { selector: 'input' });
+		return { onsuccess, code: code as HTMLInputElement };
+	}
+
+	it('asks for the code after the right password, with the field focused and described', async () => {
+		const { code } = await passwordStep();
+
+		expect(screen.getByRole('heading', { name: 'Two-factor authentication' })).toBeTruthy();
+		expect(screen.getByRole('form', { name: 'Two-factor authentication' })).toBeTruthy();
+		expect(document.activeElement).toBe(code);
+		expect(code.getAttribute('autocomplete')).toBe('one-time-code');
+		expect(code.getAttribute('inputmode')).toBe('numeric');
+		expect(document.getElementById(code.getAttribute('aria-describedby')!)?.textContent).toMatch(/6-digit code/);
+		expect(screen.queryByLabelText('Password', { selector: 'input' })).toBeNull();
+	});
+
+	it('checks the code’s shape, then shows a wrong code on the field and clears it', async () => {
+		const { code } = await passwordStep();
+		await type('Authentication code', '12345');
+		await fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+		expect(document.getElementById('login-code-error')?.textContent).toBe('The code is 6 digits.');
+		expect(mock.verifySecondFactor).not.toHaveBeenCalled();
+
+		mock.verifySecondFactor.mockResolvedValue({
+			ok: false,
+			failure: { code: 'invalid_mfa_code', status: 401, message: 'That code is not right.', fields: [] }
+		});
+		await type('Authentication code', '123 456');
+		await fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+		await vi.waitFor(() => expect(code.getAttribute('aria-invalid')).toBe('true'));
+		expect(mock.verifySecondFactor).toHaveBeenCalledWith({ code: '123456' });
+		expect(document.getElementById('login-code-error')?.textContent).toBe('That code is not right.');
+		expect(code.value).toBe('');
+		expect(document.activeElement).toBe(code);
+	});
+
+	it('takes a recovery code instead, and finishes the sign-in', async () => {
+		const { onsuccess } = await passwordStep();
+		await fireEvent.click(screen.getByRole('button', { name: 'Use a recovery code' }));
+		const recovery = screen.getByLabelText('Recovery code', { selector: 'input' });
+		expect(document.activeElement).toBe(recovery);
+		expect(screen.queryByLabelText('Authentication code', { selector: 'input' })).toBeNull();
+
+		mock.verifySecondFactor.mockResolvedValue({ ok: true, user });
+		await type('Recovery code', ' abcd-efgh ');
+		await fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+		await vi.waitFor(() => expect(onsuccess).toHaveBeenCalledWith({ ok: true, user }));
+		expect(mock.verifySecondFactor).toHaveBeenCalledWith({ recovery_code: 'abcd-efgh' });
+
+		await fireEvent.click(screen.getByRole('button', { name: 'Use your authenticator app' }));
+		expect(screen.getByLabelText('Authentication code', { selector: 'input' })).toBeTruthy();
+	});
+
+	it('goes back to the password when the challenge expired, saying so', async () => {
+		await passwordStep();
+		mock.verifySecondFactor.mockResolvedValue({
+			ok: false,
+			failure: { code: 'mfa_challenge_expired', status: 401, message: 'Sign in again.', fields: [] }
+		});
+		await type('Authentication code', '123456');
+		await fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+
+		const password = await screen.findByLabelText('Password', { selector: 'input' });
+		expect(document.activeElement).toBe(password);
+		expect(screen.getByRole('alert').textContent).toContain('Sign in again.');
+		expect((screen.getByLabelText('Username', { selector: 'input' }) as HTMLInputElement).value).toBe('alice');
+	});
+
+	it('offers "Start over" back to the password', async () => {
+		await passwordStep();
+		await fireEvent.click(screen.getByRole('button', { name: 'Start over' }));
+		expect(document.activeElement).toBe(screen.getByLabelText('Password', { selector: 'input' }));
+	});
+});
+
+describe('LoginForm, passkeys', () => {
+	function browserWithPasskeys() {
+		vi.stubGlobal('isSecureContext', true);
+		vi.stubGlobal('PublicKeyCredential', function PublicKeyCredential() {});
+		vi.stubGlobal('navigator', { ...navigator, credentials: { create: vi.fn(), get: vi.fn() } });
+	}
+
+	it('offers no passkey button where the browser has no WebAuthn', () => {
+		render(LoginForm);
+		expect(screen.queryByRole('button', { name: 'Sign in with a passkey' })).toBeNull();
+	});
+
+	it('asks for the username first, then signs in with the passkey for it', async () => {
+		browserWithPasskeys();
+		const onsuccess = vi.fn();
+		render(LoginForm, { onsuccess });
+		const button = screen.getByRole('button', { name: 'Sign in with a passkey' });
+		expect(button.getAttribute('aria-describedby')).toBe('passkey-hint');
+
+		await fireEvent.click(button);
+		const username = screen.getByLabelText('Username', { selector: 'input' });
+		expect(document.activeElement).toBe(username);
+		expect(document.getElementById('username-error')?.textContent).toMatch(/Enter your username/);
+		expect(mock.loginWithPasskey).not.toHaveBeenCalled();
+
+		const pending = deferred<Result>();
+		mock.loginWithPasskey.mockReturnValue(pending.promise);
+		await type('Username', ' alice ');
+		await fireEvent.click(button);
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledWith('alice', expect.any(Function)));
+		expect(screen.getByRole('button', { name: 'Waiting for your passkey…' }).hasAttribute('disabled')).toBe(true);
+		expect(screen.getByRole('button', { name: 'Log in' }).hasAttribute('disabled')).toBe(true);
+
+		pending.resolve({ ok: true, user });
+		await vi.waitFor(() => expect(onsuccess).toHaveBeenCalled());
+	});
+
+	it('shows why a passkey sign-in failed', async () => {
+		browserWithPasskeys();
+		mock.loginWithPasskey.mockResolvedValue({
+			ok: false,
+			failure: { code: 'invalid_passkey', status: 401, message: 'That passkey did not sign you in.', fields: [] }
+		});
+		render(LoginForm);
+		await type('Username', 'alice');
+		await fireEvent.click(screen.getByRole('button', { name: 'Sign in with a passkey' }));
+		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('That passkey did not sign you in.'));
 	});
 });

@@ -2,7 +2,7 @@ import { get } from 'svelte/store';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
 import { createSessionHint, SESSION_HINT_KEY, type HintStorage } from '$lib/api/session-hint';
-import { BASE_URL, createFakeApi, type FakeApi } from '$lib/test/fake-api';
+import { BASE_URL, createFakeApi, VALID_CODE, type FakeApi } from '$lib/test/fake-api';
 import { createAuthStore, NETWORK_ERROR_MESSAGE, NOTICES, TIMEOUT_MESSAGE, type AuthStore } from './auth';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -456,7 +456,7 @@ describe('ending every session and deleting the account', () => {
 	it('deleteAccount with a wrong password is a 403 (no refresh) and changes nothing', async () => {
 		await seedAlice();
 
-		const outcome = await auth.deleteAccount('not the password');
+		const outcome = await auth.deleteAccount({ password: 'not the password' });
 
 		expect(outcome).toEqual({
 			ok: false,
@@ -470,9 +470,81 @@ describe('ending every session and deleting the account', () => {
 	it('deleteAccount with the password deletes it and signs out with a notice', async () => {
 		await seedAlice();
 
-		expect(await auth.deleteAccount(alice.password)).toEqual({ ok: true });
+		expect(await auth.deleteAccount({ password: alice.password })).toEqual({ ok: true });
 
 		expect(server.users).toEqual([]);
 		expect(get(auth)).toMatchObject({ user: null, notice: { kind: 'account_deleted', message: NOTICES.account_deleted } });
+	});
+});
+
+describe('signing in with a second factor', () => {
+	/** Alice, signed out, with two-factor authentication on; returns her recovery codes. */
+	async function aliceWithTwoFactor(): Promise<string[]> {
+		await seedAlice();
+		server.users[0].totp = { recoveryCodes: ['rc-one', 'rc-two'] };
+		await auth.logout();
+		server.calls.length = 0;
+		return server.users[0].totp.recoveryCodes;
+	}
+
+	it('the right password asks for the second factor and starts no session', async () => {
+		await aliceWithTwoFactor();
+
+		const result = await auth.login(alice);
+
+		expect(result).toEqual({ ok: false, secondFactor: { methods: ['totp', 'recovery_code'] } });
+		expect(get(auth)).toMatchObject({ user: null, error: null });
+		expect(server.session).toBe('none');
+	});
+
+	it('a code finishes the sign-in; a wrong one is a 401 that neither refreshes nor signs anyone out', async () => {
+		await aliceWithTwoFactor();
+		await auth.login(alice);
+
+		const wrong = await auth.verifySecondFactor({ code: '000000' });
+		expect(wrong).toEqual({ ok: false, failure: expect.objectContaining({ status: 401, code: 'invalid_mfa_code' }) });
+		expect(get(auth).notice).toBeNull();
+
+		expect(await auth.verifySecondFactor({ code: VALID_CODE })).toMatchObject({ ok: true, user: { username: 'alice' } });
+		expect(get(auth).user?.username).toBe('alice');
+		expect(server.calls).toEqual(['POST /login', 'POST /login/mfa', 'POST /login/mfa']);
+	});
+
+	it('a recovery code works once', async () => {
+		await aliceWithTwoFactor();
+		await auth.login(alice);
+		expect((await auth.verifySecondFactor({ recovery_code: 'rc-one' })).ok).toBe(true);
+		await auth.logout();
+
+		await auth.login(alice);
+		const again = await auth.verifySecondFactor({ recovery_code: 'rc-one' });
+		expect(again.ok || again.failure.code).toBe('invalid_mfa_code');
+	});
+
+	it('says when the challenge is gone, so the form can start again from the password', async () => {
+		await aliceWithTwoFactor();
+		const result = await auth.verifySecondFactor({ code: VALID_CODE });
+		expect(result.ok || result.failure.code).toBe('mfa_challenge_expired');
+	});
+
+	it('a passkey signs in without a code, and a refused or failed ceremony says why', async () => {
+		await aliceWithTwoFactor();
+		server.users[0].passkeys.push({ id: 'k1', name: 'Laptop', created_at: '2026-11-29T12:00:00Z', last_used_at: null });
+
+		const cancelled = await auth.loginWithPasskey('alice', async () => ({
+			ok: false,
+			failure: { message: 'No passkey was used.', fields: [] }
+		}));
+		expect(cancelled).toEqual({ ok: false, failure: { message: 'No passkey was used.', fields: [] } });
+
+		const stranger = await auth.loginWithPasskey('alice', async () => ({ ok: true, credential: { userHandle: 'bob' } }));
+		expect(stranger.ok || stranger.failure).toMatchObject({ status: 401, code: 'invalid_passkey' });
+
+		const use = vi.fn(async () => ({ ok: true as const, credential: { userHandle: 'alice' } }));
+		expect(await auth.loginWithPasskey('alice', use)).toMatchObject({ ok: true, user: { username: 'alice' } });
+		expect(use).toHaveBeenCalledWith({ publicKey: { challenge: 'AQID' } });
+		expect(server.bodies.at(-1)).toEqual({ ceremony: 'c-1', credential: { userHandle: 'alice' } });
+		expect(get(auth).user?.username).toBe('alice');
+		expect(server.calls).not.toContain('POST /refresh');
 	});
 });

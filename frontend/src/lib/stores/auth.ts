@@ -6,7 +6,7 @@
  * and never clears the session, here or in other tabs.
  */
 import { get, writable, type Readable } from 'svelte/store';
-import { createApi, type Api, type User } from '$lib/api/client';
+import { createApi, type Api, type SecondFactorMethod, type Session, type User } from '$lib/api/client';
 import {
 	ask,
 	failureFromError,
@@ -16,6 +16,9 @@ import {
 	type Failure
 } from '$lib/api/answer';
 import { createSessionHint, SESSION_HINT_KEY, type SessionHint } from '$lib/api/session-hint';
+import type { StepUp } from '$lib/api/mfa';
+import type { SecondFactorBody } from '$lib/second-factor';
+import type { Ceremony } from '$lib/webauthn';
 
 /** Why the user was signed out, for the sign-in page to say. */
 export interface Notice {
@@ -37,6 +40,16 @@ export interface AuthState {
 }
 
 export type Result = { ok: true; user: User } | { ok: false; failure: Failure };
+/**
+ * A sign-in with the right password on an account with two-factor authentication: no session yet. The
+ * server keeps a short-lived challenge (an HttpOnly cookie) for `verifySecondFactor`, which finishes it.
+ */
+export interface SecondFactorNeeded {
+	ok: false;
+	secondFactor: { methods: SecondFactorMethod[] };
+	failure?: never;
+}
+export type LoginResult = Result | SecondFactorNeeded;
 export type Outcome = { ok: true } | { ok: false; failure: Failure };
 
 export interface Credentials {
@@ -61,7 +74,18 @@ export interface AuthStore extends Readable<AuthState> {
 	init(): Promise<void>;
 	/** Fetches the current user again, keeping the page as it is meanwhile. */
 	reload(): Promise<void>;
-	login(credentials: Credentials): Promise<Result>;
+	/** Signs in, or asks for the second factor (`secondFactor`) when the account has two-factor authentication. */
+	login(credentials: Credentials): Promise<LoginResult>;
+	/**
+	 * Finishes a sign-in that asked for a second factor. `401 invalid_mfa_code` leaves the challenge for another
+	 * try (up to five); `401 mfa_challenge_expired` means starting again with the password.
+	 */
+	verifySecondFactor(factor: SecondFactorBody): Promise<Result>;
+	/**
+	 * Signs in with a passkey: the server's options for `username`, the browser's ceremony (`use`, from
+	 * `$lib/webauthn`, loaded on demand) and the server's check. A passkey is both factors: no code follows.
+	 */
+	loginWithPasskey(username: string, use: (options: unknown) => Promise<Ceremony>): Promise<Result>;
 	/** Creates the account, then signs in with the same credentials. */
 	register(credentials: Credentials): Promise<Result>;
 	/**
@@ -72,8 +96,11 @@ export interface AuthStore extends Readable<AuthState> {
 	logout(beforeSignedOut?: () => Promise<unknown>): Promise<Outcome>;
 	/** Ends every session of the user, this one too; once the server confirms, signed out with a notice. */
 	logoutEverywhere(): Promise<Outcome>;
-	/** Deletes the account (the password is asked again); once the server confirms, signed out with a notice. */
-	deleteAccount(password: string): Promise<Outcome>;
+	/**
+	 * Deletes the account (the password is asked again, and a code when two-factor authentication is on);
+	 * once the server confirms, signed out with a notice.
+	 */
+	deleteAccount(stepUp: StepUp): Promise<Outcome>;
 	/** The API refused to renew the session (a 401): become signed out, with a notice if someone was signed in. */
 	expire(): void;
 	/** The server ended the session on purpose (sign out everywhere, account deleted): say so on /login. */
@@ -94,16 +121,22 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 
 	const signedIn = (user: User) => set({ user, loading: false, error: null, notice: null });
 
-	async function attempt(run: () => Promise<Result>): Promise<Result> {
-		let result: Result;
+	async function attempt<R extends LoginResult>(run: () => Promise<R>): Promise<R | Result> {
+		let result: R | Result;
 		try {
 			result = await run();
 		} catch (error) {
 			result = { ok: false, failure: failureFromError(error) };
 		}
 		if (result.ok) signedIn(result.user);
-		else update((s) => ({ ...s, error: result.failure.message }));
+		else if (result.failure) update((s) => ({ ...s, error: result.failure.message }));
 		return result;
+	}
+
+	/** A session answer from `/login`, `/login/mfa` or `/login/passkey/finish`. */
+	function started(session: Session): Result {
+		hint?.save(session, Date.now());
+		return { ok: true, user: session.user };
 	}
 
 	async function loadProfile(): Promise<void> {
@@ -122,13 +155,11 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 		update((s) => ({ ...s, error: failure.message }));
 	}
 
-	async function signIn(credentials: Credentials): Promise<Result> {
+	async function signIn(credentials: Credentials): Promise<LoginResult> {
 		const { data, error, response } = await api.POST('/login', { body: credentials });
-		if (data) {
-			hint?.save(data, Date.now());
-			return { ok: true, user: data.user };
-		}
-		return { ok: false, failure: failureOf(error, response) };
+		if (!data) return { ok: false, failure: failureOf(error, response) };
+		if ('mfa_required' in data) return { ok: false, secondFactor: { methods: data.methods } };
+		return started(data);
 	}
 
 	function becomeSignedOut(reason: Notice | null) {
@@ -148,12 +179,36 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 
 		login: (credentials) => attempt(() => signIn(credentials)),
 
-		register: (credentials) =>
-			attempt(async () => {
+		verifySecondFactor: (factor) =>
+			attempt(async (): Promise<Result> => {
+				const { data, error, response } = await api.POST('/login/mfa', { body: factor });
+				return data ? started(data) : { ok: false, failure: failureOf(error, response) };
+			}),
+
+		loginWithPasskey: (username, use) =>
+			attempt(async (): Promise<Result> => {
+				const start = await ask(() => api.POST('/login/passkey/start', { body: { username } }));
+				if (!start.ok) return start;
+				const ceremony = await use(start.data.options);
+				if (!ceremony.ok) return ceremony;
+				const { data, error, response } = await api.POST('/login/passkey/finish', {
+					body: { ceremony: start.data.ceremony, credential: ceremony.credential }
+				});
+				return data ? started(data) : { ok: false, failure: failureOf(error, response) };
+			}),
+
+		register: async (credentials) => {
+			const result = await attempt(async (): Promise<LoginResult> => {
 				const { data, error, response } = await api.POST('/register', { body: credentials });
 				if (!data) return { ok: false, failure: failureOf(error, response) };
 				return signIn(credentials);
-			}),
+			});
+			// A new account has no second factor; should the server ask for one anyway, it is not signed in.
+			if (!result.ok && !result.failure) {
+				return { ok: false, failure: { message: 'Sign in to continue.', fields: [] } };
+			}
+			return result;
+		},
 
 		async logout(beforeSignedOut) {
 			let failure: Failure;
@@ -181,8 +236,8 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			return { ok: true };
 		},
 
-		async deleteAccount(password) {
-			const answer = await ask(() => api.DELETE('/profile', { body: { password } }));
+		async deleteAccount(stepUp) {
+			const answer = await ask(() => api.DELETE('/profile', { body: stepUp }));
 			if (!answer.ok) return answer;
 			becomeSignedOut(notice('account_deleted'));
 			return { ok: true };

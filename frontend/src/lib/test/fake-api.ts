@@ -13,7 +13,13 @@ interface StoredUser {
 	username: string;
 	password: string;
 	created_at: string;
+	/** Two-factor authentication is on: `VALID_CODE` is the app's code, and these recovery codes work once. */
+	totp?: { recoveryCodes: string[] };
+	passkeys: { id: string; name: string; created_at: string; last_used_at: string | null }[];
 }
+
+/** The code the fake authenticator app shows (the fake server accepts it any number of times). */
+export const VALID_CODE = '123456';
 
 export interface FakeApi {
 	fetch: FetchLike;
@@ -21,6 +27,12 @@ export interface FakeApi {
 	users: StoredUser[];
 	/** `METHOD /path` of every request, in order. */
 	calls: string[];
+	/** The JSON bodies of the requests, in order (null without one). */
+	bodies: unknown[];
+	/** A sign-in waits for its second factor (the challenge cookie). */
+	challenge: string | null;
+	/** A TOTP enrolment started and not yet confirmed. */
+	pendingTotp: boolean;
 	/** Set to make every request fail like a dropped connection. */
 	offline: boolean;
 	/**
@@ -62,6 +74,9 @@ export function createFakeApi(): FakeApi {
 		session: 'none',
 		users: [],
 		calls: [],
+		bodies: [],
+		challenge: null,
+		pendingTotp: false,
 		offline: false,
 		failing: {},
 		signedInAs: null,
@@ -85,6 +100,7 @@ export function createFakeApi(): FakeApi {
 				);
 			}
 			const body = request.body ? await request.json() : null;
+			api.bodies.push(body);
 			const publicUser = (u: StoredUser) => ({ id: u.id, username: u.username, created_at: u.created_at });
 			const current = () => api.users.find((u) => u.username === api.signedInAs);
 			const sessionBody = (u: StoredUser) => ({
@@ -97,7 +113,39 @@ export function createFakeApi(): FakeApi {
 			const unauthenticated = () => json(401, { code: 'unauthenticated', message: 'Please sign in.' });
 			const wrongPassword = () =>
 				json(403, { code: 'invalid_credentials', message: 'The password is not right.' });
+			/** The password, and a code or recovery code when two-factor authentication is on. */
+			const stepUp = (user: StoredUser, b: Record<string, string>, password = b.password): Response | null => {
+				if (password !== user.password) return wrongPassword();
+				return user.totp ? secondFactor(user, b, 403) : null;
+			};
+			const secondFactor = (user: StoredUser, b: Record<string, string>, status: number): Response | null => {
+				if (!b.code && !b.recovery_code) {
+					return json(403, { code: 'second_factor_required', message: 'Enter a code from your authenticator app.' });
+				}
+				if (b.code === VALID_CODE) return null;
+				const codes = user.totp?.recoveryCodes ?? [];
+				if (b.recovery_code && codes.includes(b.recovery_code)) {
+					codes.splice(codes.indexOf(b.recovery_code), 1);
+					return null;
+				}
+				return json(status, { code: 'invalid_mfa_code', message: 'That code is not right.' });
+			};
+			const recoveryCodes = () => Array.from({ length: 10 }, (_, i) => `rc${i}-${Math.random().toString(36).slice(2, 8)}`);
+			const ceremony = { ceremony: 'c-1', options: { publicKey: { challenge: 'AQID' } } };
+
 			const revoke = path.match(/^\/sessions\/([^/]+)$/);
+			const passkey = path.match(/^\/passkeys\/([^/]+)$/);
+			if (request.method === 'DELETE' && passkey) {
+				const user = signedIn();
+				if (!user) return unauthenticated();
+				const refused = stepUp(user, body as Record<string, string>);
+				if (refused) return refused;
+				const before = user.passkeys.length;
+				user.passkeys = user.passkeys.filter((k) => k.id !== passkey[1]);
+				return user.passkeys.length < before
+					? json(200, { status: 'ok' })
+					: json(404, { code: 'not_found', message: 'No such passkey.' });
+			}
 			if (request.method === 'DELETE' && revoke) {
 				if (!signedIn()) return unauthenticated();
 				const before = api.otherSessions.length;
@@ -120,11 +168,103 @@ export function createFakeApi(): FakeApi {
 					api.signedInAs = null;
 					api.otherSessions = [];
 					return json(200, { status: 'ok' });
+				case 'GET /mfa': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					return json(200, {
+						totp_enabled: !!user.totp,
+						recovery_codes_remaining: user.totp?.recoveryCodes.length ?? 0,
+						passkeys: user.passkeys.length
+					});
+				}
+				case 'POST /mfa/totp': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					if ((body as { password: string }).password !== user.password) return wrongPassword();
+					if (user.totp) {
+						return json(409, { code: 'mfa_already_enabled', message: 'Two-factor authentication is already on.' });
+					}
+					api.pendingTotp = true;
+					return json(200, {
+						secret: 'JBSWY3DPEHPK3PXP',
+						otpauth_uri: `otpauth://totp/Latchkey:${user.username}?secret=JBSWY3DPEHPK3PXP&issuer=Latchkey`
+					});
+				}
+				case 'POST /mfa/totp/confirm': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					if ((body as { code: string }).code !== VALID_CODE || !api.pendingTotp) {
+						return json(400, { code: 'invalid_mfa_code', message: 'That code is not right.' });
+					}
+					api.pendingTotp = false;
+					user.totp = { recoveryCodes: recoveryCodes() };
+					return json(200, { recovery_codes: [...user.totp.recoveryCodes] });
+				}
+				case 'DELETE /mfa/totp': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					const refused = stepUp(user, body as Record<string, string>);
+					if (refused) return refused;
+					user.totp = undefined;
+					return json(200, { status: 'ok' });
+				}
+				case 'POST /mfa/recovery-codes': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					const refused = stepUp(user, body as Record<string, string>);
+					if (refused) return refused;
+					if (!user.totp) return json(409, { code: 'mfa_not_enabled', message: 'Two-factor authentication is off.' });
+					user.totp.recoveryCodes = recoveryCodes();
+					return json(200, { recovery_codes: [...user.totp.recoveryCodes] });
+				}
+				case 'GET /passkeys': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					return json(200, { passkeys: user.passkeys });
+				}
+				case 'POST /passkeys/register/start': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					const refused = stepUp(user, body as Record<string, string>);
+					return refused ?? json(200, ceremony);
+				}
+				case 'POST /passkeys/register/finish': {
+					const user = signedIn();
+					if (!user) return unauthenticated();
+					const { ceremony: id, name, credential } = body as { ceremony: string; name: string; credential: unknown };
+					if (id !== ceremony.ceremony || !credential) {
+						return json(400, { code: 'invalid_passkey', message: 'The passkey could not be verified.' });
+					}
+					const added = { id: `k${user.passkeys.length + 1}`, name, created_at: '2026-11-29T12:00:00Z', last_used_at: null };
+					user.passkeys.push(added);
+					return json(201, added);
+				}
+				case 'POST /login/mfa': {
+					const user = api.users.find((u) => u.username === api.challenge);
+					if (!user) return json(401, { code: 'mfa_challenge_expired', message: 'Sign in again.' });
+					const refused = secondFactor(user, body as Record<string, string>, 401);
+					if (refused) return refused;
+					api.challenge = null;
+					api.session = 'fresh';
+					api.signedInAs = user.username;
+					return json(200, sessionBody(user));
+				}
+				case 'POST /login/passkey/start':
+					return json(200, ceremony);
+				case 'POST /login/passkey/finish': {
+					const { credential } = body as { credential: { userHandle?: string } };
+					const user = api.users.find((u) => u.username === credential?.userHandle && u.passkeys.length > 0);
+					if (!user) return json(401, { code: 'invalid_passkey', message: 'That passkey did not sign you in.' });
+					api.session = 'fresh';
+					api.signedInAs = user.username;
+					return json(200, sessionBody(user));
+				}
 				case 'POST /password': {
 					const user = signedIn();
 					if (!user) return unauthenticated();
 					const { current_password, new_password } = body as Record<string, string>;
-					if (current_password !== user.password) return wrongPassword();
+					const refused = stepUp(user, body as Record<string, string>, current_password);
+					if (refused) return refused;
 					if ([...new_password].length < 12) {
 						return json(400, {
 							code: 'validation_failed',
@@ -139,7 +279,8 @@ export function createFakeApi(): FakeApi {
 				case 'DELETE /profile': {
 					const user = signedIn();
 					if (!user) return unauthenticated();
-					if ((body as { password: string }).password !== user.password) return wrongPassword();
+					const refused = stepUp(user, body as Record<string, string>);
+					if (refused) return refused;
 					api.users = api.users.filter((u) => u !== user);
 					api.session = 'none';
 					api.signedInAs = null;
@@ -161,7 +302,8 @@ export function createFakeApi(): FakeApi {
 						id: `00000000-0000-4000-8000-00000000000${api.users.length}`,
 						username,
 						password,
-						created_at: '2026-11-29T12:00:00Z'
+						created_at: '2026-11-29T12:00:00Z',
+						passkeys: []
 					};
 					api.users.push(user);
 					return json(201, publicUser(user));
@@ -171,6 +313,10 @@ export function createFakeApi(): FakeApi {
 					const user = api.users.find((u) => u.username === username && u.password === password);
 					if (!user) {
 						return json(401, { code: 'invalid_credentials', message: 'Invalid username or password.' });
+					}
+					if (user.totp) {
+						api.challenge = user.username;
+						return json(200, { mfa_required: true, methods: ['totp', 'recovery_code'] });
 					}
 					api.session = 'fresh';
 					api.signedInAs = user.username;

@@ -32,10 +32,10 @@ describe('ActivityTimeline', () => {
 
 	it('shows a kind added to the API later by its name', async () => {
 		const activity = await loaded([
-			{ id: '1', kind: 'passkey_added' as ActivityEvent['kind'], at: '2026-11-29T11:00:00Z' }
+			{ id: '1', kind: 'security_key_lost' as ActivityEvent['kind'], at: '2026-11-29T11:00:00Z' }
 		]);
 		render(ActivityTimeline, { activity, currentSession: null, now });
-		expect(screen.getByText('Passkey added')).toBeTruthy();
+		expect(screen.getByText('Security key lost')).toBeTruthy();
 	});
 
 	it('shows the newest ten, the rest on request', async () => {
