@@ -24,7 +24,7 @@ use crate::{
     },
     config::{Config, DatabaseSettings},
     state::AppState,
-    storage,
+    storage, telemetry,
 };
 
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
@@ -49,6 +49,8 @@ pub struct Application {
     acceptor: TcpAcceptor,
     port: u16,
     state: AppState,
+    /// The metrics listener, when `METRICS_ADDR` is set.
+    metrics: Option<TcpAcceptor>,
 }
 
 impl Application {
@@ -69,6 +71,16 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().map(|s| s.port()))
             .unwrap_or(config.port);
+        let metrics =
+            match config.metrics_addr {
+                Some(addr) => Some(telemetry::metrics::bind(addr).await.map_err(|source| {
+                    StartupError::Bind {
+                        addr: addr.to_string(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
         let state = AppState::new(db, config)
             .await
             .map_err(|e| StartupError::Setup(e.to_string()))?;
@@ -76,11 +88,21 @@ impl Application {
             acceptor,
             port,
             state,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when `METRICS_ADDR` is set (`:0` picks a free one).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()?
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
     }
 
     pub fn state(&self) -> &AppState {
@@ -96,7 +118,21 @@ impl Application {
             acceptor,
             port,
             state,
+            metrics,
         } = self;
+        let metrics = match metrics {
+            Some(listener) => {
+                let handle = telemetry::metrics::install()
+                    .map_err(|e| io::Error::other(format!("metrics: {e}")))?;
+                tracing::info!("metrics are served on METRICS_ADDR at /metrics");
+                Some(tokio::spawn(telemetry::metrics::serve(
+                    listener,
+                    handle,
+                    state.clone(),
+                )))
+            }
+            None => None,
+        };
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let keys = tokio::spawn(keep_keys_current(state.clone()));
@@ -121,6 +157,9 @@ impl Application {
             .await;
         purge.abort();
         keys.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if let Err(e) = db.close().await {
             tracing::warn!(error = %e, "closing the database pool");
         }
@@ -130,8 +169,9 @@ impl Application {
 }
 
 /// Every route with its middleware, innermost first: panics become JSON 500s, bodies are
-/// capped, CORS is enforced, leftover errors become JSON, headers are set, requests logged
-/// (with the client address decided once, for everything after it).
+/// capped, slow requests cut off, CORS is enforced, leftover errors become JSON, headers are
+/// set, requests logged and counted (with the client address decided once, for everything
+/// after it).
 pub fn routes(state: AppState) -> impl poem::Endpoint {
     let service = api::service(state.config.public_url.as_deref());
     let documents = api::Documents::new(state.config.public_url.as_deref());
@@ -139,6 +179,8 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
     let cors = cors(&state.config.cors_origins);
     let https_only = state.config.cookie_secure;
     let proxies = Arc::new(TrustedProxies::new(state.config.trusted_proxies.clone()));
+    let record_metrics = state.config.metrics_addr.is_some();
+    let request_timeout = state.config.request_timeout;
     let mut route = Route::new();
     if state.config.docs_enabled {
         let api::Documents { spec, docs_html } = documents;
@@ -160,11 +202,14 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
             error_response(ApiError::new(ErrorCode::Internal))
         }))
         .around(middleware::limit_body)
+        .around(move |next, req| middleware::deadline(next, req, request_timeout))
         .with(cors)
         .around(middleware::same_origin_is_not_cross_origin)
         .around(move |next, req| middleware::json_errors(next, req, allowed.clone()))
         .around(move |next, req| middleware::security_headers(next, req, https_only))
-        .around(move |next, req| middleware::log_requests(next, req, proxies.clone()))
+        .around(move |next, req| {
+            middleware::log_requests(next, req, proxies.clone(), record_metrics)
+        })
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -112,7 +112,7 @@ impl AccountApi {
             let caller = authenticate(&state, &auth, now).await?;
             let current = Password::parse_for_login(current_password.into_inner())
                 .map_err(|e| AuthError::Validation(vec![e.for_field("current_password")]))?;
-            let second = second_factor_of(code, recovery_code)?;
+            let second = second_factor_of(code, recovery_code);
             let device = state.cookies.device_token(jar);
             accounts::change_password(
                 &state.auth,

@@ -22,9 +22,10 @@ use crate::{
         AuthError, accounts, challenges,
         credentials::{self, LoginAttempt, LoginOutcome, SignedIn},
         keys::Verification,
+        second_factor::Code,
         sessions,
     },
-    domain::{FieldError, Password},
+    domain::Password,
     state::AppState,
 };
 
@@ -97,9 +98,9 @@ impl AuthApi {
                 state
                     .cookies
                     .set_challenge(jar, &challenge, challenges::LIFETIME);
-                LoginResponse::Ok(Json(
-                    LoginResult::SecondFactor(SecondFactorChallenge::default()),
-                ))
+                LoginResponse::Ok(Json(LoginResult::SecondFactor(
+                    SecondFactorChallenge::default(),
+                )))
             }
             Err(e) => ApiError::from(e).into(),
         }
@@ -125,12 +126,8 @@ impl AuthApi {
             recovery_code,
         }) = body;
         let result = async {
-            let code = second_factor_of(code, recovery_code)?.ok_or_else(|| {
-                AuthError::Validation(vec![FieldError::new(
-                    "code",
-                    "Enter a code from your authenticator app or a recovery code.",
-                )])
-            })?;
+            // No code at all is just a wrong one: it fails, and counts, like any other.
+            let code = second_factor_of(code, recovery_code).unwrap_or(Code::Totp(String::new()));
             let challenge = state
                 .cookies
                 .challenge_token(jar)

@@ -34,7 +34,7 @@ fn step_up_input(
 ) -> Result<(Password, Option<second_factor::Code>), AuthError> {
     let password = Password::parse_for_login(body.password.into_inner())
         .map_err(|e| AuthError::Validation(vec![e]))?;
-    Ok((password, second_factor_of(body.code, body.recovery_code)?))
+    Ok((password, second_factor_of(body.code, body.recovery_code)))
 }
 
 #[OpenApi(tag = "ApiTags::SecondFactors")]

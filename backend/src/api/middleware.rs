@@ -40,6 +40,7 @@ pub async fn log_requests<E: Endpoint>(
     next: E,
     mut req: Request,
     proxies: Arc<TrustedProxies>,
+    record_metrics: bool,
 ) -> poem::Result<Response> {
     let request_id = req
         .header("x-request-id")
@@ -47,14 +48,20 @@ pub async fn log_requests<E: Endpoint>(
         .map_or_else(next_request_id, str::to_owned);
     let header = HeaderValue::from_str(&request_id).ok();
     let ip = client::resolve(&mut req, &proxies);
-    let mut response = telemetry::with_request_id(request_id, serve_and_log(next, req, ip)).await;
+    let mut response =
+        telemetry::with_request_id(request_id, serve_and_log(next, req, ip, record_metrics)).await;
     if let Some(value) = header {
         response.headers_mut().insert("x-request-id", value);
     }
     Ok(response)
 }
 
-async fn serve_and_log<E: Endpoint>(next: E, req: Request, ip: Option<IpAddr>) -> Response {
+async fn serve_and_log<E: Endpoint>(
+    next: E,
+    req: Request,
+    ip: Option<IpAddr>,
+    record_metrics: bool,
+) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
@@ -63,7 +70,27 @@ async fn serve_and_log<E: Endpoint>(next: E, req: Request, ip: Option<IpAddr>) -
         Err(e) => e.into_response(),
     };
     let status = response.status().as_u16();
-    let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    let elapsed = started.elapsed();
+    if record_metrics {
+        // Labelled by operation id, never by path: ids in paths would make a series each.
+        let operation = response
+            .data::<poem_openapi::OperationId>()
+            .map_or("other", |id| id.0);
+        metrics::counter!(
+            "latchkey_http_requests_total",
+            "operation" => operation,
+            "method" => method.to_string(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!(
+            "latchkey_http_request_duration_seconds",
+            "operation" => operation,
+            "method" => method.to_string()
+        )
+        .record(elapsed.as_secs_f64());
+    }
+    let latency_ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
     let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
     if status >= 500 {
         tracing::error!(%method, %path, status, latency_ms, %ip, "request");
@@ -131,6 +158,29 @@ pub async fn security_headers<E: Endpoint>(
         );
     }
     Ok(response)
+}
+
+/// Answers 503 (retry in a second) when a request takes longer than `REQUEST_TIMEOUT_MS`:
+/// a database that stopped answering, or a client that trickles its body, must not hold a
+/// request (and its pool connection) forever. PostgreSQL's own `statement_timeout` cancels
+/// slow statements earlier; this bounds everything else. The cut request's transaction, if
+/// any, is rolled back: a 2xx is only ever sent after a commit.
+pub async fn deadline<E: Endpoint>(
+    next: E,
+    req: Request,
+    limit: std::time::Duration,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(result) => result.map(IntoResponse::into_response),
+        Err(_) => {
+            tracing::warn!(%path, limit_ms = limit.as_millis() as u64, "request timed out");
+            Ok(error_response(
+                ApiError::new(ErrorCode::ServiceUnavailable)
+                    .retry_after(std::time::Duration::from_secs(1)),
+            ))
+        }
+    }
 }
 
 /// Rejects bodies over `MAX_BODY_BYTES` with 413, whether or not they declare a length
@@ -211,8 +261,23 @@ impl AllowedMethods {
         Self(table)
     }
 
+    /// The methods of the path itself, or of the spec's template it matches (`/sessions/{id}`).
     fn for_path(&self, path: &str) -> Option<&str> {
-        self.0.get(path).map(String::as_str)
+        if let Some(methods) = self.0.get(path) {
+            return Some(methods);
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                let parts: Vec<&str> = template.split('/').collect();
+                parts.len() == segments.len()
+                    && parts.iter().zip(&segments).all(|(part, segment)| {
+                        part == segment
+                            || (part.starts_with('{') && part.ends_with('}') && !segment.is_empty())
+                    })
+            })
+            .map(|(_, methods)| methods.as_str())
     }
 }
 

@@ -13,11 +13,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{
-        AuthError, Identity, activity, keys::PublishedKey, second_factor::Code,
-        sessions::IssuedSession,
-    },
-    domain::{FieldError, Password, Username, describe_device},
+    auth::{Identity, activity, keys::PublishedKey, second_factor::Code, sessions::IssuedSession},
+    domain::{Password, Username, describe_device},
     entity::{activity_event, session},
 };
 
@@ -28,6 +25,9 @@ pub trait TextRules: Send + Sync + 'static {
     const PATTERN: Option<&'static str> = None;
     const FORMAT: Option<&'static str> = None;
     const EXAMPLE: &'static str;
+    /// Whether parsing itself refuses a value outside the lengths (a `malformed_request`), for
+    /// opaque values that have no domain type to judge them with a friendlier message.
+    const ENFORCE_LENGTH: bool = false;
 }
 
 /// A JSON string whose schema carries `R`'s constraints.
@@ -75,7 +75,15 @@ impl<R: TextRules> Type for Text<R> {
 impl<R: TextRules> ParseFromJSON for Text<R> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
         match value {
-            Some(Value::String(s)) => Ok(Self(s, PhantomData)),
+            Some(Value::String(s)) => {
+                let len = s.chars().count();
+                let fits = R::MIN_LENGTH.is_none_or(|min| len >= min)
+                    && R::MAX_LENGTH.is_none_or(|max| len <= max);
+                if R::ENFORCE_LENGTH && !fits {
+                    return Err(ParseError::custom("length out of range"));
+                }
+                Ok(Self(s, PhantomData))
+            }
             Some(other) => Err(ParseError::expected_type(other)),
             None => Err(ParseError::expected_input()),
         }
@@ -359,6 +367,7 @@ pub struct RefreshTokenText;
 impl TextRules for RefreshTokenText {
     const MAX_LENGTH: Option<usize> = Some(128);
     const EXAMPLE: &'static str = "kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv";
+    const ENFORCE_LENGTH: bool = true;
 }
 
 /// Credentials for a client that is not a browser.
@@ -465,18 +474,21 @@ pub struct OneTimeCode;
 impl TextRules for OneTimeCode {
     const MAX_LENGTH: Option<usize> = Some(16);
     const EXAMPLE: &'static str = "123456";
+    const ENFORCE_LENGTH: bool = true;
 }
 
 pub struct RecoveryCodeText;
 impl TextRules for RecoveryCodeText {
     const MAX_LENGTH: Option<usize> = Some(32);
     const EXAMPLE: &'static str = "7hq2k-m9xvp";
+    const ENFORCE_LENGTH: bool = true;
 }
 
 pub struct OpaqueToken;
 impl TextRules for OpaqueToken {
     const MAX_LENGTH: Option<usize> = Some(64);
     const EXAMPLE: &'static str = "kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv";
+    const ENFORCE_LENGTH: bool = true;
 }
 
 pub struct PasskeyName;
@@ -484,6 +496,7 @@ impl TextRules for PasskeyName {
     const MIN_LENGTH: Option<usize> = Some(1);
     const MAX_LENGTH: Option<usize> = Some(64);
     const EXAMPLE: &'static str = "Laptop";
+    const ENFORCE_LENGTH: bool = true;
 }
 
 /// How a second factor may be given.
@@ -527,7 +540,7 @@ pub struct PasswordOnly {
     pub password: Text<LoginPassword>,
 }
 
-/// A second factor: exactly one of the two.
+/// A second factor: one of the two (when both are sent, `code` is used).
 #[derive(Object)]
 pub struct SecondFactorRequest {
     /// Six digits from the authenticator app.
@@ -540,7 +553,7 @@ pub struct SecondFactorRequest {
 #[derive(Object)]
 pub struct StepUpRequest {
     pub password: Text<LoginPassword>,
-    /// Required when 2FA is on (or `recovery_code`).
+    /// Required when 2FA is on (or `recovery_code`; `code` wins when both are sent).
     pub code: Option<Text<OneTimeCode>>,
     pub recovery_code: Option<Text<RecoveryCodeText>>,
 }
@@ -665,18 +678,14 @@ pub struct PasskeySignInFinish {
     pub credential: Value,
 }
 
-/// The second factor a request carries: exactly one of `code` and `recovery_code`, or none.
+/// The second factor a request carries, if any: `code` when both are sent.
 pub fn second_factor_of(
     code: Option<Text<OneTimeCode>>,
     recovery_code: Option<Text<RecoveryCodeText>>,
-) -> Result<Option<Code>, AuthError> {
+) -> Option<Code> {
     match (code, recovery_code) {
-        (None, None) => Ok(None),
-        (Some(code), None) => Ok(Some(Code::Totp(code.into_inner()))),
-        (None, Some(recovery)) => Ok(Some(Code::Recovery(recovery.into_inner()))),
-        (Some(_), Some(_)) => Err(AuthError::Validation(vec![FieldError::new(
-            "recovery_code",
-            "Send either code or recovery_code, not both.",
-        )])),
+        (Some(code), _) => Some(Code::Totp(code.into_inner())),
+        (None, Some(recovery)) => Some(Code::Recovery(recovery.into_inner())),
+        (None, None) => None,
     }
 }

@@ -62,7 +62,7 @@ impl ProfileApi {
             let caller = authenticate(&state, &auth, now).await?;
             let password = Password::parse_for_login(password.into_inner())
                 .map_err(|e| AuthError::Validation(vec![e]))?;
-            let second = second_factor_of(code, recovery_code)?;
+            let second = second_factor_of(code, recovery_code);
             let device = state.cookies.device_token(jar);
             accounts::delete_own_account(
                 &state.auth,

@@ -26,9 +26,10 @@ use crate::{
     auth::{
         AuthError,
         credentials::{self, LoginAttempt, LoginOutcome},
+        second_factor::Code,
         sessions,
     },
-    domain::{FieldError, Password},
+    domain::Password,
     state::AppState,
 };
 
@@ -135,12 +136,8 @@ impl TokensApi {
             recovery_code,
         }) = body;
         let result = async {
-            let code = second_factor_of(code, recovery_code)?.ok_or_else(|| {
-                AuthError::Validation(vec![FieldError::new(
-                    "code",
-                    "Send a code from the authenticator app or a recovery code.",
-                )])
-            })?;
+            // No code at all is just a wrong one: it fails, and counts, like any other.
+            let code = second_factor_of(code, recovery_code).unwrap_or(Code::Totp(String::new()));
             credentials::complete_second_factor(
                 &state.auth,
                 &mfa_token.into_inner(),

@@ -62,6 +62,7 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
+    sessions::count_revoked("password_changed", ended);
     tracing::info!(event = "password_changed", user_id = %caller.user.id, other_sessions_ended = ended, "password changed");
     Ok(())
 }
@@ -87,6 +88,7 @@ pub async fn sign_out_everywhere(
     )
     .await?;
     txn.commit().await?;
+    sessions::count_revoked("logout_all", ended);
     tracing::info!(event = "logout_all", user_id = %caller.user.id, sessions_ended = ended, "signed out everywhere");
     Ok(ended)
 }

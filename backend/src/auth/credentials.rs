@@ -159,6 +159,7 @@ pub async fn login(
             if let Some(account) = &account {
                 record_event(&auth.db, account.id, Kind::SignInFailed, client, None, now).await?;
             }
+            count_login("failed");
             tracing::info!(event = "login_failed", user_id = ?account.map(|u| u.id), ip = ?client.ip, "login failed");
             return Err(AuthError::InvalidCredentials);
         }
@@ -186,11 +187,13 @@ pub async fn login(
         )
         .await?;
         txn.commit().await?;
+        count_login("second_factor_required");
         tracing::info!(event = "login_second_factor", user_id = %account.id, "password accepted; waiting for the second factor");
         return Ok(LoginOutcome::SecondFactorRequired { challenge });
     }
     let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
     txn.commit().await?;
+    count_login("succeeded");
     tracing::info!(event = "login", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
     Ok(LoginOutcome::SignedIn(SignedIn {
         session,
@@ -245,6 +248,7 @@ pub async fn complete_second_factor(
             now,
         )
         .await?;
+        count_login("second_factor_failed");
         tracing::info!(event = "second_factor_failed", user_id = %account.id, ip = ?client.ip, "wrong second factor at sign-in");
         return Err(AuthError::InvalidMfaCode);
     };
@@ -271,11 +275,17 @@ pub async fn complete_second_factor(
     )
     .await?;
     txn.commit().await?;
+    count_login("succeeded");
     tracing::info!(event = "login", method = "second_factor", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
     Ok(SignedIn {
         session,
         device: remember(auth, device, account.id, now),
     })
+}
+
+/// `latchkey_logins_total{outcome}`; throttled attempts are `latchkey_throttled_total`.
+pub(crate) fn count_login(outcome: &'static str) {
+    metrics::counter!("latchkey_logins_total", "outcome" => outcome).increment(1);
 }
 
 /// The device cookie to set after a sign-in: the same device, trusted for longer, or a new one.
@@ -425,6 +435,7 @@ fn limits(
 
 fn log_throttled(error: &AuthError, action: &'static str) {
     if let AuthError::TooManyAttempts { retry_after } = error {
+        metrics::counter!("latchkey_throttled_total", "action" => action).increment(1);
         tracing::warn!(
             event = "throttled",
             security = true,

@@ -19,7 +19,7 @@ const BATCH: u64 = 500;
 /// Ended sessions are kept a day, so "signed out" still shows in the moment after.
 const KEEP_ENDED_SESSIONS: Duration = Duration::from_secs(86_400);
 /// Distinguishes Latchkey's advisory lock from any other user of the database.
-const PURGE_LOCK: i64 = 0x6c61_7463_686b_0001;
+pub const PURGE_LOCK: i64 = 0x6c61_7463_686b_0001;
 
 /// How long things are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -295,6 +295,7 @@ pub async fn finish_sign_in(
         .webauthn
         .finish_passkey_authentication(&response, &state)
         .map_err(|e| {
+            credentials::count_login("passkey_failed");
             tracing::info!(event = "passkey_sign_in_failed", %user_id, error = %e, "passkey sign-in failed");
             AuthError::InvalidPasskey
         })?;
@@ -335,6 +336,7 @@ pub async fn finish_sign_in(
     )
     .await?;
     txn.commit().await?;
+    credentials::count_login("succeeded");
     tracing::info!(event = "login", method = "passkey", user_id = %account.id, session_id = %session.session_id, "login succeeded");
     Ok(SignedIn {
         session,

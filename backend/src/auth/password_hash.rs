@@ -186,6 +186,8 @@ impl Hasher {
         self.pool.spawn(move || {
             let started = Instant::now();
             let outcome = work().map(|value| (value, started.elapsed()));
+            metrics::histogram!("latchkey_password_hash_seconds")
+                .record(started.elapsed().as_secs_f64());
             // The request may have gone away meanwhile; nobody to tell then.
             let _ = done.send(outcome);
             drop(permit);

@@ -172,6 +172,7 @@ pub async fn rotate(
             }
             record_token(&txn, &successor, current.id, generation, now).await?;
             txn.commit().await?;
+            count_refresh("rotated");
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
             issue(
                 &auth.keys,
@@ -187,6 +188,7 @@ pub async fn rotate(
         Presented::JustRotated => {
             txn.commit().await?;
             let successor = successor(auth, current.id, current.generation, &presented);
+            count_refresh("retried");
             tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
             issue(
                 &auth.keys,
@@ -213,6 +215,9 @@ pub async fn rotate(
             )
             .await?;
             txn.commit().await?;
+            count_refresh("reuse_detected");
+            metrics::counter!("latchkey_refresh_token_reuse_total").increment(1);
+            count_revoked("reuse_detected", 1);
             tracing::warn!(
                 event = "refresh_token_reuse",
                 security = true,
@@ -296,6 +301,7 @@ pub async fn logout(
         }
     }
     txn.commit().await?;
+    count_revoked("logout", ended.len() as u64);
     for id in ended {
         tracing::info!(event = "logout", session_id = %id, "session ended");
     }
@@ -402,8 +408,19 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    count_revoked("revoked_by_user", 1);
     tracing::info!(event = "session_revoked", %user_id, %session_id, "session revoked by its user");
     Ok(())
+}
+
+/// `latchkey_refreshes_total{outcome}`.
+fn count_refresh(outcome: &'static str) {
+    metrics::counter!("latchkey_refreshes_total", "outcome" => outcome).increment(1);
+}
+
+/// `latchkey_sessions_revoked_total{reason}`.
+pub(crate) fn count_revoked(reason: &'static str, sessions: u64) {
+    metrics::counter!("latchkey_sessions_revoked_total", "reason" => reason).increment(sessions);
 }
 
 /// Revokes every live session of the user except `keep`; returns how many ended.

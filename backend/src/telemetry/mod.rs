@@ -1,10 +1,11 @@
-//! Logging: a `tracing` subscriber writing to stderr, human-readable or JSON.
+//! Logging: a `tracing` subscriber writing to stderr, human-readable or JSON; and metrics.
 //!
 //! Logs go to stderr so `latchkey openapi > openapi.json` stays clean. What reaches a log line
 //! is decided at each call site: passwords, tokens, cookies and `Authorization` headers are never
 //! recorded (the request logger in `api::middleware` records method, path, status and latency only).
 
 mod batched_stderr;
+pub mod metrics;
 
 use std::{future::Future, io::IsTerminal as _};
 

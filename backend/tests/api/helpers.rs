@@ -17,6 +17,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `METRICS_ADDR` was set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub state: AppState,
@@ -47,6 +49,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let jar = Arc::new(Jar::default());
@@ -56,6 +61,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .unwrap();
     TestApp {
         address,
+        metrics_address,
         client,
         jar,
         state,
