@@ -85,6 +85,9 @@ export default defineConfig({
 				ACCESS_TOKEN_EXPIRATION: '3',
 				// Every test signs up from 127.0.0.1: the per-address sign-up limit (20 an hour) is not under test.
 				REGISTER_LIMIT_PER_IP: '1000',
+				// Passkeys: the relying party is `localhost`, and the page that runs the ceremonies is this one.
+				WEBAUTHN_RP_ID: 'localhost',
+				WEBAUTHN_ORIGIN: FRONTEND_URL,
 				RUST_LOG: process.env.RUST_LOG ?? 'warn'
 			}
 		},

@@ -1,6 +1,16 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { logIn, PASSWORD, uniqueUsername } from './helpers';
+import { stepAt, totp } from '../../src/lib/test/totp';
+import {
+	addVirtualAuthenticator,
+	logIn,
+	passkeysOf,
+	PASSWORD,
+	setUpAuthenticator,
+	signUp,
+	twoFactorOf,
+	uniqueUsername
+} from './helpers';
 
 // Every page, signed out and in, and its error states, checked by axe-core against WCAG 2.2 A and AA, in
 // light and dark.
@@ -127,6 +137,77 @@ const cases: Case[] = [
 			await expect(page.getByRole('meter', { name: 'Password strength' })).toHaveAttribute('aria-valuetext', /\S/);
 			await page.getByRole('button', { name: 'Delete account' }).click();
 			await expect(page.locator('#delete-password-error')).toBeVisible();
+		}
+	},
+	{
+		name: 'account, setting up an authenticator app (QR code and key)',
+		open: async (page) => {
+			await signUp(page, uniqueUsername('axeqr'));
+			await page.goto('/profile');
+			const section = twoFactorOf(page);
+			await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
+			await section.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await section.getByRole('button', { name: 'Continue' }).click();
+			await expect(section.getByRole('img', { name: /^QR code/ })).toBeVisible();
+			await section.getByLabel('Code from the app').fill('12');
+			await section.getByRole('button', { name: 'Turn on' }).click();
+			await expect(section.getByLabel('Code from the app')).toHaveAttribute('aria-invalid', 'true');
+		}
+	},
+	{
+		name: 'account, recovery codes shown once',
+		open: async (page) => {
+			await signUp(page, uniqueUsername('axecodes'));
+			await page.goto('/profile');
+			await setUpAuthenticator(page);
+			await twoFactorOf(page).getByRole('button', { name: 'Copy', exact: true }).click();
+			await expect(twoFactorOf(page).getByTestId('recovery-codes').getByRole('status')).toContainText(/\S/);
+		}
+	},
+	{
+		name: 'account, two-factor on, a passkey listed, step-up forms open with errors',
+		open: async (page) => {
+			await addVirtualAuthenticator(page);
+			await signUp(page, uniqueUsername('axe2fa'));
+			await page.goto('/profile');
+			const passkeys = passkeysOf(page);
+			await passkeys.getByRole('button', { name: 'Add a passkey' }).click();
+			await passkeys.getByLabel('Name').fill('Test laptop');
+			await passkeys.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await passkeys.getByRole('button', { name: 'Add passkey' }).click();
+			await expect(passkeys.getByTestId('passkey')).toHaveCount(1);
+
+			const section = twoFactorOf(page);
+			await setUpAuthenticator(page);
+			await section.getByRole('button', { name: 'I’ve saved them' }).click();
+			await section.getByRole('button', { name: 'Turn off' }).click();
+			await section.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await section.getByLabel('Authentication code').fill(totp('A'.repeat(16), stepAt(Date.now()) + 10));
+			await section.getByRole('button', { name: 'Turn off' }).click();
+			await expect(section.getByLabel('Authentication code')).toHaveAttribute('aria-invalid', 'true');
+			await passkeys.getByRole('button', { name: 'Remove' }).click();
+			await passkeys.getByRole('button', { name: 'Remove passkey' }).click();
+			await expect(passkeys.getByLabel('Password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+			await expect(page.getByRole('region', { name: 'Change password' }).getByLabel('Authentication code')).toBeVisible();
+		}
+	},
+	{
+		name: 'log in, the code step after a wrong code, then a recovery code',
+		open: async (page) => {
+			const name = uniqueUsername('axestep');
+			await signUp(page, name);
+			await page.goto('/profile');
+			await setUpAuthenticator(page);
+			await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).click();
+			await page.goto('/login');
+			await logIn(page, name, PASSWORD);
+			await page.getByLabel('Authentication code').fill('000000');
+			await page.getByRole('button', { name: 'Continue' }).click();
+			await expect(page.getByLabel('Authentication code')).toHaveAttribute('aria-invalid', 'true');
+			await page.mouse.move(0, 0);
+			expect(await violations(page)).toEqual([]);
+			await page.getByRole('button', { name: 'Use a recovery code' }).click();
+			await expect(page.getByLabel('Recovery code')).toBeFocused();
 		}
 	},
 	{

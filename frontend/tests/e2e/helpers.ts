@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { Authenticator } from '../../src/lib/test/totp';
 
 /** A username no earlier run on the same database has used. */
 export function uniqueUsername(prefix = 'user'): string {
@@ -52,3 +53,54 @@ export function signedOutCheck(count = 1): unknown[] {
 		expect.stringMatching(/status of 401 .*\/refresh$/)
 	]).flat();
 }
+
+/** The account page's "Two-factor authentication" section. */
+export const twoFactorOf = (page: Page) => page.getByRole('region', { name: 'Two-factor authentication' });
+/** The account page's "Passkeys" section. */
+export const passkeysOf = (page: Page) => page.getByRole('region', { name: 'Passkeys' });
+
+/**
+ * Turns on two-factor authentication on the account page (which must be open) as a person would: the
+ * password, the setup key read off the page into a test authenticator app, its code. Stops at the recovery
+ * codes, which it returns with the app.
+ */
+export async function setUpAuthenticator(page: Page, password = PASSWORD): Promise<{ app: Authenticator; codes: string[] }> {
+	const section = twoFactorOf(page);
+	await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
+	await section.getByLabel('Password', { exact: true }).fill(password);
+	await section.getByRole('button', { name: 'Continue' }).click();
+	await expect(section.getByRole('img', { name: /^QR code for adding your Latchkey account/ })).toBeVisible();
+	const app = new Authenticator((await section.getByTestId('totp-secret').textContent())!.replace(/\s+/g, ''));
+	await section.getByLabel('Code from the app').fill(await app.next());
+	await section.getByRole('button', { name: 'Turn on' }).click();
+	await expect(section.getByTestId('recovery-code')).toHaveCount(10);
+	return { app, codes: await section.getByTestId('recovery-code').allTextContents() };
+}
+
+/** The options the issue names: a platform authenticator that holds passkeys and verifies its user. */
+export const VIRTUAL_AUTHENTICATOR = {
+	protocol: 'ctap2',
+	transport: 'internal',
+	hasResidentKey: true,
+	hasUserVerification: true,
+	isUserVerified: true,
+	automaticPresenceSimulation: true
+} as const;
+
+/**
+ * Gives the page a virtual authenticator (the DevTools protocol's WebAuthn domain): no prompt, no device.
+ * `credentials()` lists what it holds (private keys included); `add()` puts one in, e.g. from another page's.
+ */
+export async function addVirtualAuthenticator(page: Page) {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('WebAuthn.enable', { enableUI: false });
+	const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: VIRTUAL_AUTHENTICATOR });
+	const credentials = async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+	type Credential = Awaited<ReturnType<typeof credentials>>[number];
+	return {
+		credentials,
+		add: (credential: Credential) => cdp.send('WebAuthn.addCredential', { authenticatorId, credential })
+	};
+}
+
+export type VirtualAuthenticator = Awaited<ReturnType<typeof addVirtualAuthenticator>>;
