@@ -907,7 +907,7 @@ export interface components {
         SecondFactorMethod: "totp" | "recovery_code";
         /**
          * SecondFactorRequest
-         * @description A second factor: exactly one of the two.
+         * @description A second factor: one of the two (when both are sent, `code` is used).
          */
         SecondFactorRequest: {
             /**
@@ -1011,7 +1011,7 @@ export interface components {
              */
             password: string;
             /**
-             * @description Required when 2FA is on (or `recovery_code`).
+             * @description Required when 2FA is on (or `recovery_code`; `code` wins when both are sent).
              * @example 123456
              */
             code?: string;
