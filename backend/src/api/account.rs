@@ -5,14 +5,14 @@ use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{ApiResponse, OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
 use super::{
     ApiTags,
     auth::now,
     client::client_info,
-    error::{ApiError, ErrorJson, error_variants},
+    error::{ApiError, api_response},
     models::{
         ActivityEventResponse, ActivityList, PasswordChangeRequest, SessionInfo, SessionList,
         StatusResponse, second_factor_of,
@@ -167,125 +167,63 @@ impl AccountApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum SessionsResponse {
-    /// The caller's active sessions.
-    #[oai(status = 200)]
-    Ok(Json<SessionList>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum SessionsResponse {
+        /// The caller's active sessions.
+        #[oai(status = 200)]
+        Ok(Json<SessionList>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        503 => "`service_unavailable`."
+    }
 }
-error_variants!(SessionsResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum RevokeSessionResponse {
-    /// The session has ended.
-    #[oai(status = 200)]
-    Ok(Json<StatusResponse>),
-    /// `malformed_request`: the id is not a UUID.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `not_found`: no such session of the caller's (or it has already ended).
-    #[oai(status = 404)]
-    NotFound(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: nothing was ended; retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum RevokeSessionResponse {
+        /// The session has ended.
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`malformed_request`: the id is not a UUID.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        404 => "`not_found`: no such session of the caller's (or it has already ended).",
+        413,
+        503 => "`service_unavailable`: nothing was ended; retry."
+    }
 }
-error_variants!(RevokeSessionResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 404 => NotFound, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum ChangePasswordResponse {
-    /// The password is changed; every other session has ended.
-    #[oai(status = 200)]
-    Ok(Json<StatusResponse>),
-    /// `validation_failed` (see `fields`: `new_password` too short, too guessable or containing
-    /// the username) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `invalid_credentials` (the current password is wrong; the session is fine),
-    /// `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After` seconds.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: nothing was changed; retry.
-    #[oai(
-        status = 503,
-        header(
-            name = "Retry-After",
-            ty = "Option<u64>",
-            description = "Seconds to wait, when known."
-        )
-    )]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum ChangePasswordResponse {
+        /// The password is changed; every other session has ended.
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`validation_failed` (see `fields`: `new_password` too short, too guessable or containing the username) or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (the current password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After` seconds.",
+        503 => "`service_unavailable`: nothing was changed; retry."
+    }
 }
-error_variants!(ChangePasswordResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum ActivityResponse {
-    /// The caller's recent events.
-    #[oai(status = 200)]
-    Ok(Json<ActivityList>),
-    /// `malformed_request`: `limit` is not a number from 1 to 200.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum ActivityResponse {
+        /// The caller's recent events.
+        #[oai(status = 200)]
+        Ok(Json<ActivityList>),
+    }
+    errors {
+        400 => "`malformed_request`: `limit` is not a number from 1 to 200.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        503 => "`service_unavailable`."
+    }
 }
-error_variants!(ActivityResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });

@@ -5,12 +5,12 @@ use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
     ApiTags,
     client::client_info,
-    error::{ApiError, ErrorJson, error_variants},
+    error::{ApiError, api_response},
     models::{
         LoginRequest, LoginResult, RegisterRequest, SecondFactorChallenge, SecondFactorRequest,
         SessionResponse, StatusResponse, UserResponse, second_factor_of,
@@ -276,249 +276,133 @@ pub(super) fn now() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum RegisterResponse {
-    /// The account was created.
-    #[oai(status = 201)]
-    Created(Json<UserResponse>),
-    /// `validation_failed` (see `fields`: a password that is too short, too guessable or
-    /// contains the username) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `username_taken`.
-    #[oai(status = 409)]
-    Conflict(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`: send `Content-Type: application/json`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many registrations from this address; wait `Retry-After`.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: the database is unreachable or the server is busy; retry.
-    #[oai(
-        status = 503,
-        header(
-            name = "Retry-After",
-            ty = "Option<u64>",
-            description = "Seconds to wait, when known."
-        )
-    )]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum RegisterResponse {
+        /// The account was created.
+        #[oai(status = 201)]
+        Created(Json<UserResponse>),
+    }
+    errors {
+        400 => "`validation_failed` (see `fields`: a password that is too short, too guessable or contains the username) or `malformed_request`.",
+        403,
+        409 => "`username_taken`.",
+        413,
+        415 => "`unsupported_media_type`: send `Content-Type: application/json`.",
+        429 => "`too_many_attempts`: too many registrations from this address; wait `Retry-After`.",
+        503 => "`service_unavailable`: the database is unreachable or the server is busy; retry."
+    }
 }
-error_variants!(RegisterResponse { 400 => BadRequest, 403 => Forbidden, 409 => Conflict, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum LoginResponse {
-    /// Signed in and the cookies are set; or, when 2FA is on, `mfa_required` and the
-    /// `mfa_challenge` cookie for `/login/mfa` (no session yet).
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "`access_token`, `refresh_token` and `device_token` (or `mfa_challenge`), with the `__Host-` prefix when `COOKIE_SECURE=true`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
-        )
-    )]
-    Ok(Json<LoginResult>),
-    /// `validation_failed` (password over 128 characters) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_credentials`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `account_disabled` (only after the right password) or `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`: send `Content-Type: application/json`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many failures for this username (or this device), or from
-    /// this address; wait `Retry-After` seconds. Checked before the password.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: the database is unreachable, or too many sign-ins already wait
-    /// for a password check; retry after `Retry-After` seconds.
-    #[oai(
-        status = 503,
-        header(
-            name = "Retry-After",
-            ty = "Option<u64>",
-            description = "Seconds to wait, when known."
-        )
-    )]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum LoginResponse {
+        /// Signed in and the cookies are set; or, when 2FA is on, `mfa_required` and the
+        /// `mfa_challenge` cookie for `/login/mfa` (no session yet).
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "`access_token`, `refresh_token` and `device_token` (or `mfa_challenge`), with the `__Host-` prefix when `COOKIE_SECURE=true`: HttpOnly, Path=/, SameSite and Secure as configured, Max-Age = the token's lifetime."
+            )
+        )]
+        Ok(Json<LoginResult>),
+    }
+    errors {
+        400 => "`validation_failed` (password over 128 characters) or `malformed_request`.",
+        401 => "`invalid_credentials`.",
+        403 => "`account_disabled` (only after the right password) or `forbidden_origin`.",
+        413,
+        415 => "`unsupported_media_type`: send `Content-Type: application/json`.",
+        429 => "`too_many_attempts`: too many failures for this username (or this device), or from this address; wait `Retry-After` seconds. Checked before the password.",
+        503 => "`service_unavailable`: the database is unreachable, or too many sign-ins already wait for a password check; retry after `Retry-After` seconds."
+    }
 }
-error_variants!(LoginResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum RefreshResponse {
-    /// Both session cookies were replaced.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "The new `access_token` and `refresh_token`."
-        )
-    )]
-    Ok(Json<SessionResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_refresh_token`; both session cookies are cleared. Log in again.
-    #[oai(
-        status = 401,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "Clears both session cookies (Max-Age=0)."
-        )
-    )]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: retry; the session is still valid.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum RefreshResponse {
+        /// Both session cookies were replaced.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "The new `access_token` and `refresh_token`."
+            )
+        )]
+        Ok(Json<SessionResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`invalid_refresh_token`: sign in again. Both session cookies are cleared (`Set-Cookie` with `Max-Age=0`).",
+        403,
+        413,
+        503 => "`service_unavailable`: retry; the session is still valid."
+    }
 }
-error_variants!(RefreshResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum LogoutResponse {
-    /// Signed out (or was not signed in); both session cookies are cleared.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "Clears both session cookies (Max-Age=0)."
-        )
-    )]
-    Ok(Json<StatusResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: the session could not be ended; retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum LogoutResponse {
+        /// Signed out (or was not signed in); both session cookies are cleared.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "Clears both session cookies (Max-Age=0)."
+            )
+        )]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        403,
+        413,
+        503 => "`service_unavailable`: the session could not be ended; retry."
+    }
 }
-error_variants!(LogoutResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum LogoutAllResponse {
-    /// Every session of the user has ended; this browser's session cookies are cleared.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "Clears both session cookies (Max-Age=0)."
-        )
-    )]
-    Ok(Json<StatusResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: nothing was ended; retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum LogoutAllResponse {
+        /// Every session of the user has ended; this browser's session cookies are cleared.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "Clears both session cookies (Max-Age=0)."
+            )
+        )]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        413,
+        503 => "`service_unavailable`: nothing was ended; retry."
+    }
 }
-error_variants!(LogoutAllResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum LoginMfaResponse {
-    /// Signed in; the cookies are set and the challenge cookie cleared.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "`access_token`, `refresh_token`, `device_token`; clears `mfa_challenge`."
-        )
-    )]
-    Ok(Json<SessionResponse>),
-    /// `validation_failed` (no code, or both kinds) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in
-    /// again.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `account_disabled` or `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: wait `Retry-After` seconds.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum LoginMfaResponse {
+        /// Signed in; the cookies are set and the challenge cookie cleared.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "`access_token`, `refresh_token`, `device_token`; clears `mfa_challenge`."
+            )
+        )]
+        Ok(Json<SessionResponse>),
+    }
+    errors {
+        400 => "`validation_failed` (no code, or both kinds) or `malformed_request`.",
+        401 => "`invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in again.",
+        403 => "`account_disabled` or `forbidden_origin`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: wait `Retry-After` seconds.",
+        503 => "`service_unavailable`: retry."
+    }
 }
-error_variants!(LoginMfaResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });

@@ -318,6 +318,89 @@ pub fn rejected<R: From<ApiError>>(err: poem::Error) -> R {
     ApiError::from_rejection(&err).into()
 }
 
+/// Declares an operation's response enum: its success variants as written, then one variant
+/// per error status listed (`400 => "doc"`, or a bare `413` for the standard wording), always
+/// with `500`, and its `From<ApiError>`. 429 and 503 document `Retry-After`. The statuses an
+/// operation declares are the ones it can return; an undeclared one becomes a logged 500.
+macro_rules! api_response {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($success:tt)* }
+        errors { $($errors:tt)* }
+    ) => {
+        $crate::api::error::api_response!(@build [$(#[$meta])*] $name [$($success)*] [] []
+            , $($errors)* , 500 ,);
+    };
+    // Standard wordings.
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 400 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 400 => "`validation_failed` or `malformed_request`.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 401 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 401 => "`unauthenticated`: no valid access token (try `/refresh`).", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 403 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 403 => "`forbidden_origin`.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 413 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 413 => "`payload_too_large`.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 415 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 415 => "`unsupported_media_type`: send `Content-Type: application/json`.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 429 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 429 => "`too_many_attempts`: wait `Retry-After` seconds.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 500 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 500 => "`internal`.", $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt $v:tt $a:tt , 503 , $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s $v $a , 503 => "`service_unavailable`: nothing changed; retry.", $($rest)*);
+    };
+    // One variant per status.
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 400 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 400)] BadRequest($crate::api::error::ErrorJson),] [$($a)* 400 => BadRequest,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 401 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 401)] Unauthorized($crate::api::error::ErrorJson),] [$($a)* 401 => Unauthorized,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 403 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 403)] Forbidden($crate::api::error::ErrorJson),] [$($a)* 403 => Forbidden,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 404 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 404)] NotFound($crate::api::error::ErrorJson),] [$($a)* 404 => NotFound,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 409 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 409)] Conflict($crate::api::error::ErrorJson),] [$($a)* 409 => Conflict,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 413 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 413)] PayloadTooLarge($crate::api::error::ErrorJson),] [$($a)* 413 => PayloadTooLarge,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 415 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 415)] UnsupportedMediaType($crate::api::error::ErrorJson),] [$($a)* 415 => UnsupportedMediaType,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 429 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 429, header(name = "Retry-After", ty = "u64", description = "Seconds to wait."))] TooManyRequests($crate::api::error::ErrorJson),] [$($a)* 429 => TooManyRequests,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 500 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 500)] Internal($crate::api::error::ErrorJson),] [$($a)* 500 => Internal,] , $($rest)*);
+    };
+    (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 503 => $doc:literal, $($rest:tt)*) => {
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 503, header(name = "Retry-After", ty = "Option<u64>", description = "Seconds to wait, when known."))] Unavailable($crate::api::error::ErrorJson),] [$($a)* 503 => Unavailable,] , $($rest)*);
+    };
+    // Done: emit the enum and its conversion.
+    (@build [$(#[$meta:meta])*] $name:ident [$($success:tt)*] [$($variants:tt)*] [$($arms:tt)*] $(,)*) => {
+        #[derive(poem_openapi::ApiResponse)]
+        #[oai(bad_request_handler = "crate::api::error::rejected")]
+        $(#[$meta])*
+        pub enum $name {
+            $($success)*
+            $($variants)*
+        }
+        $crate::api::error::error_variants!($name { $($arms)* });
+    };
+}
+pub(crate) use api_response;
+
 /// Implements `From<ApiError>` for an operation's response enum, one variant per documented
 /// error status. An undocumented status becomes the 500 variant (and is logged as a bug).
 macro_rules! error_variants {

@@ -5,14 +5,14 @@ use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
+use poem_openapi::{OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use super::{
     ApiTags,
     auth::{now, signed_in_with_cookies},
     client::client_info,
-    error::{ApiError, ErrorJson, error_variants},
+    error::{ApiError, api_response},
     models::{
         MfaStatus, PasskeyInfo, PasskeyList, PasskeyRegistrationFinish, PasskeySignInFinish,
         PasskeySignInStart, RecoveryCodes, SessionResponse, StatusResponse, StepUpRequest,
@@ -441,177 +441,176 @@ impl MfaApi {
     }
 }
 
-/// Declares a response enum for a signed-in operation: its 200 (or 201) body, then the usual
-/// errors with the descriptions given.
-macro_rules! account_response {
-    ($name:ident, $status:literal, $variant:ident, $body:ty, $ok:literal, $forbidden:literal $(, $extra_status:literal => $extra:ident $extra_doc:literal)*) => {
-        #[derive(ApiResponse)]
-        #[oai(bad_request_handler = "super::error::rejected")]
-        pub enum $name {
-            #[doc = $ok]
-            #[oai(status = $status)]
-            $variant(Json<$body>),
-            /// `validation_failed` or `malformed_request`.
-            #[oai(status = 400)]
-            BadRequest(ErrorJson),
-            /// `unauthenticated`: try `/refresh`.
-            #[oai(status = 401)]
-            Unauthorized(ErrorJson),
-            #[doc = $forbidden]
-            #[oai(status = 403)]
-            Forbidden(ErrorJson),
-            $(
-                #[doc = $extra_doc]
-                #[oai(status = $extra_status)]
-                $extra(ErrorJson),
-            )*
-            /// `payload_too_large`.
-            #[oai(status = 413)]
-            PayloadTooLarge(ErrorJson),
-            /// `unsupported_media_type`.
-            #[oai(status = 415)]
-            UnsupportedMediaType(ErrorJson),
-            /// `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.
-            #[oai(
-                status = 429,
-                header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-            )]
-            TooManyRequests(ErrorJson),
-            /// `internal`.
-            #[oai(status = 500)]
-            Internal(ErrorJson),
-            /// `service_unavailable`: nothing changed; retry.
-            #[oai(
-                status = 503,
-                header(name = "Retry-After", ty = "Option<u64>", description = "Seconds to wait, when known.")
-            )]
-            Unavailable(ErrorJson),
-        }
-        error_variants!($name { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden $(, $extra_status => $extra)*, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
-    };
+api_response! {
+    pub enum MfaStatusResponse {
+        /// The caller's second factors.
+        #[oai(status = 200)]
+        Ok(Json<MfaStatus>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`forbidden_origin`.",
+        503 => "`service_unavailable`: retry."
+    }
 }
 
-account_response!(
-    MfaStatusResponse,
-    200,
-    Ok,
-    MfaStatus,
-    "The caller's second factors.",
-    "`forbidden_origin`."
-);
-account_response!(
-    TotpStartResponse, 200, Ok, TotpEnrolment,
-    "The pending enrolment: the secret and its `otpauth://` URI.",
-    "`invalid_credentials` (wrong password; the session is fine) or `forbidden_origin`.",
-    409 => Conflict "`mfa_already_enabled`: turn it off first."
-);
-account_response!(
-    RecoveryCodesResponse, 200, Ok, RecoveryCodes,
-    "Ten recovery codes, shown this once.",
-    "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
-    409 => Conflict "`mfa_not_enabled`: there is no authenticator app (to confirm or to replace codes for)."
-);
-account_response!(
-    StepUpResponse, 200, Ok, StatusResponse,
-    "Done.",
-    "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
-    409 => Conflict "`mfa_not_enabled`: there is no authenticator app to turn off."
-);
-account_response!(
-    PasskeysResponse,
-    200,
-    Ok,
-    PasskeyList,
-    "The caller's passkeys, newest first.",
-    "`forbidden_origin`."
-);
-account_response!(
-    CeremonyResponse,
-    200,
-    Ok,
-    WebauthnCeremony,
-    "The creation options and the ceremony.",
-    "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`."
-);
-account_response!(
-    PasskeyAddedResponse, 201, Created, PasskeyInfo,
-    "The passkey is registered.",
-    "`forbidden_origin`.",
-    409 => Conflict "`passkey_already_registered`."
-);
-account_response!(
-    PasskeyRemovedResponse, 200, Ok, StatusResponse,
-    "The passkey is gone.",
-    "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
-    404 => NotFound "`not_found`: no such passkey of the caller's."
-);
-
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum PasskeySignInStartResponse {
-    /// The request options and the ceremony.
-    #[oai(status = 200)]
-    Ok(Json<WebauthnCeremony>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum TotpStartResponse {
+        /// The pending enrolment: the secret and its `otpauth://` URI.
+        #[oai(status = 200)]
+        Ok(Json<TotpEnrolment>),
+    }
+    errors {
+        400 => "`validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (wrong password; the session is fine) or `forbidden_origin`.",
+        409 => "`mfa_already_enabled`: turn it off first.",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
 }
-error_variants!(PasskeySignInStartResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum PasskeySignInFinishResponse {
-    /// Signed in; the cookies are set.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "`access_token` and `refresh_token`."
-        )
-    )]
-    Ok(Json<SessionResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_passkey`: the answer did not verify, or the ceremony expired or was used.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `account_disabled` or `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many failures from this address; wait `Retry-After`.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum RecoveryCodesResponse {
+        /// Ten recovery codes, shown this once.
+        #[oai(status = 200)]
+        Ok(Json<RecoveryCodes>),
+    }
+    errors {
+        400 => "`validation_failed`, `malformed_request`, or `invalid_mfa_code` (a wrong first code when confirming).",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        409 => "`mfa_not_enabled`: there is no authenticator app (to confirm or to replace codes for).",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
 }
-error_variants!(PasskeySignInFinishResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
+
+api_response! {
+    pub enum StepUpResponse {
+        /// Done.
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        409 => "`mfa_not_enabled`: there is no authenticator app to turn off.",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
+}
+
+api_response! {
+    pub enum PasskeysResponse {
+        /// The caller's passkeys, newest first.
+        #[oai(status = 200)]
+        Ok(Json<PasskeyList>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`forbidden_origin`.",
+        503 => "`service_unavailable`: retry."
+    }
+}
+
+api_response! {
+    pub enum CeremonyResponse {
+        /// The creation options and the ceremony.
+        #[oai(status = 200)]
+        Ok(Json<WebauthnCeremony>),
+    }
+    errors {
+        400 => "`validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
+}
+
+api_response! {
+    pub enum PasskeyAddedResponse {
+        /// The passkey is registered.
+        #[oai(status = 201)]
+        Created(Json<PasskeyInfo>),
+    }
+    errors {
+        400 => "`invalid_passkey` (the authenticator's answer did not verify, or the ceremony expired or was used), `validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`forbidden_origin`.",
+        409 => "`passkey_already_registered`.",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
+}
+
+api_response! {
+    pub enum PasskeyRemovedResponse {
+        /// The passkey is gone.
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        404 => "`not_found`: no such passkey of the caller's.",
+        413,
+        415,
+        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
+        503
+    }
+}
+
+api_response! {
+    pub enum PasskeySignInStartResponse {
+        /// The request options and the ceremony.
+        #[oai(status = 200)]
+        Ok(Json<WebauthnCeremony>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        403,
+        413,
+        415 => "`unsupported_media_type`.",
+        503 => "`service_unavailable`."
+    }
+}
+
+api_response! {
+    pub enum PasskeySignInFinishResponse {
+        /// Signed in; the cookies are set.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "`access_token` and `refresh_token`."
+            )
+        )]
+        Ok(Json<SessionResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`invalid_passkey`: the answer did not verify, or the ceremony expired or was used.",
+        403 => "`account_disabled` or `forbidden_origin`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: too many failures from this address; wait `Retry-After`.",
+        503 => "`service_unavailable`."
+    }
+}

@@ -4,13 +4,13 @@ use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
     ApiTags,
     auth::now,
     client::client_info,
-    error::{ApiError, ErrorJson, error_variants},
+    error::{ApiError, api_response},
     models::{StatusResponse, StepUpRequest, UserResponse, second_factor_of},
     security::{AccessToken, authenticate},
 };
@@ -87,77 +87,40 @@ impl ProfileApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum ProfileResponse {
-    /// The signed-in user.
-    #[oai(status = 200)]
-    Ok(Json<UserResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: no token, or an invalid, expired or revoked one. Try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum ProfileResponse {
+        /// The signed-in user.
+        #[oai(status = 200)]
+        Ok(Json<UserResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: no token, or an invalid, expired or revoked one. Try `/refresh`.",
+        403,
+        503 => "`service_unavailable`."
+    }
 }
-error_variants!(ProfileResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum DeleteAccountResponse {
-    /// The account is gone; the cookies are cleared.
-    #[oai(
-        status = 200,
-        header(
-            name = "Set-Cookie",
-            ty = "String",
-            description = "Clears the session and device cookies (Max-Age=0)."
-        )
-    )]
-    Ok(Json<StatusResponse>),
-    /// `validation_failed` or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: try `/refresh`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `invalid_credentials` (the password is wrong; the session is fine),
-    /// `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: nothing was deleted; retry.
-    #[oai(
-        status = 503,
-        header(
-            name = "Retry-After",
-            ty = "Option<u64>",
-            description = "Seconds to wait, when known."
-        )
-    )]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum DeleteAccountResponse {
+        /// The account is gone; the cookies are cleared.
+        #[oai(
+            status = 200,
+            header(
+                name = "Set-Cookie",
+                ty = "String",
+                description = "Clears the session and device cookies (Max-Age=0)."
+            )
+        )]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`validation_failed` or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403 => "`invalid_credentials` (the password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.",
+        503 => "`service_unavailable`: nothing was deleted; retry."
+    }
 }
-error_variants!(DeleteAccountResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });

@@ -13,7 +13,7 @@ use super::{
     ApiTags,
     auth::now,
     client::client_info,
-    error::{ApiError, ErrorCode, ErrorJson, error_variants},
+    error::{ApiError, ErrorCode, api_response},
     middleware::SentOrigin,
     models::{
         JwkSet, RefreshTokenRequest, SecondFactorChallenge, SessionStatus, StatusResponse,
@@ -231,164 +231,82 @@ pub enum JwksResponse {
     ),
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum SessionCheckResponse {
-    /// The session is live.
-    #[oai(status = 200)]
-    Ok(Json<SessionStatus>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `unauthenticated`: the token is invalid or expired, or its session has ended.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: the answer is unknown; retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum SessionCheckResponse {
+        /// The session is live.
+        #[oai(status = 200)]
+        Ok(Json<SessionStatus>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: the token is invalid or expired, or its session has ended.",
+        403,
+        503 => "`service_unavailable`: the answer is unknown; retry."
+    }
 }
-error_variants!(SessionCheckResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum TokenIssueResponse {
-    /// Signed in: the tokens; or, when 2FA is on, `mfa_required` and an `mfa_token` for
-    /// `/token/mfa`.
-    #[oai(status = 200)]
-    Ok(Json<TokenResult>),
-    /// `validation_failed` (password over 128 characters) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_credentials`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin` (a browser request: use `/login`) or `account_disabled`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: wait `Retry-After` seconds.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: retry after `Retry-After` seconds when given.
-    #[oai(
-        status = 503,
-        header(
-            name = "Retry-After",
-            ty = "Option<u64>",
-            description = "Seconds to wait, when known."
-        )
-    )]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum TokenIssueResponse {
+        /// Signed in: the tokens; or, when 2FA is on, `mfa_required` and an `mfa_token` for
+        /// `/token/mfa`.
+        #[oai(status = 200)]
+        Ok(Json<TokenResult>),
+    }
+    errors {
+        400 => "`validation_failed` (password over 128 characters) or `malformed_request`.",
+        401 => "`invalid_credentials`.",
+        403 => "`forbidden_origin` (a browser request: use `/login`) or `account_disabled`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: wait `Retry-After` seconds.",
+        503 => "`service_unavailable`: retry after `Retry-After` seconds when given."
+    }
 }
-error_variants!(TokenIssueResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum TokenRefreshResponse {
-    /// The new pair; the presented refresh token is spent.
-    #[oai(status = 200)]
-    Ok(Json<TokenResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_refresh_token`: sign in again.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin`: a browser request; use `/refresh`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: retry; the refresh token is still valid.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum TokenRefreshResponse {
+        /// The new pair; the presented refresh token is spent.
+        #[oai(status = 200)]
+        Ok(Json<TokenResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`invalid_refresh_token`: sign in again.",
+        403 => "`forbidden_origin`: a browser request; use `/refresh`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        503 => "`service_unavailable`: retry; the refresh token is still valid."
+    }
 }
-error_variants!(TokenRefreshResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum TokenRevokeResponse {
-    /// The session is over (or there was none).
-    #[oai(status = 200)]
-    Ok(Json<StatusResponse>),
-    /// `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `forbidden_origin`: a browser request; use `/logout`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: nothing was ended; retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum TokenRevokeResponse {
+        /// The session is over (or there was none).
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        403 => "`forbidden_origin`: a browser request; use `/logout`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        503 => "`service_unavailable`: nothing was ended; retry."
+    }
 }
-error_variants!(TokenRevokeResponse { 400 => BadRequest, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 500 => Internal, 503 => Unavailable });
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "super::error::rejected")]
-pub enum TokenMfaResponse {
-    /// Signed in: the tokens.
-    #[oai(status = 200)]
-    Ok(Json<TokenResponse>),
-    /// `validation_failed` (no code, or both kinds) or `malformed_request`.
-    #[oai(status = 400)]
-    BadRequest(ErrorJson),
-    /// `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start
-    /// again at `/token`.
-    #[oai(status = 401)]
-    Unauthorized(ErrorJson),
-    /// `forbidden_origin` (a browser request) or `account_disabled`.
-    #[oai(status = 403)]
-    Forbidden(ErrorJson),
-    /// `payload_too_large`.
-    #[oai(status = 413)]
-    PayloadTooLarge(ErrorJson),
-    /// `unsupported_media_type`.
-    #[oai(status = 415)]
-    UnsupportedMediaType(ErrorJson),
-    /// `too_many_attempts`: wait `Retry-After` seconds.
-    #[oai(
-        status = 429,
-        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
-    )]
-    TooManyRequests(ErrorJson),
-    /// `internal`.
-    #[oai(status = 500)]
-    Internal(ErrorJson),
-    /// `service_unavailable`: retry.
-    #[oai(status = 503)]
-    Unavailable(ErrorJson),
+api_response! {
+    pub enum TokenMfaResponse {
+        /// Signed in: the tokens.
+        #[oai(status = 200)]
+        Ok(Json<TokenResponse>),
+    }
+    errors {
+        400 => "`validation_failed` (no code, or both kinds) or `malformed_request`.",
+        401 => "`invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start again at `/token`.",
+        403 => "`forbidden_origin` (a browser request) or `account_disabled`.",
+        413,
+        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: wait `Retry-After` seconds.",
+        503 => "`service_unavailable`: retry."
+    }
 }
-error_variants!(TokenMfaResponse { 400 => BadRequest, 401 => Unauthorized, 403 => Forbidden, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 429 => TooManyRequests, 500 => Internal, 503 => Unavailable });
