@@ -1156,10 +1156,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /**
-             * @description `validation_failed` (see `fields`: a password that is too short, too guessable or
-             *     contains the username) or `malformed_request`.
-             */
+            /** @description `validation_failed` (see `fields`: a password that is too short, too guessable or contains the username) or `malformed_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,10 +1306,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `too_many_attempts`: too many failures for this username (or this device), or from
-             *     this address; wait `Retry-After` seconds. Checked before the password.
-             */
+            /** @description `too_many_attempts`: too many failures for this username (or this device), or from this address; wait `Retry-After` seconds. Checked before the password. */
             429: {
                 headers: {
                     /** @description Seconds to wait. */
@@ -1332,10 +1326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `service_unavailable`: the database is unreachable, or too many sign-ins already wait
-             *     for a password check; retry after `Retry-After` seconds.
-             */
+            /** @description `service_unavailable`: the database is unreachable, or too many sign-ins already wait for a password check; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
@@ -1381,10 +1372,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in
-             *     again.
-             */
+            /** @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: sign in again. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1443,6 +1431,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1480,11 +1470,9 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `invalid_refresh_token`; both session cookies are cleared. Log in again. */
+            /** @description `invalid_refresh_token`: sign in again. Both session cookies are cleared (`Set-Cookie` with `Max-Age=0`). */
             401: {
                 headers: {
-                    /** @description Clears both session cookies (Max-Age=0). */
-                    "SET-COOKIE": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1521,6 +1509,8 @@ export interface operations {
             /** @description `service_unavailable`: retry; the session is still valid. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1588,6 +1578,8 @@ export interface operations {
             /** @description `service_unavailable`: the session could not be ended; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1664,6 +1656,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1729,6 +1723,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1779,10 +1775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `invalid_credentials` (the password is wrong; the session is fine),
-             *     `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
-             */
+            /** @description `invalid_credentials` (the password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1899,6 +1892,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1985,6 +1980,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2015,10 +2012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            /**
-             * @description `validation_failed` (see `fields`: `new_password` too short, too guessable or containing
-             *     the username) or `malformed_request`.
-             */
+            /** @description `validation_failed` (see `fields`: `new_password` too short, too guessable or containing the username) or `malformed_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2036,10 +2030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `invalid_credentials` (the current password is wrong; the session is fine),
-             *     `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.
-             */
+            /** @description `invalid_credentials` (the current password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2159,6 +2150,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2185,7 +2178,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaStatus"];
                 };
             };
-            /** @description `validation_failed` or `malformed_request`. */
+            /** @description `malformed_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2212,35 +2205,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `payload_too_large`. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `unsupported_media_type`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description `internal`. */
             500: {
                 headers: {
@@ -2250,7 +2214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `service_unavailable`: nothing changed; retry. */
+            /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
@@ -2330,7 +2294,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2439,7 +2403,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2503,7 +2467,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `validation_failed` or `malformed_request`. */
+            /** @description `validation_failed`, `malformed_request`, or `invalid_mfa_code` (a wrong first code when confirming). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2548,7 +2512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2612,7 +2576,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description `validation_failed` or `malformed_request`. */
+            /** @description `validation_failed`, `malformed_request`, or `invalid_mfa_code` (a wrong first code when confirming). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2657,7 +2621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2717,7 +2681,7 @@ export interface operations {
                     "application/json": components["schemas"]["PasskeyList"];
                 };
             };
-            /** @description `validation_failed` or `malformed_request`. */
+            /** @description `malformed_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2744,35 +2708,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `payload_too_large`. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `unsupported_media_type`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "RETRY-AFTER": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description `internal`. */
             500: {
                 headers: {
@@ -2782,7 +2717,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `service_unavailable`: nothing changed; retry. */
+            /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
                     /** @description Seconds to wait, when known. */
@@ -2853,7 +2788,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2917,7 +2852,7 @@ export interface operations {
                     "application/json": components["schemas"]["Passkey"];
                 };
             };
-            /** @description `validation_failed` or `malformed_request`. */
+            /** @description `invalid_passkey` (the authenticator's answer did not verify, or the ceremony expired or was used), `validation_failed` or `malformed_request`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2962,7 +2897,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3074,7 +3009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3186,6 +3121,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,6 +3223,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,6 +3312,8 @@ export interface operations {
             /** @description `service_unavailable`: the answer is unknown; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3515,10 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /**
-             * @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start
-             *     again at `/token`.
-             */
+            /** @description `invalid_mfa_code` (counts toward the limits), or `mfa_challenge_expired`: start again at `/token`. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3577,6 +3515,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3664,6 +3604,8 @@ export interface operations {
             /** @description `service_unavailable`: retry; the refresh token is still valid. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3742,6 +3684,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
                     [name: string]: unknown;
                 };
                 content: {
