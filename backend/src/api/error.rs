@@ -24,7 +24,7 @@ use crate::{auth::AuthError, domain::FieldError};
 pub enum ErrorCode {
     /// One or more fields break the rules; see `fields`.
     ValidationFailed,
-    /// The body is not JSON of the expected shape.
+    /// The body is not JSON of the expected shape, or a path or query parameter is not valid.
     MalformedRequest,
     /// Another account already uses this username (compared case-insensitively).
     UsernameTaken,
@@ -102,7 +102,7 @@ impl ErrorCode {
         match self {
             Self::ValidationFailed => "Some fields are not valid.",
             Self::MalformedRequest => {
-                "The request body must be a JSON object with the documented string fields."
+                "The request does not match the API: check its JSON body, path and query parameters."
             }
             Self::UsernameTaken => "That username is already taken.",
             Self::InvalidCredentials => "Invalid username or password.",
