@@ -140,13 +140,19 @@ impl Connection {
                 let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                     .map_err(|_| std::io::Error::other("bad chunk size"))?;
                 // The chunk and its CRLF (the last, empty chunk has just the CRLF).
-                std::io::copy(&mut reader.by_ref().take(size as u64 + 2), &mut std::io::sink())?;
+                std::io::copy(
+                    &mut reader.by_ref().take(size as u64 + 2),
+                    &mut std::io::sink(),
+                )?;
                 if size == 0 {
                     break;
                 }
             }
         } else {
-            std::io::copy(&mut reader.by_ref().take(length as u64), &mut std::io::sink())?;
+            std::io::copy(
+                &mut reader.by_ref().take(length as u64),
+                &mut std::io::sink(),
+            )?;
         }
         if close {
             self.reader = None;
@@ -230,7 +236,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             // Connect before the clock starts.
             let _ = conn.open();
-            let mut samples = Vec::with_capacity((end.as_secs_f64() / interval.as_secs_f64()) as usize + 1);
+            let mut samples =
+                Vec::with_capacity((end.as_secs_f64() / interval.as_secs_f64()) as usize + 1);
             let mut k: u32 = 0;
             loop {
                 let intended = offset + interval * k;

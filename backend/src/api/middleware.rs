@@ -255,7 +255,7 @@ impl AllowedMethods {
                 table.insert(path.clone(), methods.join(", "));
             }
         }
-        for path in ["/openapi.json", "/docs", "/docs/"] {
+        for path in ["/openapi.json", "/docs", "/docs/", "/favicon.ico"] {
             table.insert(path.to_owned(), "GET".to_owned());
         }
         Self(table)

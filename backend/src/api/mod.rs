@@ -41,14 +41,17 @@ pub type Apis = (
 
 const DESCRIPTION: &str = "\
 Username and password authentication with a short-lived JWT access token and a rotating, \
-database-backed refresh token, both in HttpOnly cookies.
+database-backed refresh token, both in HttpOnly cookies; second factors (an authenticator app with \
+recovery codes, passkeys); and an account a person can manage.
 
-**Browsers:** call `/login`, then every other endpoint with `credentials: 'include'`; on a \
-401 call `/refresh` once and retry. **Other clients** may send the access token as \
-`Authorization: Bearer` (it is the `access_token` cookie's value).
+**Browsers:** call `/login` (and `/login/mfa` when it answers `mfa_required`), then every other \
+endpoint with `credentials: 'include'`; on a 401 call `/refresh` once and retry. **Other clients** \
+(CLIs, mobile apps, servers) get their tokens in the body from `/token` and send the access token as \
+`Authorization: Bearer`. **Your services** verify access tokens with the keys at \
+`/.well-known/jwks.json`, and can ask `/session` whether a token's session is still live.
 
 Every error is JSON: `{\"code\": \"…\", \"message\": \"…\"}`. Bodies are limited to 16 KiB and \
-must be `application/json`.";
+must be `application/json`. A `429` or `503` says how long to wait in `Retry-After`.";
 
 /// The OpenAPI service: operations plus the spec that documents them. `public_url` (the
 /// `PUBLIC_URL` setting) becomes the spec's server; without it the server is relative, so
