@@ -13,9 +13,11 @@ test('two tabs refreshing at the same moment both stay signed in, and a logout r
 	await expect(second.getByRole('heading', { name: username })).toBeVisible();
 
 	await waitForAccessTokenToExpire(first);
-	const refreshes: number[] = [];
-	context.on('response', (r) => {
-		if (new URL(r.url()).pathname === '/refresh') refreshes.push(r.status());
+	const refreshes: { status: number; token: string }[] = [];
+	context.on('response', async (r) => {
+		if (new URL(r.url()).pathname !== '/refresh') return;
+		const cookie = (await r.request().allHeaders()).cookie ?? '';
+		refreshes.push({ status: r.status(), token: /(?:^|;\s*)refresh_token=([^;]*)/.exec(cookie)?.[1] ?? '' });
 	});
 
 	// Both tabs find the access token expired at once and need the one refresh token.
@@ -25,8 +27,13 @@ test('two tabs refreshing at the same moment both stay signed in, and a logout r
 		await expect(tab).toHaveURL('/profile');
 		await expect(tab.getByRole('heading', { name: username })).toBeVisible();
 	}
-	// Serialised by the Web Lock: the second tab reuses the first one's refresh.
-	expect(refreshes).toEqual([200]);
+	// Serialised by the Web Lock: the second tab reuses the first one's refresh instead of presenting the
+	// same refresh token again. (On a slow machine the 3-second access token may run out again while the
+	// account page loads, and a later refresh with the new token is fine.)
+	expect(refreshes.length).toBeGreaterThanOrEqual(1);
+	expect(refreshes.map((r) => r.status)).toEqual(refreshes.map(() => 200));
+	expect(refreshes.every((r) => r.token)).toBe(true);
+	expect(new Set(refreshes.map((r) => r.token)).size).toBe(refreshes.length);
 
 	// And the session is still good afterwards.
 	await first.reload();
