@@ -449,9 +449,10 @@ async fn insert_key(
     now: DateTime<Utc>,
     activates_at: DateTime<Utc>,
 ) -> Result<String, AuthError> {
-    let mut id = [0u8; 16];
+    // Hex, not base64url: an id that starts with '-' reads as an option on a command line.
+    let mut id = [0u8; 12];
     getrandom::fill(&mut id).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let kid = URL_SAFE_NO_PAD.encode(id);
+    let kid = hex::encode(id);
     let (private_der, public) = generate(algorithm).map_err(AuthError::Internal)?;
     let sealed = secrets
         .seal(&private_der, kid.as_bytes())

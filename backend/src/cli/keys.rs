@@ -26,6 +26,7 @@ pub enum KeysCommand {
     /// Retire a key at once (a compromise): it leaves the JWKS and every token it signed stops
     /// working. If it was signing, the next key takes over now.
     Retire {
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         #[arg(long)]
         yes: bool,
