@@ -2,8 +2,8 @@
 //!
 //! Each hash takes ~19 MiB and tens of milliseconds of CPU. Hashes run on a pool of
 //! `HASH_CONCURRENCY` threads of their own, so memory is bounded to `HASH_CONCURRENCY` × memory
-//! cost however many logins arrive at once, and the pool threads run at idle priority so that
-//! cheap requests are served first during a login flood (see `run_on_pool`).
+//! cost however many logins arrive at once, and the pool threads are scheduled as batch work
+//! (see `run_as_batch_work`): neither logins nor cheap requests can starve the other.
 
 use std::{
     sync::{
@@ -75,7 +75,7 @@ impl Hasher {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(concurrency)
             .thread_name(|i| format!("hasher-{i}"))
-            .start_handler(|_| run_at_idle_priority())
+            .start_handler(|_| run_as_batch_work())
             .build()
             .map_err(|e| AuthError::Internal(format!("hashing threads: {e}")))?;
         Ok(Self {
@@ -222,26 +222,40 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// SCHED_IDLE for the hashing threads: a thread of Latchkey's that wakes up (a `/profile` or
-/// `/refresh` to serve) preempts a hash at once, and the hash resumes when the CPU is free.
-/// Nice 10, which we used first, still let a hash hold a core for up to a scheduler tick
-/// (4 ms here): `/profile`'s p99 under a login flood fell from ~5 to ~4 ms with SCHED_IDLE,
-/// at the same login throughput (bench/PERFORMANCE.md). The trade-off: if the server's own cheap requests saturate
-/// every core, logins wait until they don't (under cgroups, which containers use, only
-/// Latchkey's own threads count: other containers compete with its cgroup as a whole).
-/// Failing to set it (a seccomp profile that forbids it) only costs the optimisation.
-fn run_at_idle_priority() {
+/// SCHED_BATCH at the process's own nice level for the hashing threads: CPU-bound work that
+/// takes its fair share of the cores but never preempts a request thread when a job arrives, and
+/// that the scheduler does not favour at wake-up.
+///
+/// What we used before, and why not (measured in bench/PERFORMANCE.md, "Fairness"):
+/// - SCHED_IDLE kept `/profile` fast during a login flood, but a hash only runs when no other
+///   thread wants the CPU: while cheap requests saturate every core, logins fell to ~0 % of the
+///   Argon2 capacity with seconds of latency.
+/// - Nice 5 to 19 (or one thread at nice 0 and the rest idle) gave logins 5–10 % under a `/profile`
+///   flood, and `/profile`'s p99 during a pure login flood was no better than at nice 0.
+/// - Raising a thread again once its job has waited ("boosting") needs `CAP_SYS_NICE` or a raised
+///   `RLIMIT_NICE`: an unprivileged thread may not leave SCHED_IDLE or lower its nice value, and the
+///   production image runs as a non-root user.
+///
+/// With the cores saturated by requests, the hashes get about a third of the CPU (~30 % of the
+/// login capacity) and `/profile`'s p99 about doubles; with spare CPU they use it all. Under
+/// cgroups (containers) only Latchkey's own threads share its quota this way. Failing to set it (a
+/// seccomp profile that forbids it) leaves the threads as ordinary ones, which schedules almost
+/// the same.
+fn run_as_batch_work() {
     #[cfg(target_os = "linux")]
     {
         use thread_priority::{
-            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
             set_thread_priority_and_policy, thread_native_id,
         };
-        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-        if let Err(e) =
-            set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
-        {
-            tracing::debug!(error = ?e, "could not lower the hashing thread's priority");
+        let batch = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+        // thread-priority maps 0..=99 onto nice 19..=-20; 48 is nice 0, the default. A process
+        // started at a higher nice level keeps it: lowering nice needs a privilege, so only the
+        // policy changes then.
+        let nice_zero =
+            ThreadPriority::Crossplatform(ThreadPriorityValue::try_from(48u8).unwrap_or_default());
+        if let Err(e) = set_thread_priority_and_policy(thread_native_id(), nice_zero, batch) {
+            tracing::debug!(error = ?e, "could not schedule the hashing thread as batch work");
         }
     }
 }
@@ -341,6 +355,26 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(a, b);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_are_scheduled_as_batch_work() {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+        let hasher = Hasher::new(settings(1024), 2, 16).unwrap();
+        let ((policy, name), _) = hasher
+            .run_on_pool(|| {
+                let policy = thread_priority::thread_schedule_policy()
+                    .map_err(|e| AuthError::Internal(format!("{e:?}")))?;
+                Ok((policy, std::thread::current().name().map(str::to_owned)))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            policy,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch)
+        );
+        assert!(name.is_some_and(|n| n.starts_with("hasher-")));
     }
 
     #[tokio::test]
