@@ -43,14 +43,6 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end
 
--- Optional think time per request (BENCH_DELAY_MS): turns a saturating closed loop into a steady probe.
-local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
-if delay_ms and delay_ms > 0 then
-  function delay()
-    return delay_ms
-  end
-end
-
 function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
