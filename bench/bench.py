@@ -547,6 +547,7 @@ class Bench:
             with_metrics, wm_port = self.start_latchkey("latchkey-metrics", db_url,
                                                         {"METRICS_ADDR": f"127.0.0.1:{m_port}"})
             wm = f"http://127.0.0.1:{wm_port}"
+            self.cpu.pids["latchkey_metrics"] = with_metrics.pid
             self.wrk("warm-up latchkey with metrics", f"{wm}/profile", "get.lua", 2, c, 1, tok_env)
             best_of([
                 ("profile_metrics_off", lambda: self.wrk("latchkey /profile, METRICS_ADDR unset", f"{lk}/profile",
@@ -561,6 +562,7 @@ class Bench:
                 self.results["scenarios"]["profile_metrics_on"]["failed"] = 1
                 log(f"  /metrics did not answer as expected: {status} {body[:200]!r}")
             self.stop(with_metrics)
+            del self.cpu.pids["latchkey_metrics"]
 
         if want("refresh"):
             # -- rotation: pgbench floor, then Latchkey /refresh
