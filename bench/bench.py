@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Latchkey benchmark driver, run by scripts/bench (which builds the release binaries first).
 
-Starts the baseline server and Latchkey on a fresh PostgreSQL database (loopback only), seeds users,
-drives wrk / refresh_load / pgbench, prints a table of throughput, latency and ratios (each marked met
-or not met) and writes JSON. Python standard library only.
+Starts the baseline server and Latchkey instances on a fresh PostgreSQL database (loopback only), seeds
+users, drives wrk / rate_probe / refresh_load / pgbench, prints tables of throughput, latency and ratios
+(each marked met or not met) and writes JSON. Python standard library only.
 """
 
 from __future__ import annotations
