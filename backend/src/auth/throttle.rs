@@ -16,8 +16,10 @@ use std::{net::IpAddr, time::Duration};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
+    QuerySelect as _,
+    sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest as _, Sha256};
 
@@ -277,9 +279,7 @@ pub async fn reserve(
         // Dropping the transaction rolls back the rows it inserted.
         return Err(AuthError::TooManyAttempts { retry_after });
     }
-    for (key, bucket) in updated {
-        store(&txn, key, &bucket).await?;
-    }
+    store(&txn, updated).await?;
     txn.commit().await?;
     Ok(Reservation { held: checks })
 }
@@ -295,10 +295,12 @@ pub async fn release(
         return Ok(());
     }
     let buckets = lock_buckets(txn, &reservation.held, now).await?;
-    for ((key, rule), bucket) in reservation.held.iter().zip(&buckets) {
-        store(txn, key, &rule.release(bucket, now)).await?;
-    }
-    Ok(())
+    let released = reservation
+        .held
+        .iter()
+        .zip(&buckets)
+        .map(|((key, rule), bucket)| (key, rule.release(bucket, now)));
+    store(txn, released).await
 }
 
 /// Forgets every bucket of these keys (an operator's `users unlock`, or a deleted account).
@@ -338,30 +340,28 @@ pub async fn purge_expired(
     Ok(deleted)
 }
 
-/// The buckets for `checks`, in the same order, each row locked (created empty if missing).
+/// The buckets for `checks`, in the same order, each row locked (created empty if missing), in
+/// one statement: an upsert whose no-op update takes the row lock on PostgreSQL (SQLite's
+/// IMMEDIATE transaction already holds the database's), returning every row.
 async fn lock_buckets(
     txn: &impl ConnectionTrait,
     checks: &[(Key, Rule)],
     now: DateTime<Utc>,
 ) -> Result<Vec<Bucket>, AuthError> {
     let empty = Bucket::empty(now);
-    let rows = checks.iter().map(|(key, _)| throttle_bucket::ActiveModel {
-        key: Set(key.0.clone()),
-        level_until: Set(empty.level_until),
-        locked_until: Set(None),
-        expires_at: Set(empty.expires_at()),
-    });
+    let rows = checks.iter().map(|(key, _)| row(key, &empty));
     // A concurrent first attempt on another instance may insert the same key: on PostgreSQL
-    // this waits for it and does nothing, and the lock below then sees its row.
-    throttle_bucket::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([throttle_bucket::Column::Key])
-        .exec_without_returning(txn)
-        .await?;
-    let found = throttle_bucket::Entity::find()
-        .filter(throttle_bucket::Column::Key.is_in(checks.iter().map(|(k, _)| k.0.clone())))
-        .order_by_asc(throttle_bucket::Column::Key)
-        .lock_exclusive()
-        .all(txn)
+    // this waits for it, then updates (and locks) its row instead.
+    let found = throttle_bucket::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(throttle_bucket::Column::Key)
+                .value(
+                    throttle_bucket::Column::LevelUntil,
+                    Expr::col((throttle_bucket::Entity, throttle_bucket::Column::LevelUntil)),
+                )
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
         .await?;
     Ok(checks
         .iter()
@@ -377,24 +377,35 @@ async fn lock_buckets(
         .collect())
 }
 
-async fn store(txn: &impl ConnectionTrait, key: &Key, bucket: &Bucket) -> Result<(), AuthError> {
-    throttle_bucket::Entity::update_many()
-        .col_expr(
-            throttle_bucket::Column::LevelUntil,
-            Expr::value(bucket.level_until),
-        )
-        .col_expr(
-            throttle_bucket::Column::LockedUntil,
-            Expr::value(bucket.locked_until),
-        )
-        .col_expr(
-            throttle_bucket::Column::ExpiresAt,
-            Expr::value(bucket.expires_at()),
-        )
-        .filter(throttle_bucket::Column::Key.eq(key.0.clone()))
-        .exec(txn)
-        .await?;
+/// Writes every bucket's new state in one statement.
+async fn store(
+    txn: &impl ConnectionTrait,
+    buckets: impl IntoIterator<Item = (&Key, Bucket)>,
+) -> Result<(), AuthError> {
+    throttle_bucket::Entity::insert_many(
+        buckets.into_iter().map(|(key, bucket)| row(key, &bucket)),
+    )
+    .on_conflict(
+        OnConflict::column(throttle_bucket::Column::Key)
+            .update_columns([
+                throttle_bucket::Column::LevelUntil,
+                throttle_bucket::Column::LockedUntil,
+                throttle_bucket::Column::ExpiresAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
     Ok(())
+}
+
+fn row(key: &Key, bucket: &Bucket) -> throttle_bucket::ActiveModel {
+    throttle_bucket::ActiveModel {
+        key: Set(key.0.clone()),
+        level_until: Set(bucket.level_until),
+        locked_until: Set(bucket.locked_until),
+        expires_at: Set(bucket.expires_at()),
+    }
 }
 
 #[cfg(test)]
