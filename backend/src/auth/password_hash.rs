@@ -236,8 +236,8 @@ fn nanos(d: Duration) -> u64 {
 ///   `RLIMIT_NICE`: an unprivileged thread may not leave SCHED_IDLE or lower its nice value, and the
 ///   production image runs as a non-root user.
 ///
-/// With the cores saturated by requests, the hashes get about a third of the CPU (~30 % of the
-/// login capacity) and `/profile`'s p99 about doubles; with spare CPU they use it all. Under
+/// With the cores saturated by requests, the hashes get about a third of the CPU (a quarter to a
+/// third of the login capacity) and `/profile`'s p99 about doubles; with spare CPU they use it all. Under
 /// cgroups (containers) only Latchkey's own threads share its quota this way. Failing to set it (a
 /// seccomp profile that forbids it) leaves the threads as ordinary ones, which schedules almost
 /// the same.
