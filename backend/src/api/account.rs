@@ -15,13 +15,12 @@ use super::{
     error::{ApiError, api_response},
     models::{
         ActivityEventResponse, ActivityList, PasswordChangeRequest, SessionInfo, SessionList,
-        StatusResponse, second_factor_of,
+        StatusResponse, step_up_answer,
     },
     security::{AccessToken, authenticate},
 };
 use crate::{
     auth::{AuthError, accounts, activity, sessions},
-    domain::Password,
     state::AppState,
 };
 
@@ -110,17 +109,18 @@ impl AccountApi {
         }) = body;
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let current = Password::parse_for_login(current_password.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e.for_field("current_password")]))?;
-            let second = second_factor_of(code, recovery_code);
-            let device = state.cookies.device_token(jar);
+            let current = step_up_answer(
+                current_password,
+                "current_password",
+                code,
+                recovery_code,
+                state.cookies.device_token(jar),
+            )?;
             accounts::change_password(
                 &state.auth,
                 &caller,
                 &current,
-                second,
                 new_password.into_inner(),
-                device.as_deref(),
                 &client_info(req),
                 now,
             )

@@ -16,7 +16,7 @@ use super::{
     models::{
         MfaStatus, PasskeyInfo, PasskeyList, PasskeyRegistrationFinish, PasskeySignInFinish,
         PasskeySignInStart, RecoveryCodes, SessionResponse, StatusResponse, StepUpRequest,
-        TotpConfirmation, TotpEnrolment, WebauthnCeremony, second_factor_of,
+        TotpConfirmation, TotpEnrolment, WebauthnCeremony,
     },
     security::{AccessToken, authenticate},
 };
@@ -27,15 +27,6 @@ use crate::{
 };
 
 pub struct MfaApi;
-
-/// The password and optional second factor of a step-up request, parsed.
-fn step_up_input(
-    body: StepUpRequest,
-) -> Result<(Password, Option<second_factor::Code>), AuthError> {
-    let password = Password::parse_for_login(body.password.into_inner())
-        .map_err(|e| AuthError::Validation(vec![e]))?;
-    Ok((password, second_factor_of(body.code, body.recovery_code)))
-}
 
 #[OpenApi(tag = "ApiTags::SecondFactors")]
 impl MfaApi {
@@ -158,18 +149,8 @@ impl MfaApi {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let (password, code) = step_up_input(body.0)?;
-            let device = state.cookies.device_token(jar);
-            second_factor::disable_totp(
-                &state.auth,
-                &caller,
-                &password,
-                code,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
+            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
+            second_factor::disable_totp(&state.auth, &caller, &answer, &client_info(req), now).await
         }
         .await;
         match result {
@@ -198,14 +179,11 @@ impl MfaApi {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let (password, code) = step_up_input(body.0)?;
-            let device = state.cookies.device_token(jar);
+            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
             second_factor::replace_recovery_codes(
                 &state.auth,
                 &caller,
-                &password,
-                code,
-                device.as_deref(),
+                &answer,
                 &client_info(req),
                 now,
             )
@@ -256,18 +234,9 @@ impl MfaApi {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let (password, code) = step_up_input(body.0)?;
-            let device = state.cookies.device_token(jar);
-            passkeys::start_registration(
-                &state.auth,
-                &caller,
-                &password,
-                code,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
+            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
+            passkeys::start_registration(&state.auth, &caller, &answer, &client_info(req), now)
+                .await
         }
         .await;
         match result {
@@ -356,19 +325,8 @@ impl MfaApi {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let (password, code) = step_up_input(body.0)?;
-            let device = state.cookies.device_token(jar);
-            passkeys::remove(
-                &state.auth,
-                &caller,
-                id.0,
-                &password,
-                code,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
+            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
+            passkeys::remove(&state.auth, &caller, id.0, &answer, &client_info(req), now).await
         }
         .await;
         match result {

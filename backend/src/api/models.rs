@@ -13,7 +13,12 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Identity, activity, keys::PublishedKey, second_factor::Code, sessions::IssuedSession},
+    auth::{
+        AuthError, Identity, activity,
+        keys::PublishedKey,
+        second_factor::{Code, StepUpAnswer},
+        sessions::IssuedSession,
+    },
     domain::{Password, Username, describe_device},
     entity::{activity_event, session},
 };
@@ -676,6 +681,37 @@ pub struct PasskeySignInFinish {
     pub ceremony: Text<OpaqueToken>,
     /// `credential.toJSON()` of the assertion.
     pub credential: Value,
+}
+
+impl StepUpRequest {
+    /// The step-up answer this request carries, with the browser's device cookie.
+    pub fn into_answer(self, device_cookie: Option<String>) -> Result<StepUpAnswer, AuthError> {
+        step_up_answer(
+            self.password,
+            "password",
+            self.code,
+            self.recovery_code,
+            device_cookie,
+        )
+    }
+}
+
+/// A step-up answer parsed from a request's fields; `password_field` names the password field
+/// in a validation error.
+pub fn step_up_answer(
+    password: Text<LoginPassword>,
+    password_field: &'static str,
+    code: Option<Text<OneTimeCode>>,
+    recovery_code: Option<Text<RecoveryCodeText>>,
+    device_cookie: Option<String>,
+) -> Result<StepUpAnswer, AuthError> {
+    let password = Password::parse_for_login(password.into_inner())
+        .map_err(|e| AuthError::Validation(vec![e.for_field(password_field)]))?;
+    Ok(StepUpAnswer {
+        password,
+        code: second_factor_of(code, recovery_code),
+        device_cookie,
+    })
 }
 
 /// The second factor a request carries, if any: `code` when both are sent.

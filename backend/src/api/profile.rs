@@ -11,14 +11,10 @@ use super::{
     auth::now,
     client::client_info,
     error::{ApiError, api_response},
-    models::{StatusResponse, StepUpRequest, UserResponse, second_factor_of},
+    models::{StatusResponse, StepUpRequest, UserResponse},
     security::{AccessToken, authenticate},
 };
-use crate::{
-    auth::{AuthError, accounts},
-    domain::Password,
-    state::AppState,
-};
+use crate::{auth::accounts, state::AppState};
 
 pub struct ProfileApi;
 
@@ -53,27 +49,11 @@ impl ProfileApi {
         body: Json<StepUpRequest>,
     ) -> DeleteAccountResponse {
         let now = now();
-        let Json(StepUpRequest {
-            password,
-            code,
-            recovery_code,
-        }) = body;
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let password = Password::parse_for_login(password.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e]))?;
-            let second = second_factor_of(code, recovery_code);
-            let device = state.cookies.device_token(jar);
-            accounts::delete_own_account(
-                &state.auth,
-                &caller,
-                &password,
-                second,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
+            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
+            accounts::delete_own_account(&state.auth, &caller, &answer, &client_info(req), now)
+                .await
         }
         .await;
         match result {

@@ -13,7 +13,7 @@ use super::{
     activity::{self, Event, Kind},
     credentials::find_by_username,
     password_hash::Hasher,
-    second_factor::{self, Code},
+    second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
     throttle::{self, Key},
 };
@@ -25,14 +25,11 @@ use crate::{
 
 /// Replaces the caller's password after a step-up (the current password, and the second
 /// factor when 2FA is on). Every other session ends; the caller's stays signed in.
-#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     auth: &Auth,
     caller: &Authenticated,
-    current: &Password,
-    code: Option<Code>,
+    current: &StepUpAnswer,
     new_password: String,
-    device_cookie: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
@@ -43,8 +40,7 @@ pub async fn change_password(
         new_password,
         "new_password",
     )?;
-    let step_up =
-        second_factor::step_up(auth, caller, current, code, device_cookie, client, now).await?;
+    let step_up = second_factor::step_up(auth, caller, current, client, now).await?;
     let hash = auth.hasher.hash(&new).await?;
     let txn = storage::begin_write(&auth.db).await?;
     step_up.apply(&txn, caller.user.id, now).await?;
@@ -99,14 +95,11 @@ pub async fn sign_out_everywhere(
 pub async fn delete_own_account(
     auth: &Auth,
     caller: &Authenticated,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let step_up =
-        second_factor::step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
     let account = user::Entity::find_by_id(caller.user.id)
         .one(&auth.db)
         .await?

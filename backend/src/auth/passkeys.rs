@@ -24,13 +24,13 @@ use super::{
     activity::{self, Event, Kind},
     challenges,
     credentials::{self, SignedIn},
-    second_factor::{self, Code},
+    second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
     throttle::{self, Key},
 };
 use crate::{
     config::WebauthnSettings,
-    domain::{Password, Username},
+    domain::Username,
     entity::{passkey, user},
     storage,
 };
@@ -57,14 +57,11 @@ pub struct Ceremony {
 pub async fn start_registration(
     auth: &Auth,
     caller: &Authenticated,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Ceremony, AuthError> {
-    let step_up =
-        second_factor::step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
     let existing = passkeys_of(&auth.db, caller.user.id).await?;
     let exclude = existing
         .iter()
@@ -184,14 +181,11 @@ pub async fn passkeys_of(
 }
 
 /// Removes one of the caller's passkeys, after a step-up. Someone else's id is `NotFound`.
-#[allow(clippy::too_many_arguments)]
 pub async fn remove(
     auth: &Auth,
     caller: &Authenticated,
     passkey_id: Uuid,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
@@ -200,8 +194,7 @@ pub async fn remove(
         .one(&auth.db)
         .await?
         .ok_or(AuthError::NotFound)?;
-    let step_up =
-        second_factor::step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
     let txn = storage::begin_write(&auth.db).await?;
     step_up.apply(&txn, caller.user.id, now).await?;
     passkey::Entity::delete_by_id(owned.id).exec(&txn).await?;

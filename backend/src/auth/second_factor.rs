@@ -189,13 +189,11 @@ pub async fn confirm_totp(
 pub async fn disable_totp(
     auth: &Auth,
     caller: &Authenticated,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let step_up = step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let step_up = step_up(auth, caller, answer, client, now).await?;
     if step_up.proof.is_none() {
         return Err(AuthError::MfaNotEnabled);
     }
@@ -218,13 +216,11 @@ pub async fn disable_totp(
 pub async fn replace_recovery_codes(
     auth: &Auth,
     caller: &Authenticated,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AuthError> {
-    let step_up = step_up(auth, caller, password, code, device_cookie, client, now).await?;
+    let step_up = step_up(auth, caller, answer, client, now).await?;
     if step_up.proof.is_none() {
         return Err(AuthError::MfaNotEnabled);
     }
@@ -234,6 +230,15 @@ pub async fn replace_recovery_codes(
     record(&txn, caller, Kind::RecoveryCodesReplaced, client, now).await?;
     txn.commit().await?;
     Ok(codes)
+}
+
+/// What a person presents to confirm a sensitive change: the password, the second factor when
+/// 2FA is on, and the browser's device cookie (a step-up from a known device is throttled like a
+/// sign-in from it). No `Debug`: it holds the password and the code.
+pub struct StepUpAnswer {
+    pub password: Password,
+    pub code: Option<Code>,
+    pub device_cookie: Option<String>,
 }
 
 /// A sensitive change's proof of presence: the password now, and the second factor when 2FA
@@ -267,29 +272,33 @@ impl StepUp {
 pub async fn step_up(
     auth: &Auth,
     caller: &Authenticated,
-    password: &Password,
-    code: Option<Code>,
-    device_cookie: Option<&str>,
+    answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<StepUp, AuthError> {
-    let (account, reservation) =
-        credentials::recheck_password(auth, caller.user.id, password, device_cookie, client, now)
-            .await?;
+    let (account, reservation) = credentials::recheck_password(
+        auth,
+        caller.user.id,
+        &answer.password,
+        answer.device_cookie.as_deref(),
+        client,
+        now,
+    )
+    .await?;
     let Some(factor) = enabled_factor(&auth.db, account.id).await? else {
         return Ok(StepUp {
             reservation,
             proof: None,
         });
     };
-    let Some(code) = code else {
+    let Some(code) = &answer.code else {
         // The password was right: only the missing code stops the change.
         let txn = storage::begin_write(&auth.db).await?;
         throttle::release(&txn, &reservation, now).await?;
         txn.commit().await?;
         return Err(AuthError::SecondFactorRequired);
     };
-    match check(auth, &factor, &account, &code, now).await? {
+    match check(auth, &factor, &account, code, now).await? {
         Some(proof) => Ok(StepUp {
             reservation,
             proof: Some(proof),
