@@ -14,8 +14,8 @@ use super::{
     client::client_info,
     error::{ApiError, api_response},
     models::{
-        ActivityEventResponse, ActivityList, PasswordChangeRequest, SessionInfo, SessionList,
-        StatusResponse, step_up_answer,
+        ActivityEventResponse, ActivityKind, ActivityList, PasswordChangeRequest, SessionInfo,
+        SessionList, StatusResponse, step_up_answer,
     },
     security::{AccessToken, authenticate},
 };
@@ -136,8 +136,9 @@ impl AccountApi {
     /// Recent activity
     ///
     /// The caller's security events, newest first: sign-ins (and failed ones), sign-outs,
-    /// sessions ended, password changes, reuse of a stolen refresh token. Kept for
-    /// `ACTIVITY_RETENTION_DAYS` (90 by default).
+    /// sessions ended, password changes, second factors, reuse of a stolen refresh token. Kept
+    /// for `ACTIVITY_RETENTION_DAYS` (90 by default). Page further back with `before` set to the
+    /// `next_before` of the previous page; filter with one or more `kind`.
     #[oai(path = "/activity", method = "get", operation_id = "activity")]
     async fn activity(
         &self,
@@ -146,17 +147,27 @@ impl AccountApi {
         /// How many events, newest first (default 50, at most 200).
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u32>>,
+        /// Events older than this one: the `next_before` of the previous page.
+        before: Query<Option<Uuid>>,
+        /// Only events of these kinds (repeat the parameter for several).
+        kind: Query<Vec<ActivityKind>>,
     ) -> ActivityResponse {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let limit = limit.0.unwrap_or(DEFAULT_ACTIVITY).min(MAX_ACTIVITY);
-            let rows = activity::recent(&state.auth.db, caller.user.id, u64::from(limit)).await?;
+            let request = activity::PageRequest {
+                before: before.0,
+                kinds: kind.0.into_iter().map(activity::Kind::from).collect(),
+                limit: u64::from(limit.0.unwrap_or(DEFAULT_ACTIVITY).min(MAX_ACTIVITY)),
+            };
+            let page = activity::page(&state.auth.db, caller.user.id, &request).await?;
             Ok::<_, AuthError>(ActivityList {
-                events: rows
+                events: page
+                    .events
                     .into_iter()
                     .filter_map(ActivityEventResponse::new)
                     .collect(),
+                next_before: page.next_before,
             })
         }
         .await;
@@ -221,9 +232,10 @@ api_response! {
         Ok(Json<ActivityList>),
     }
     errors {
-        400 => "`malformed_request`: `limit` is not a number from 1 to 200.",
+        400 => "`malformed_request`: `limit` is not a number from 1 to 200, `before` is not a UUID, or `kind` is not a known kind.",
         401 => "`unauthenticated`: try `/refresh`.",
         403,
+        404 => "`not_found`: `before` names no event of the caller's (it may have been pruned): start again from the newest.",
         503 => "`service_unavailable`."
     }
 }

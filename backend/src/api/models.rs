@@ -329,6 +329,33 @@ impl From<activity::Kind> for ActivityKind {
     }
 }
 
+impl From<ActivityKind> for activity::Kind {
+    fn from(kind: ActivityKind) -> Self {
+        use ActivityKind as A;
+        match kind {
+            A::SignedIn => Self::SignedIn,
+            A::SignInFailed => Self::SignInFailed,
+            A::SignedOut => Self::SignedOut,
+            A::SessionRevoked => Self::SessionRevoked,
+            A::SignedOutEverywhere => Self::SignedOutEverywhere,
+            A::PasswordChanged => Self::PasswordChanged,
+            A::RefreshTokenReuseDetected => Self::RefreshTokenReuseDetected,
+            A::AccountDisabled => Self::AccountDisabled,
+            A::AccountEnabled => Self::AccountEnabled,
+            A::PasswordReset => Self::PasswordReset,
+            A::SecondFactorAdded => Self::SecondFactorAdded,
+            A::SecondFactorRemoved => Self::SecondFactorRemoved,
+            A::SecondFactorUsed => Self::SecondFactorUsed,
+            A::RecoveryCodeUsed => Self::RecoveryCodeUsed,
+            A::SecondFactorFailed => Self::SecondFactorFailed,
+            A::RecoveryCodesReplaced => Self::RecoveryCodesReplaced,
+            A::PasskeyAdded => Self::PasskeyAdded,
+            A::PasskeyRemoved => Self::PasskeyRemoved,
+            A::SignedInWithPasskey => Self::SignedInWithPasskey,
+        }
+    }
+}
+
 /// One security event.
 #[derive(Object, Debug, Clone)]
 #[oai(rename = "ActivityEvent")]
@@ -366,6 +393,8 @@ impl ActivityEventResponse {
 #[derive(Object, Debug, Clone)]
 pub struct ActivityList {
     pub events: Vec<ActivityEventResponse>,
+    /// Present when there are older events: pass it as `before` for the next page.
+    pub next_before: Option<Uuid>,
 }
 
 pub struct RefreshTokenText;

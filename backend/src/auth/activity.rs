@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 use uuid::Uuid;
 
@@ -133,13 +133,77 @@ pub async fn recent(
     user_id: Uuid,
     limit: u64,
 ) -> Result<Vec<activity_event::Model>, AuthError> {
-    Ok(activity_event::Entity::find()
+    Ok(page(db, user_id, &PageRequest::first(limit)).await?.events)
+}
+
+/// Which page of a user's events to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Events older than this one (the last event of the previous page); `None` for the newest.
+    pub before: Option<Uuid>,
+    /// Only these kinds; empty for all.
+    pub kinds: Vec<Kind>,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    pub fn first(limit: u64) -> Self {
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
+}
+
+/// One page of events, newest first, and the cursor of the next one when there are more.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub events: Vec<activity_event::Model>,
+    pub next_before: Option<Uuid>,
+}
+
+/// A page of the user's events. The cursor is an event id rather than a time, so events that
+/// share an instant are neither skipped nor repeated: the order is (time, id), both descending.
+/// A cursor that is not one of the user's events (pruned, or someone else's) is `NotFound`.
+pub async fn page(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    request: &PageRequest,
+) -> Result<Page, AuthError> {
+    let mut query = activity_event::Entity::find()
         .filter(activity_event::Column::UserId.eq(user_id))
         .order_by_desc(activity_event::Column::At)
         .order_by_desc(activity_event::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+        .limit(request.limit.saturating_add(1));
+    if let Some(before) = request.before {
+        let cursor = activity_event::Entity::find_by_id(before)
+            .filter(activity_event::Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        query = query.filter(
+            Condition::any()
+                .add(activity_event::Column::At.lt(cursor.at))
+                .add(
+                    Condition::all()
+                        .add(activity_event::Column::At.eq(cursor.at))
+                        .add(activity_event::Column::Id.lt(cursor.id)),
+                ),
+        );
+    }
+    if !request.kinds.is_empty() {
+        query = query.filter(
+            activity_event::Column::Kind.is_in(request.kinds.iter().map(|kind| kind.as_str())),
+        );
+    }
+    let mut events = query.all(db).await?;
+    let more = events.len() as u64 > request.limit;
+    events.truncate(usize::try_from(request.limit).unwrap_or(usize::MAX));
+    let next_before = more.then(|| events.last().map(|event| event.id)).flatten();
+    Ok(Page {
+        events,
+        next_before,
+    })
 }
 
 /// Deletes up to `batch` events older than `before`; returns how many.

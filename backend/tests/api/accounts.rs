@@ -384,3 +384,79 @@ async fn activity_records_each_event_once_in_order_with_nothing_secret() {
     let one = json_of(again.get("/activity?limit=1").await).await;
     assert_eq!(one["events"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn activity_pages_back_through_a_cursor_and_filters_by_kind() {
+    let app = spawn_app().await;
+    let (laptop, phone) = alice_on_two_devices(&app).await;
+    for _ in 0..3 {
+        assert_eq!(
+            phone.login("alice", "a wrong password!!").await.status(),
+            401
+        );
+    }
+    // Newest first: 3 failures, 2 sign-ins.
+    let mut seen = Vec::new();
+    let mut path = "/activity?limit=2".to_owned();
+    loop {
+        let page = json_of(laptop.get(&path).await).await;
+        let events = page["events"].as_array().unwrap();
+        assert!(events.len() <= 2);
+        seen.extend(events.iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        match page["next_before"].as_str() {
+            Some(cursor) => path = format!("/activity?limit=2&before={cursor}"),
+            None => break,
+        }
+    }
+    let all = json_of(laptop.get("/activity").await).await;
+    let ids: Vec<String> = all["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, ids, "paging visits every event once, in order");
+    assert_eq!(ids.len(), 5);
+    assert!(all["next_before"].is_null());
+
+    let failed = json_of(laptop.get("/activity?kind=sign_in_failed").await).await;
+    let kinds: Vec<&str> = failed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["sign_in_failed"; 3]);
+    let two_kinds = json_of(
+        laptop
+            .get("/activity?kind=sign_in_failed&kind=signed_in")
+            .await,
+    )
+    .await;
+    assert_eq!(two_kinds["events"].as_array().unwrap().len(), 5);
+
+    assert_error(
+        laptop.get("/activity?kind=no_such_kind").await,
+        400,
+        "malformed_request",
+    )
+    .await;
+    assert_error(
+        laptop.get("/activity?before=nope").await,
+        400,
+        "malformed_request",
+    )
+    .await;
+    // Someone else's event (or a pruned one) is not a cursor.
+    let bob = app.browser();
+    app.register("bob", PASSWORD).await;
+    assert_eq!(bob.login("bob", PASSWORD).await.status(), 200);
+    let bobs = json_of(bob.get("/activity").await).await;
+    let bobs_event = bobs["events"][0]["id"].as_str().unwrap().to_owned();
+    assert_error(
+        laptop.get(&format!("/activity?before={bobs_event}")).await,
+        404,
+        "not_found",
+    )
+    .await;
+}

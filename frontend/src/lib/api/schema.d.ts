@@ -243,8 +243,9 @@ export interface paths {
         /**
          * Recent activity
          * @description The caller's security events, newest first: sign-ins (and failed ones), sign-outs,
-         *     sessions ended, password changes, reuse of a stolen refresh token. Kept for
-         *     `ACTIVITY_RETENTION_DAYS` (90 by default).
+         *     sessions ended, password changes, second factors, reuse of a stolen refresh token. Kept
+         *     for `ACTIVITY_RETENTION_DAYS` (90 by default). Page further back with `before` set to the
+         *     `next_before` of the previous page; filter with one or more `kind`.
          */
         get: operations["activity"];
         put?: never;
@@ -673,6 +674,11 @@ export interface components {
          */
         ActivityList: {
             events: components["schemas"]["ActivityEvent"][];
+            /**
+             * Format: uuid
+             * @description Present when there are older events: pass it as `before` for the next page.
+             */
+            next_before?: string;
         };
         /**
          * Error
@@ -2092,9 +2098,13 @@ export interface operations {
     };
     activity: {
         parameters: {
-            query?: {
+            query: {
                 /** @description How many events, newest first (default 50, at most 200). */
                 limit?: number;
+                /** @description Events older than this one: the `next_before` of the previous page. */
+                before?: string;
+                /** @description Only events of these kinds (repeat the parameter for several). */
+                kind: components["schemas"]["ActivityKind"][];
             };
             header?: never;
             path?: never;
@@ -2111,7 +2121,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActivityList"];
                 };
             };
-            /** @description `malformed_request`: `limit` is not a number from 1 to 200. */
+            /** @description `malformed_request`: `limit` is not a number from 1 to 200, `before` is not a UUID, or `kind` is not a known kind. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2131,6 +2141,15 @@ export interface operations {
             };
             /** @description `forbidden_origin`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: `before` names no event of the caller's (it may have been pruned): start again from the newest. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
