@@ -150,14 +150,19 @@ impl AccountApi {
         /// Events older than this one: the `next_before` of the previous page.
         before: Query<Option<Uuid>>,
         /// Only events of these kinds (repeat the parameter for several).
-        kind: Query<Vec<ActivityKind>>,
+        kind: Query<Option<Vec<ActivityKind>>>,
     ) -> ActivityResponse {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
             let request = activity::PageRequest {
                 before: before.0,
-                kinds: kind.0.into_iter().map(activity::Kind::from).collect(),
+                kinds: kind
+                    .0
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(activity::Kind::from)
+                    .collect(),
                 limit: u64::from(limit.0.unwrap_or(DEFAULT_ACTIVITY).min(MAX_ACTIVITY)),
             };
             let page = activity::page(&state.auth.db, caller.user.id, &request).await?;

@@ -2098,13 +2098,13 @@ export interface operations {
     };
     activity: {
         parameters: {
-            query: {
+            query?: {
                 /** @description How many events, newest first (default 50, at most 200). */
                 limit?: number;
                 /** @description Events older than this one: the `next_before` of the previous page. */
                 before?: string;
                 /** @description Only events of these kinds (repeat the parameter for several). */
-                kind: components["schemas"]["ActivityKind"][];
+                kind?: components["schemas"]["ActivityKind"][];
             };
             header?: never;
             path?: never;
