@@ -60,6 +60,8 @@ pub struct ThrottleSettings {
     pub ip_failures: u32,
     /// Registrations per client address in an hour.
     pub register_per_ip: u32,
+    /// Passkey sign-in ceremonies started per client address in 15 minutes.
+    pub passkey_start_per_ip: u32,
     /// How long a successful login's device cookie is trusted; zero disables device cookies.
     pub device_trust: Duration,
 }
@@ -300,6 +302,9 @@ impl Config {
                     parse_in_range(s, 0, 1_000_000)
                 })?,
                 register_per_ip: env.or("REGISTER_LIMIT_PER_IP", 20, |s| {
+                    parse_in_range(s, 0, 1_000_000)
+                })?,
+                passkey_start_per_ip: env.or("PASSKEY_START_LIMIT_PER_IP", 100, |s| {
                     parse_in_range(s, 0, 1_000_000)
                 })?,
                 device_trust: env.or("DEVICE_COOKIE_DAYS", days(365), |s| {

@@ -137,6 +137,7 @@ impl Application {
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let keys = tokio::spawn(keep_keys_current(state.clone()));
         let db = state.auth.db.clone();
+        let background = state.auth.background.clone();
         let signalled = state.clone();
         let drain = state.config.shutdown_drain;
         let stop = async move {
@@ -159,6 +160,13 @@ impl Application {
         keys.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        // Failed attempts recorded after their response went out land before the pool closes.
+        if tokio::time::timeout(SHUTDOWN_GRACE, background.settled())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background writes did not finish in time");
         }
         if let Err(e) = db.close().await {
             tracing::warn!(error = %e, "closing the database pool");
@@ -216,7 +224,7 @@ fn cors(origins: &[String]) -> Cors {
     Cors::new()
         .allow_origins(origins.iter().map(String::as_str))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(600)
@@ -264,6 +272,7 @@ async fn purge_periodically(state: AppState) {
                 throttle_buckets = purged.throttle_buckets,
                 activity_events = purged.activity_events,
                 challenges = purged.challenges,
+                trusted_devices = purged.trusted_devices,
                 "purged expired rows"
             ),
             Ok(Some(_)) => {}

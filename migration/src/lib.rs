@@ -12,6 +12,8 @@ mod m20261130_000002_create_activity_events;
 mod m20261130_000003_add_users_disabled_and_purge_indexes;
 mod m20261130_000004_create_signing_keys;
 mod m20261130_000005_create_second_factors;
+mod m20261202_000001_add_credential_epochs_and_trusted_devices;
+pub mod usernames;
 
 pub struct Migrator;
 
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_add_users_disabled_and_purge_indexes::Migration),
             Box::new(m20261130_000004_create_signing_keys::Migration),
             Box::new(m20261130_000005_create_second_factors::Migration),
+            Box::new(m20261202_000001_add_credential_epochs_and_trusted_devices::Migration),
         ]
     }
 }

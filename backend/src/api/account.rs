@@ -15,12 +15,12 @@ use super::{
     error::{ApiError, api_response},
     models::{
         ActivityEventResponse, ActivityKind, ActivityList, PasswordChangeRequest, SessionInfo,
-        SessionList, StatusResponse, step_up_answer,
+        SessionList, StatusResponse, TrustedDeviceInfo, TrustedDeviceList, step_up_answer,
     },
     security::{AccessToken, authenticate},
 };
 use crate::{
-    auth::{AuthError, accounts, activity, sessions},
+    auth::{AuthError, accounts, activity, device, sessions},
     state::AppState,
 };
 
@@ -81,6 +81,66 @@ impl AccountApi {
         .await;
         match result {
             Ok(()) => RevokeSessionResponse::Ok(Json(StatusResponse::ok())),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Devices I trust
+    ///
+    /// The browsers and clients that signed in to this account (at most ten, the most recently
+    /// used), with `current: true` on the one making this request. A sign-in from one of them
+    /// is judged by its own failure count, so it keeps working while strangers have locked the
+    /// username. Changing or resetting the password ends this trust (except for the device
+    /// that made the change), and so does a factor reset or disabling the account.
+    #[oai(path = "/devices", method = "get", operation_id = "list_devices")]
+    async fn list_devices(
+        &self,
+        state: Data<&AppState>,
+        jar: &CookieJar,
+        auth: AccessToken,
+    ) -> DevicesResponse {
+        let now = now();
+        let result = async {
+            let caller = authenticate(&state, &auth, now).await?;
+            device::trusted(&state.auth.db, caller.user.id, now).await
+        }
+        .await;
+        let presented = state.cookies.device_token(jar);
+        match result {
+            Ok(rows) => DevicesResponse::Ok(Json(TrustedDeviceList {
+                devices: rows
+                    .into_iter()
+                    .map(|row| TrustedDeviceInfo::new(row, presented.as_deref()))
+                    .collect(),
+            })),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Stop trusting a device
+    ///
+    /// The device's next sign-in counts against the username's limit like a stranger's. Its
+    /// sessions are not ended (see `DELETE /sessions/{id}`). An id that is not one of the
+    /// caller's devices is `404`.
+    #[oai(
+        path = "/devices/:id",
+        method = "delete",
+        operation_id = "forget_device"
+    )]
+    async fn forget_device(
+        &self,
+        state: Data<&AppState>,
+        auth: AccessToken,
+        /// The device's `id` from `GET /devices`.
+        id: Path<Uuid>,
+    ) -> ForgetDeviceResponse {
+        let result = async {
+            let caller = authenticate(&state, &auth, now()).await?;
+            device::forget(&state.auth.db, caller.user.id, id.0).await
+        }
+        .await;
+        match result {
+            Ok(()) => ForgetDeviceResponse::Ok(Json(StatusResponse::ok())),
             Err(e) => ApiError::from(e).into(),
         }
     }
@@ -194,6 +254,36 @@ api_response! {
         401 => "`unauthenticated`: try `/refresh`.",
         403,
         503 => "`service_unavailable`."
+    }
+}
+
+api_response! {
+    pub enum DevicesResponse {
+        /// The devices the caller's account trusts.
+        #[oai(status = 200)]
+        Ok(Json<TrustedDeviceList>),
+    }
+    errors {
+        400 => "`malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        503 => "`service_unavailable`."
+    }
+}
+
+api_response! {
+    pub enum ForgetDeviceResponse {
+        /// The device is no longer trusted.
+        #[oai(status = 200)]
+        Ok(Json<StatusResponse>),
+    }
+    errors {
+        400 => "`malformed_request`: the id is not a UUID.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        404 => "`not_found`: no such device of the caller's.",
+        413,
+        503 => "`service_unavailable`: nothing changed; retry."
     }
 }
 

@@ -49,10 +49,11 @@ impl AuthApi {
         let Json(RegisterRequest { username, password }) = body;
         let result = async {
             let (username, password) = credentials::parse_registration(
+                &state.auth,
                 username.into_inner(),
                 password.into_inner(),
-                state.auth.policy.passwords,
-            )?;
+            )
+            .await?;
             credentials::register(&state.auth, username, password, &client_info(req), now).await
         }
         .await;
@@ -87,7 +88,7 @@ impl AuthApi {
         let attempt = LoginAttempt {
             username: username.into_inner(),
             password,
-            device_cookie: state.cookies.device_token(jar),
+            device_token: state.cookies.device_token(jar),
         };
         match credentials::login(&state.auth, attempt, &client_info(req), now).await {
             Ok(LoginOutcome::SignedIn(signed_in)) => {
@@ -264,9 +265,7 @@ pub(super) fn signed_in_with_cookies(
 ) -> SessionResponse {
     state.cookies.set_session(jar, &signed_in.session, now);
     if let Some(device) = &signed_in.device {
-        state
-            .cookies
-            .set_device(jar, device, &state.auth.secrets, now);
+        state.cookies.set_device(jar, device, now);
     }
     (&signed_in.session).into()
 }

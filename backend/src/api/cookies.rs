@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::{
-    auth::{device::Device, secrets::Secrets, sessions::IssuedSession},
+    auth::{device::Remembered, sessions::IssuedSession},
     config,
 };
 
@@ -74,16 +74,10 @@ impl CookieFactory {
     }
 
     /// Remembers the device that just signed in (see `auth::device`).
-    pub fn set_device(
-        &self,
-        jar: &CookieJar,
-        device: &Device,
-        secrets: &Secrets,
-        now: DateTime<Utc>,
-    ) {
+    pub fn set_device(&self, jar: &CookieJar, device: &Remembered, now: DateTime<Utc>) {
         jar.add(self.build(
             DEVICE_COOKIE,
-            &device.sign(secrets),
+            &device.token,
             seconds_until(device.expires_at, now),
         ));
     }

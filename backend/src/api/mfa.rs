@@ -14,15 +14,16 @@ use super::{
     client::client_info,
     error::{ApiError, api_response},
     models::{
-        MfaStatus, PasskeyInfo, PasskeyList, PasskeyRegistrationFinish, PasskeySignInFinish,
-        PasskeySignInStart, RecoveryCodes, SessionResponse, StatusResponse, StepUpRequest,
-        TotpConfirmation, TotpEnrolment, WebauthnCeremony,
+        MfaStatus, PasskeyInfo, PasskeyList, PasskeyRegistrationCeremony,
+        PasskeyRegistrationFinish, PasskeyRename, PasskeySignInFinish, RecoveryCodes,
+        SessionResponse, StatusResponse, StepUpRequest, TotpConfirmation, TotpEnrolment,
+        WebauthnCeremony,
     },
     security::{AccessToken, authenticate},
 };
 use crate::{
     auth::{AuthError, passkeys, second_factor},
-    domain::Password,
+    domain::{PasskeyName, Password},
     state::AppState,
 };
 
@@ -103,6 +104,7 @@ impl MfaApi {
     async fn totp_confirm(
         &self,
         state: Data<&AppState>,
+        jar: &CookieJar,
         req: &Request,
         auth: AccessToken,
         body: Json<TotpConfirmation>,
@@ -110,10 +112,12 @@ impl MfaApi {
         let now = now();
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
+            let device = state.cookies.device_token(jar);
             second_factor::confirm_totp(
                 &state.auth,
                 &caller,
                 &body.0.code.into_inner(),
+                device.as_deref(),
                 &client_info(req),
                 now,
             )
@@ -240,9 +244,10 @@ impl MfaApi {
         }
         .await;
         match result {
-            Ok(ceremony) => CeremonyResponse::Ok(Json(WebauthnCeremony {
-                ceremony: ceremony.token,
-                options: ceremony.options,
+            Ok(registration) => CeremonyResponse::Ok(Json(PasskeyRegistrationCeremony {
+                ceremony: registration.ceremony.token,
+                options: registration.ceremony.options,
+                suggested_name: registration.suggested_name.as_str().to_owned(),
             })),
             Err(e) => ApiError::from(e).into(),
         }
@@ -250,7 +255,8 @@ impl MfaApi {
 
     /// Add a passkey: finish
     ///
-    /// The authenticator's answer (`credential.toJSON()`) and a name for the passkey.
+    /// The authenticator's answer (`credential.toJSON()`) and a name for the passkey (without
+    /// one, the name suggested by the start step).
     #[oai(
         path = "/passkeys/register/finish",
         method = "post",
@@ -271,14 +277,10 @@ impl MfaApi {
         }) = body;
         let result = async {
             let caller = authenticate(&state, &auth, now).await?;
-            let name = name.into_inner();
-            let name = name.trim();
-            if name.is_empty() {
-                return Err(AuthError::Validation(vec![crate::domain::FieldError::new(
-                    "name",
-                    "Give the passkey a name.",
-                )]));
-            }
+            let name = name
+                .map(|name| PasskeyName::parse(&name.into_inner()))
+                .transpose()
+                .map_err(|e| AuthError::Validation(vec![e]))?;
             passkeys::finish_registration(
                 &state.auth,
                 &caller,
@@ -299,6 +301,35 @@ impl MfaApi {
                     .with_status(poem::http::StatusCode::BAD_REQUEST)
                     .into()
             }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Rename a passkey
+    ///
+    /// Another user's id answers like a missing one.
+    #[oai(
+        path = "/passkeys/:id",
+        method = "patch",
+        operation_id = "passkey_rename"
+    )]
+    async fn rename(
+        &self,
+        state: Data<&AppState>,
+        auth: AccessToken,
+        /// The passkey's `id` from `GET /passkeys`.
+        id: Path<Uuid>,
+        body: Json<PasskeyRename>,
+    ) -> PasskeyRenamedResponse {
+        let result = async {
+            let caller = authenticate(&state, &auth, now()).await?;
+            let name = PasskeyName::parse(&body.0.name.into_inner())
+                .map_err(|e| AuthError::Validation(vec![e]))?;
+            passkeys::rename(&state.auth.db, &caller, id.0, &name).await
+        }
+        .await;
+        match result {
+            Ok(row) => PasskeyRenamedResponse::Ok(Json(row.into())),
             Err(e) => ApiError::from(e).into(),
         }
     }
@@ -337,9 +368,12 @@ impl MfaApi {
 
     /// Sign in with a passkey: start
     ///
-    /// Returns the options for `navigator.credentials.get()` and the ceremony to finish within
-    /// five minutes. Every name gets options of the same shape, so the answer does not tell
-    /// which accounts exist.
+    /// Needs no username: returns the options for `navigator.credentials.get()` (no
+    /// `allowCredentials`: the authenticator offers the passkeys it holds for this site, through
+    /// the browser's autofill with `mediation: "conditional"`, or its own prompt) and the
+    /// ceremony to finish within five minutes. The same for every caller, so it tells nothing
+    /// about accounts. Each address may start `PASSKEY_START_LIMIT_PER_IP` ceremonies per 15
+    /// minutes. A body, if sent, is ignored.
     #[oai(
         path = "/login/passkey/start",
         method = "post",
@@ -349,9 +383,9 @@ impl MfaApi {
     async fn sign_in_start(
         &self,
         state: Data<&AppState>,
-        body: Json<PasskeySignInStart>,
+        req: &Request,
     ) -> PasskeySignInStartResponse {
-        match passkeys::start_sign_in(&state.auth, &body.0.username.into_inner(), now()).await {
+        match passkeys::start_sign_in(&state.auth, &client_info(req), now()).await {
             Ok(ceremony) => PasskeySignInStartResponse::Ok(Json(WebauthnCeremony {
                 ceremony: ceremony.token,
                 options: ceremony.options,
@@ -382,10 +416,12 @@ impl MfaApi {
             ceremony,
             credential,
         }) = body;
+        let device = state.cookies.device_token(jar);
         match passkeys::finish_sign_in(
             &state.auth,
             &ceremony.into_inner(),
             credential,
+            device.as_deref(),
             &client_info(req),
             now,
         )
@@ -483,9 +519,9 @@ api_response! {
 
 api_response! {
     pub enum CeremonyResponse {
-        /// The creation options and the ceremony.
+        /// The creation options, the ceremony, and a suggested name.
         #[oai(status = 200)]
-        Ok(Json<WebauthnCeremony>),
+        Ok(Json<PasskeyRegistrationCeremony>),
     }
     errors {
         400 => "`validation_failed` or `malformed_request`.",
@@ -544,8 +580,25 @@ api_response! {
         400 => "`malformed_request`.",
         403,
         413,
-        415 => "`unsupported_media_type`.",
+        429 => "`too_many_attempts`: too many passkey sign-ins started from this address; wait `Retry-After` seconds.",
         503 => "`service_unavailable`."
+    }
+}
+
+api_response! {
+    pub enum PasskeyRenamedResponse {
+        /// The passkey with its new name.
+        #[oai(status = 200)]
+        Ok(Json<PasskeyInfo>),
+    }
+    errors {
+        400 => "`validation_failed` (see `fields`: an empty or overlong name, or control or invisible characters) or `malformed_request`.",
+        401 => "`unauthenticated`: try `/refresh`.",
+        403,
+        404 => "`not_found`: no such passkey of the caller's.",
+        413,
+        415,
+        503
     }
 }
 

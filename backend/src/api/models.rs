@@ -15,12 +15,14 @@ use uuid::Uuid;
 use crate::{
     auth::{
         AuthError, Identity, activity,
+        credentials::SignedIn,
+        device,
         keys::PublishedKey,
         second_factor::{Code, StepUpAnswer},
         sessions::IssuedSession,
     },
     domain::{Password, Username, describe_device},
-    entity::{activity_event, session},
+    entity::{activity_event, session, trusted_device},
 };
 
 /// The constraints published in the spec for one kind of text field.
@@ -300,6 +302,9 @@ pub enum ActivityKind {
     PasskeyRemoved,
     /// Signed in with a passkey.
     SignedInWithPasskey,
+    /// An administrator removed every second factor (authenticator app, recovery codes,
+    /// passkeys).
+    FactorsReset,
 }
 
 impl From<activity::Kind> for ActivityKind {
@@ -325,6 +330,7 @@ impl From<activity::Kind> for ActivityKind {
             K::PasskeyAdded => Self::PasskeyAdded,
             K::PasskeyRemoved => Self::PasskeyRemoved,
             K::SignedInWithPasskey => Self::SignedInWithPasskey,
+            K::FactorsReset => Self::FactorsReset,
         }
     }
 }
@@ -352,6 +358,7 @@ impl From<ActivityKind> for activity::Kind {
             A::PasskeyAdded => Self::PasskeyAdded,
             A::PasskeyRemoved => Self::PasskeyRemoved,
             A::SignedInWithPasskey => Self::SignedInWithPasskey,
+            A::FactorsReset => Self::FactorsReset,
         }
     }
 }
@@ -411,6 +418,10 @@ pub struct TokenRequest {
     pub username: Text<AnyUsername>,
     /// The password exactly as registered.
     pub password: Text<LoginPassword>,
+    /// The `device_token` an earlier sign-in of this client returned: the client is then
+    /// judged by its own failure count, so strangers who lock the username out do not lock
+    /// it out. Keep it, like a browser keeps its device cookie.
+    pub device_token: Option<Text<DeviceTokenText>>,
 }
 
 /// A refresh token held by a client that is not a browser.
@@ -433,19 +444,82 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// Seconds until the refresh token expires unless it is used.
     pub refresh_expires_in: u64,
+    /// After a sign-in: this client's device token (the same one it sent, or a new one).
+    /// Send it as `device_token` with later sign-ins.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token: Option<String>,
+    /// Seconds this client stays trusted unless it signs in again.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token_expires_in: Option<u64>,
+}
+
+fn seconds_from(now: DateTime<Utc>, at: DateTime<Utc>) -> u64 {
+    u64::try_from((at - now).num_seconds()).unwrap_or(0)
 }
 
 impl TokenResponse {
     pub fn new(issued: &IssuedSession, now: DateTime<Utc>) -> Self {
-        let seconds = |at: DateTime<Utc>| u64::try_from((at - now).num_seconds()).unwrap_or(0);
         Self {
             access_token: issued.access_token.clone(),
             refresh_token: issued.refresh_token.expose().to_owned(),
             token_type: "Bearer".to_owned(),
-            expires_in: seconds(issued.access_expires_at),
-            refresh_expires_in: seconds(issued.refresh_expires_at),
+            expires_in: seconds_from(now, issued.access_expires_at),
+            refresh_expires_in: seconds_from(now, issued.refresh_expires_at),
+            device_token: None,
+            device_token_expires_in: None,
         }
     }
+
+    /// The tokens of a sign-in, with its device token.
+    pub fn signed_in(signed_in: &SignedIn, now: DateTime<Utc>) -> Self {
+        Self {
+            device_token: signed_in.device.as_ref().map(|d| d.token.clone()),
+            device_token_expires_in: signed_in
+                .device
+                .as_ref()
+                .map(|d| seconds_from(now, d.expires_at)),
+            ..Self::new(&signed_in.session, now)
+        }
+    }
+}
+
+/// A device this account trusts: it signed in before, and a sign-in from it is judged by its
+/// own failure count, so it can sign in while strangers have locked the username.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "TrustedDevice")]
+pub struct TrustedDeviceInfo {
+    pub id: Uuid,
+    /// Browser and operating system ("Firefox 128 on Linux"), or the client's product name.
+    pub device: String,
+    /// The address of its last sign-in.
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Its last sign-in.
+    pub last_used_at: DateTime<Utc>,
+    /// When trust ends unless it signs in again.
+    pub expires_at: DateTime<Utc>,
+    /// This is the device making the request.
+    pub current: bool,
+}
+
+impl TrustedDeviceInfo {
+    pub fn new(row: trusted_device::Model, presented: Option<&str>) -> Self {
+        Self {
+            current: device::is_presented(&row, presented),
+            id: row.id,
+            device: describe_device(row.user_agent.as_deref()),
+            ip: row.ip,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// The devices the caller's account trusts (at most ten, the most recently used).
+#[derive(Object, Debug, Clone)]
+pub struct TrustedDeviceList {
+    pub devices: Vec<TrustedDeviceInfo>,
 }
 
 /// A public key that verifies access tokens (RFC 7517).
@@ -525,11 +599,17 @@ impl TextRules for OpaqueToken {
     const ENFORCE_LENGTH: bool = true;
 }
 
-pub struct PasskeyName;
-impl TextRules for PasskeyName {
+pub struct PasskeyNameText;
+impl TextRules for PasskeyNameText {
     const MIN_LENGTH: Option<usize> = Some(1);
-    const MAX_LENGTH: Option<usize> = Some(64);
-    const EXAMPLE: &'static str = "Laptop";
+    const MAX_LENGTH: Option<usize> = Some(crate::domain::PasskeyName::MAX_LEN);
+    const EXAMPLE: &'static str = "Work laptop";
+}
+
+pub struct DeviceTokenText;
+impl TextRules for DeviceTokenText {
+    const MAX_LENGTH: Option<usize> = Some(128);
+    const EXAMPLE: &'static str = "Qm9vdHN0cmFwcGVkIGRldmljZSB0b2tlbiBleGFtcGxl";
     const ENFORCE_LENGTH: bool = true;
 }
 
@@ -615,6 +695,8 @@ pub struct TokenSecondFactorRequest {
     pub mfa_token: Text<OpaqueToken>,
     pub code: Option<Text<OneTimeCode>>,
     pub recovery_code: Option<Text<RecoveryCodeText>>,
+    /// This client's `device_token`, as for `/token`.
+    pub device_token: Option<Text<DeviceTokenText>>,
 }
 
 /// The caller's second factors.
@@ -677,6 +759,23 @@ pub struct PasskeyList {
     pub passkeys: Vec<PasskeyInfo>,
 }
 
+/// A passkey registration ceremony (see `WebauthnCeremony`), with a name for the new passkey
+/// suggested from this device ("Chrome on macOS"), for the person to keep or change.
+#[derive(Object, Debug, Clone)]
+pub struct PasskeyRegistrationCeremony {
+    pub ceremony: String,
+    /// `{publicKey: …}`, binary fields in base64url, for `navigator.credentials.create()`.
+    pub options: Value,
+    pub suggested_name: String,
+}
+
+/// A new name for a passkey.
+#[derive(Object)]
+pub struct PasskeyRename {
+    /// 1–64 characters; no control or invisible formatting characters.
+    pub name: Text<PasskeyNameText>,
+}
+
 /// A WebAuthn ceremony: pass `options` to `navigator.credentials.create()` or `.get()`
 /// (`PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)` or
 /// `parseRequestOptionsFromJSON`), then send the result with `ceremony` to the finish step
@@ -692,16 +791,11 @@ pub struct WebauthnCeremony {
 #[derive(Object)]
 pub struct PasskeyRegistrationFinish {
     pub ceremony: Text<OpaqueToken>,
-    /// What the user calls this passkey.
-    pub name: Text<PasskeyName>,
+    /// What the user calls this passkey (1–64 characters; no control or invisible formatting
+    /// characters). Without it, the name suggested when the ceremony started.
+    pub name: Option<Text<PasskeyNameText>>,
     /// `credential.toJSON()` of the new credential.
     pub credential: Value,
-}
-
-/// Whose passkey to ask for.
-#[derive(Object)]
-pub struct PasskeySignInStart {
-    pub username: Text<AnyUsername>,
 }
 
 /// The authenticator's answer to a sign-in.
@@ -713,14 +807,14 @@ pub struct PasskeySignInFinish {
 }
 
 impl StepUpRequest {
-    /// The step-up answer this request carries, with the browser's device cookie.
-    pub fn into_answer(self, device_cookie: Option<String>) -> Result<StepUpAnswer, AuthError> {
+    /// The step-up answer this request carries, with the browser's device token.
+    pub fn into_answer(self, device_token: Option<String>) -> Result<StepUpAnswer, AuthError> {
         step_up_answer(
             self.password,
             "password",
             self.code,
             self.recovery_code,
-            device_cookie,
+            device_token,
         )
     }
 }
@@ -732,14 +826,14 @@ pub fn step_up_answer(
     password_field: &'static str,
     code: Option<Text<OneTimeCode>>,
     recovery_code: Option<Text<RecoveryCodeText>>,
-    device_cookie: Option<String>,
+    device_token: Option<String>,
 ) -> Result<StepUpAnswer, AuthError> {
     let password = Password::parse_for_login(password.into_inner())
         .map_err(|e| AuthError::Validation(vec![e.for_field(password_field)]))?;
     Ok(StepUpAnswer {
         password,
         code: second_factor_of(code, recovery_code),
-        device_cookie,
+        device_token,
     })
 }
 

@@ -16,7 +16,7 @@ use super::{
     error::{ApiError, ErrorCode, api_response},
     middleware::SentOrigin,
     models::{
-        JwkSet, RefreshTokenRequest, SecondFactorChallenge, SessionStatus, StatusResponse,
+        JwkSet, RefreshTokenRequest, SecondFactorChallenge, SessionStatus, StatusResponse, Text,
         TokenRequest, TokenResponse, TokenResult, TokenSecondFactor, TokenSecondFactorRequest,
         second_factor_of,
     },
@@ -86,21 +86,25 @@ impl TokensApi {
         if refused_for_browsers(req) {
             return ApiError::new(ErrorCode::ForbiddenOrigin).into();
         }
-        let Json(TokenRequest { username, password }) = body;
+        let Json(TokenRequest {
+            username,
+            password,
+            device_token,
+        }) = body;
         let result = async {
             let password = Password::parse_for_login(password.into_inner())
                 .map_err(|e| AuthError::Validation(vec![e]))?;
             let attempt = LoginAttempt {
                 username: username.into_inner(),
                 password,
-                device_cookie: None,
+                device_token: device_token.map(Text::into_inner),
             };
             credentials::login(&state.auth, attempt, &client_info(req), now).await
         }
         .await;
         match result {
             Ok(LoginOutcome::SignedIn(signed_in)) => TokenIssueResponse::Ok(Json(
-                TokenResult::Tokens(TokenResponse::new(&signed_in.session, now)),
+                TokenResult::Tokens(TokenResponse::signed_in(&signed_in, now)),
             )),
             Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
                 let step = SecondFactorChallenge::default();
@@ -134,15 +138,17 @@ impl TokensApi {
             mfa_token,
             code,
             recovery_code,
+            device_token,
         }) = body;
         let result = async {
             // No code at all is just a wrong one: it fails, and counts, like any other.
             let code = second_factor_of(code, recovery_code).unwrap_or(Code::Totp(String::new()));
+            let device_token = device_token.map(Text::into_inner);
             credentials::complete_second_factor(
                 &state.auth,
                 &mfa_token.into_inner(),
                 code,
-                None,
+                device_token.as_deref(),
                 &client_info(req),
                 now,
             )
@@ -150,9 +156,7 @@ impl TokensApi {
         }
         .await;
         match result {
-            Ok(signed_in) => {
-                TokenMfaResponse::Ok(Json(TokenResponse::new(&signed_in.session, now)))
-            }
+            Ok(signed_in) => TokenMfaResponse::Ok(Json(TokenResponse::signed_in(&signed_in, now))),
             Err(e) => ApiError::from(e).into(),
         }
     }

@@ -4,27 +4,32 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    sea_query::{Expr, ExprTrait as _, LikeExpr},
 };
 use uuid::Uuid;
 
 use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
-    credentials::find_by_username,
+    challenges,
+    credentials::{find_by_username, judge_new_password},
+    device, passkeys,
     password_hash::Hasher,
     second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
+    standing,
     throttle::{self, Key},
 };
 use crate::{
-    domain::{Password, PasswordPolicy, Username},
-    entity::{session, user},
+    domain::{PasswordPolicy, Username},
+    entity::{passkey, recovery_code, session, totp_factor, trusted_device, user},
     storage,
 };
 
 /// Replaces the caller's password after a step-up (the current password, and the second
-/// factor when 2FA is on). Every other session ends; the caller's stays signed in.
+/// factor when 2FA is on). Every other session, pending challenge and trusted device ends (the
+/// device the change came from stays trusted); the caller's session stays signed in.
 pub async fn change_password(
     auth: &Auth,
     caller: &Authenticated,
@@ -34,16 +39,19 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
     // Judged before the current password is checked: a refused new password costs no hash.
-    let new = new_password_under(
+    let new = judge_new_password(
+        &auth.hasher,
         auth.policy.passwords,
         &caller.user.username,
         new_password,
         "new_password",
-    )?;
+    )
+    .await?;
     let step_up = second_factor::step_up(auth, caller, current, client, now).await?;
     let hash = auth.hasher.hash(&new).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, caller.user.id, now).await?;
+    step_up.apply(&txn, now).await?;
+    standing::advance(&txn, caller.user.id, step_up.device, now).await?;
     set_password_hash(&txn, caller.user.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, caller.user.id, Some(caller.session_id), now).await?;
     activity::record(
@@ -63,7 +71,10 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Ends every session of the caller, their own included.
+/// Ends every session of the caller, their own included, and every sign-in still waiting for
+/// its second factor. Trusted devices stay trusted: they grant no access, only their own
+/// sign-in limit, and the owner's own device is what keeps signing in possible while a
+/// stranger has locked the name.
 pub async fn sign_out_everywhere(
     db: &DatabaseConnection,
     caller: &Authenticated,
@@ -71,7 +82,9 @@ pub async fn sign_out_everywhere(
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
     let txn = storage::begin_write(db).await?;
+    standing::hold(&txn, caller.user.id).await?;
     let ended = sessions::revoke_all(&txn, caller.user.id, None, now).await?;
+    challenges::end_all_of(&txn, caller.user.id).await?;
     activity::record(
         &txn,
         Event {
@@ -105,7 +118,7 @@ pub async fn delete_own_account(
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, account.id, now).await?;
+    step_up.apply(&txn, now).await?;
     delete_in(&txn, &account).await?;
     txn.commit().await?;
     tracing::info!(event = "account_deleted", user_id = %account.id, "account deleted by its owner");
@@ -133,19 +146,6 @@ async fn set_password_hash(
     Ok(())
 }
 
-/// A new password for `username`, judged by the full policy, named `field` in errors.
-fn new_password_under(
-    policy: PasswordPolicy,
-    username: &str,
-    raw: String,
-    field: &'static str,
-) -> Result<Password, AuthError> {
-    let username = Username::parse(username.to_owned())
-        .map_err(|e| AuthError::Internal(format!("a stored username is invalid: {}", e.message)))?;
-    Password::parse_new(raw, &username, policy)
-        .map_err(|e| AuthError::Validation(vec![e.for_field(field)]))
-}
-
 // ---- Operators (the admin CLI) ----------------------------------------------------------
 
 /// One account as an operator sees it.
@@ -155,7 +155,8 @@ pub struct AccountSummary {
     pub active_sessions: u64,
 }
 
-/// Accounts whose name contains `filter` (case-insensitive), by name, `per_page` at a time.
+/// Accounts whose name contains `filter` literally (case-insensitive; `%` and `_` are plain
+/// characters, not patterns), by name, `per_page` at a time.
 pub async fn list(
     db: &DatabaseConnection,
     filter: Option<&str>,
@@ -165,7 +166,10 @@ pub async fn list(
 ) -> Result<Vec<AccountSummary>, AuthError> {
     let mut query = user::Entity::find().order_by_asc(user::Column::UsernameCanonical);
     if let Some(filter) = filter.filter(|f| !f.is_empty()) {
-        query = query.filter(user::Column::UsernameCanonical.contains(filter.to_lowercase()));
+        let pattern = format!("%{}%", escape_like(&filter.to_lowercase()));
+        query = query.filter(
+            Expr::col(user::Column::UsernameCanonical).like(LikeExpr::new(pattern).escape('\\')),
+        );
     }
     let users = query
         .offset(page.saturating_sub(1) * per_page)
@@ -199,14 +203,29 @@ pub async fn find(db: &DatabaseConnection, name: &str) -> Result<user::Model, Au
         .ok_or(AuthError::NotFound)
 }
 
-/// Ends every session of the account; returns how many.
+/// `%`, `_` and the escape character itself, made literal in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Ends every session of the account, and every sign-in waiting for its second factor;
+/// returns how many sessions.
 pub async fn revoke_sessions(
     db: &DatabaseConnection,
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
     let txn = storage::begin_write(db).await?;
+    standing::hold(&txn, account.id).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
+    challenges::end_all_of(&txn, account.id).await?;
     activity::record(
         &txn,
         operator_event(account, Kind::SignedOutEverywhere),
@@ -225,7 +244,8 @@ pub async fn unlock(db: &DatabaseConnection, account: &user::Model) -> Result<u6
     Ok(cleared)
 }
 
-/// Disables (`true`) or re-enables the account. Disabling ends its sessions at once.
+/// Disables (`true`) or re-enables the account. Disabling ends at once everything granted:
+/// sessions, pending challenges and device trust; a sign-in in flight cannot finish.
 pub async fn set_disabled(
     db: &DatabaseConnection,
     account: &user::Model,
@@ -233,6 +253,9 @@ pub async fn set_disabled(
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
     let txn = storage::begin_write(db).await?;
+    if disabled {
+        standing::advance(&txn, account.id, None, now).await?;
+    }
     user::Entity::update_many()
         .col_expr(
             user::Column::DisabledAt,
@@ -258,8 +281,9 @@ pub async fn set_disabled(
     Ok(ended)
 }
 
-/// Sets a new password chosen by an operator (policy-checked); every session ends. Takes only
-/// what it uses, so the admin CLI needs no server or signing keys.
+/// Sets a new password chosen by an operator (policy-checked); every session, pending
+/// challenge and trusted device ends. Takes only what it uses, so the admin CLI needs no
+/// server or signing keys.
 pub async fn reset_password(
     db: &DatabaseConnection,
     hasher: &Hasher,
@@ -268,9 +292,11 @@ pub async fn reset_password(
     new_password: String,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let new = new_password_under(policy, &account.username, new_password, "password")?;
+    let new =
+        judge_new_password(hasher, policy, &account.username, new_password, "password").await?;
     let hash = hasher.hash(&new).await?;
     let txn = storage::begin_write(db).await?;
+    standing::advance(&txn, account.id, None, now).await?;
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
@@ -286,6 +312,78 @@ pub async fn delete(db: &DatabaseConnection, account: &user::Model) -> Result<()
     txn.commit().await?;
     tracing::info!(event = "admin_delete", user_id = %account.id, "account deleted by an operator");
     Ok(())
+}
+
+/// An account's second factors and trusted devices, as an operator sees them.
+#[derive(Debug, Clone)]
+pub struct Factors {
+    pub totp_enabled: bool,
+    pub recovery_codes_remaining: u64,
+    pub passkeys: Vec<passkey::Model>,
+    pub trusted_devices: Vec<trusted_device::Model>,
+}
+
+pub async fn factors(
+    db: &DatabaseConnection,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<Factors, AuthError> {
+    let status = second_factor::status(db, account.id).await?;
+    Ok(Factors {
+        totp_enabled: status.totp_enabled,
+        recovery_codes_remaining: status.recovery_codes_remaining,
+        passkeys: passkeys::passkeys_of(db, account.id).await?,
+        trusted_devices: device::trusted(db, account.id, now).await?,
+    })
+}
+
+/// What a factor reset removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactorsRemoved {
+    pub totp: bool,
+    pub recovery_codes: u64,
+    pub passkeys: u64,
+}
+
+/// Removes every second factor of the account (authenticator app, recovery codes, passkeys)
+/// and ends its pending challenges and device trust: for an owner who lost their
+/// authenticator, or an account whose factors cannot be trusted. Sessions stay (an operator
+/// ends them with `revoke_sessions`).
+pub async fn reset_factors(
+    db: &DatabaseConnection,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<FactorsRemoved, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    standing::advance(&txn, account.id, None, now).await?;
+    let totp = totp_factor::Entity::delete_many()
+        .filter(totp_factor::Column::UserId.eq(account.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let recovery_codes = recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(account.id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::UserId.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let passkeys = passkey::Entity::delete_many()
+        .filter(passkey::Column::UserId.eq(account.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    activity::record(&txn, operator_event(account, Kind::FactorsReset), now).await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_reset_factors", user_id = %account.id, passkeys, "second factors reset by an operator");
+    Ok(FactorsRemoved {
+        totp: totp > 0,
+        recovery_codes,
+        passkeys,
+    })
 }
 
 fn operator_event(account: &user::Model, kind: Kind) -> Event<'static> {

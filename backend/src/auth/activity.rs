@@ -12,8 +12,12 @@ use uuid::Uuid;
 use super::{AuthError, ClientInfo};
 use crate::entity::activity_event;
 
-/// What happened. Stored by name, so variants can be added without a migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What happened. Stored by its snake_case name, so variants can be added without a
+/// migration; the compiler enumerates them (`Kind::iter`), so a new one cannot be forgotten.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     SignedIn,
     SignInFailed,
@@ -42,57 +46,17 @@ pub enum Kind {
     PasskeyRemoved,
     /// Signed in with a passkey (no password).
     SignedInWithPasskey,
+    /// An operator removed every second factor (authenticator, recovery codes, passkeys).
+    FactorsReset,
 }
 
 impl Kind {
-    pub const ALL: [Self; 19] = [
-        Self::SignedIn,
-        Self::SignInFailed,
-        Self::SignedOut,
-        Self::SessionRevoked,
-        Self::SignedOutEverywhere,
-        Self::PasswordChanged,
-        Self::RefreshTokenReuseDetected,
-        Self::AccountDisabled,
-        Self::AccountEnabled,
-        Self::PasswordReset,
-        Self::SecondFactorAdded,
-        Self::SecondFactorRemoved,
-        Self::SecondFactorUsed,
-        Self::RecoveryCodeUsed,
-        Self::SecondFactorFailed,
-        Self::RecoveryCodesReplaced,
-        Self::PasskeyAdded,
-        Self::PasskeyRemoved,
-        Self::SignedInWithPasskey,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SignedIn => "signed_in",
-            Self::SignInFailed => "sign_in_failed",
-            Self::SignedOut => "signed_out",
-            Self::SessionRevoked => "session_revoked",
-            Self::SignedOutEverywhere => "signed_out_everywhere",
-            Self::PasswordChanged => "password_changed",
-            Self::RefreshTokenReuseDetected => "refresh_token_reuse_detected",
-            Self::AccountDisabled => "account_disabled",
-            Self::AccountEnabled => "account_enabled",
-            Self::PasswordReset => "password_reset",
-            Self::SecondFactorAdded => "second_factor_added",
-            Self::SecondFactorRemoved => "second_factor_removed",
-            Self::SecondFactorUsed => "second_factor_used",
-            Self::RecoveryCodeUsed => "recovery_code_used",
-            Self::SecondFactorFailed => "second_factor_failed",
-            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
-            Self::PasskeyAdded => "passkey_added",
-            Self::PasskeyRemoved => "passkey_removed",
-            Self::SignedInWithPasskey => "signed_in_with_passkey",
-        }
+        self.into()
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+        name.parse().ok()
     }
 }
 
@@ -236,9 +200,15 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_through_its_name() {
-        for kind in Kind::ALL {
+        use strum::IntoEnumIterator as _;
+        for kind in Kind::iter() {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(Kind::parse("nonsense"), None);
+        assert_eq!(Kind::SignedInWithPasskey.as_str(), "signed_in_with_passkey");
+        assert_eq!(
+            Kind::RefreshTokenReuseDetected.as_str(),
+            "refresh_token_reuse_detected"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Short-lived, single-use ceremonies kept on the server: a sign-in waiting for its second
 //! factor, a passkey being registered, a passkey sign-in. The client holds a random token;
-//! the database holds its SHA-256, the user, the ceremony's state and an expiry.
+//! the database holds its SHA-256, the user and their credential epoch (see `standing`), the
+//! ceremony's state and an expiry.
 
 use std::time::Duration;
 
@@ -15,13 +16,13 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{AuthError, sessions::duration};
+use super::{AuthError, sessions::duration, standing::Standing};
 use crate::entity::auth_challenge;
 
 /// How long a ceremony may take (a second-factor step, a passkey prompt).
 pub const LIFETIME: Duration = Duration::from_secs(5 * 60);
-/// Wrong answers a sign-in challenge survives.
-pub const MAX_FAILURES: i32 = 5;
+/// Answers a sign-in challenge checks at most, however many arrive at once.
+pub const MAX_ANSWERS: i32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -52,18 +53,20 @@ fn id_of(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Stores a ceremony and returns the token that names it.
+/// Stores a ceremony and returns the token that names it. A ceremony for an account carries
+/// the standing it was started under, and dies with it.
 pub async fn create(
     conn: &impl ConnectionTrait,
     kind: Kind,
-    user_id: Option<Uuid>,
+    account: Option<Standing>,
     state: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<String, AuthError> {
     let token = new_token()?;
     auth_challenge::Entity::insert(auth_challenge::ActiveModel {
         id: Set(id_of(&token)),
-        user_id: Set(user_id),
+        user_id: Set(account.map(|a| a.user_id)),
+        credential_epoch: Set(account.map(|a| a.epoch)),
         kind: Set(kind.as_str().to_owned()),
         state: Set(state),
         failures: Set(0),
@@ -104,26 +107,57 @@ pub async fn consume(
     Ok(deleted == 1)
 }
 
-/// Counts a wrong answer; the challenge dies at `MAX_FAILURES`.
-pub async fn record_failure(
+/// The standing a ceremony was started under, for `standing::confirm` when it completes.
+pub fn standing_of(challenge: &auth_challenge::Model) -> Option<Standing> {
+    Some(Standing {
+        user_id: challenge.user_id?,
+        epoch: challenge.credential_epoch?,
+    })
+}
+
+/// Takes one of the challenge's `MAX_ANSWERS` turns, before the answer is checked: a
+/// conditional increment, so however many answers arrive at once, at most that many are
+/// checked. `false` when none is left (or it expired or was used).
+pub async fn take_turn(
+    db: &DatabaseConnection,
+    challenge: &auth_challenge::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
+    let taken = auth_challenge::Entity::update_many()
+        .col_expr(
+            auth_challenge::Column::Failures,
+            Expr::col(auth_challenge::Column::Failures).add(1),
+        )
+        .filter(auth_challenge::Column::Id.eq(challenge.id.clone()))
+        .filter(auth_challenge::Column::Failures.lt(MAX_ANSWERS))
+        .filter(auth_challenge::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(taken == 1)
+}
+
+/// After a wrong answer: ends the challenge once its turns are spent.
+pub async fn end_if_spent(
     db: &DatabaseConnection,
     challenge: &auth_challenge::Model,
 ) -> Result<(), AuthError> {
-    if challenge.failures + 1 >= MAX_FAILURES {
-        auth_challenge::Entity::delete_by_id(challenge.id.clone())
-            .exec(db)
-            .await?;
-    } else {
-        auth_challenge::Entity::update_many()
-            .col_expr(
-                auth_challenge::Column::Failures,
-                Expr::col(auth_challenge::Column::Failures).add(1),
-            )
-            .filter(auth_challenge::Column::Id.eq(challenge.id.clone()))
-            .exec(db)
-            .await?;
-    }
+    auth_challenge::Entity::delete_many()
+        .filter(auth_challenge::Column::Id.eq(challenge.id.clone()))
+        .filter(auth_challenge::Column::Failures.gte(MAX_ANSWERS))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// Ends every pending ceremony of the user (their credentials changed, or they signed out
+/// everywhere).
+pub async fn end_all_of(txn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64, AuthError> {
+    Ok(auth_challenge::Entity::delete_many()
+        .filter(auth_challenge::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?
+        .rows_affected)
 }
 
 /// Deletes up to `batch` expired ceremonies; returns how many.

@@ -1,14 +1,10 @@
-//! Accounts coming in: registration and password sign-in, behind the brute-force limits.
-//!
-//! Every password check follows the same order: find the account (a cheap indexed read),
-//! reserve the attempt in the throttle (atomic, in the database), and only then hash. A
-//! success gives the reservation back in the same transaction that starts the session.
-
-use std::net::IpAddr;
+//! Accounts coming in: registration, and signing in with a password (then a second factor
+//! when 2FA is on). Every credential goes through `attempt`: limits before the hash, the
+//! account's standing confirmed in the transaction that starts the session.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, DatabaseConnection,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, DatabaseConnection,
     EntityTrait as _, QueryFilter as _, SqlErr, sea_query::Expr,
 };
 use uuid::Uuid;
@@ -16,12 +12,14 @@ use uuid::Uuid;
 use super::{
     Auth, AuthError, ClientInfo, Identity,
     activity::{self, Event, Kind},
+    attempt::{self, Action, Attempt, Claimant},
     challenges,
-    device::Device,
+    device::{self, Remembered},
     password_hash::Verdict,
-    second_factor::{self, Code},
+    second_factor::{self, Code, Proof},
     sessions::{self, IssuedSession},
-    throttle::{self, Key, Reservation, Rule, ThrottlePolicy},
+    standing::{self, Standing},
+    throttle::{self, Key},
 };
 use crate::{
     domain::{FieldError, Password, PasswordPolicy, Username},
@@ -30,15 +28,22 @@ use crate::{
 };
 
 /// Parses registration input, reporting every invalid field at once. The password is judged
-/// with the username as context (it must not contain it, and zxcvbn knows it).
-pub fn parse_registration(
+/// with the username as context (it must not contain it, and zxcvbn knows it); zxcvbn runs on
+/// the hashing threads, bounded like a hash, never on the async executor.
+pub async fn parse_registration(
+    auth: &Auth,
     username: String,
     password: String,
-    policy: PasswordPolicy,
 ) -> Result<(Username, Password), AuthError> {
     let username = Username::parse(username);
+    let policy = auth.policy.passwords;
     let password = match &username {
-        Ok(name) => Password::parse_new(password, name, policy),
+        Ok(name) => {
+            let name = name.clone();
+            auth.hasher
+                .off_executor(move || Password::parse_new(password, &name, policy))
+                .await?
+        }
         Err(_) => Password::parse(password),
     };
     match (username, password) {
@@ -53,8 +58,26 @@ pub fn parse_registration(
     }
 }
 
-/// Creates an account. The unique index on the canonical name decides races between
-/// concurrent registrations: exactly one insert wins, the others get `UsernameTaken`.
+/// Judges a new password for an existing account (a change, a reset) off the executor, with
+/// its errors named `field`.
+pub async fn judge_new_password(
+    auth_hasher: &super::password_hash::Hasher,
+    policy: PasswordPolicy,
+    username: &str,
+    raw: String,
+    field: &'static str,
+) -> Result<Password, AuthError> {
+    let username = Username::parse(username.to_owned())
+        .map_err(|e| AuthError::Internal(format!("a stored username is invalid: {}", e.message)))?;
+    auth_hasher
+        .off_executor(move || Password::parse_new(raw, &username, policy))
+        .await?
+        .map_err(|e| AuthError::Validation(vec![e.for_field(field)]))
+}
+
+/// Creates an account. Unique indexes on the canonical name and on its confusable skeleton
+/// decide races between concurrent registrations: exactly one insert wins, the others get
+/// `UsernameTaken` (for a look-alike name too, so nothing tells which).
 pub async fn register(
     auth: &Auth,
     username: Username,
@@ -66,10 +89,19 @@ pub async fn register(
     if let (Some(rule), Some(ip)) = (auth.policy.throttle.registration, client.ip) {
         throttle::reserve(&auth.db, vec![(Key::registration_address(ip), rule)], now)
             .await
-            .inspect_err(|e| log_throttled(e, "register"))?;
+            .inspect_err(|e| attempt::refused(e, Action::SignIn))?;
     }
-    // Cheap early answer for the common case; the index below is what guarantees it.
-    if find_by_username(&auth.db, &username).await?.is_some() {
+    let skeleton = username.skeleton();
+    // Cheap early answer for the common case; the indexes below are what guarantee it.
+    let taken = user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::UsernameCanonical.eq(username.canonical()))
+                .add(user::Column::UsernameSkeleton.eq(skeleton.clone())),
+        )
+        .one(&auth.db)
+        .await?;
+    if taken.is_some() {
         return Err(AuthError::UsernameTaken);
     }
     let password_hash = auth.hasher.hash(&password).await?;
@@ -77,10 +109,12 @@ pub async fn register(
         id: Set(Uuid::new_v4()),
         username: Set(username.as_str().to_owned()),
         username_canonical: Set(username.canonical().to_owned()),
+        username_skeleton: Set(Some(skeleton)),
         password_hash: Set(password_hash),
         created_at: Set(now),
         updated_at: Set(now),
         disabled_at: Set(None),
+        credential_epoch: Set(0),
     };
     match account.insert(&auth.db).await {
         Ok(user) => {
@@ -99,15 +133,15 @@ pub struct LoginAttempt {
     /// As typed: not parsed, so a name that breaks the rules is just an unknown name.
     pub username: String,
     pub password: Password,
-    /// The device cookie the browser sent, if any.
-    pub device_cookie: Option<String>,
+    /// The device token the browser (cookie) or client (body) sent, if any.
+    pub device_token: Option<String>,
 }
 
-/// A successful sign-in: the session, and the device to remember in a cookie.
+/// A successful sign-in: the session, and the device token to hand back.
 #[derive(Debug)]
 pub struct SignedIn {
     pub session: IssuedSession,
-    pub device: Option<Device>,
+    pub device: Option<Remembered>,
 }
 
 /// What a right password leads to.
@@ -115,7 +149,7 @@ pub struct SignedIn {
 pub enum LoginOutcome {
     SignedIn(SignedIn),
     /// 2FA is on: no session yet. The token names the challenge that `complete_second_factor`
-    /// finishes (single use, five minutes, at most five wrong codes).
+    /// finishes (single use, five minutes, at most five answers checked).
     SecondFactorRequired {
         challenge: String,
     },
@@ -126,54 +160,41 @@ pub enum LoginOutcome {
 /// same error.
 pub async fn login(
     auth: &Auth,
-    attempt: LoginAttempt,
+    login: LoginAttempt,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<LoginOutcome, AuthError> {
-    // A name that breaks the rules cannot exist; treat it as unknown rather than as a 400,
-    // so a login form cannot be used to probe the rules per field.
-    let account = match Username::parse(attempt.username.clone()) {
-        Ok(name) => find_by_username(&auth.db, &name).await?,
-        Err(_) => None,
-    };
-    let device = trusted_device(
+    let attempt = Attempt::begin(
         auth,
-        attempt.device_cookie.as_deref(),
-        account.as_ref(),
+        Claimant::Name(&login.username),
+        login.device_token.as_deref(),
+        client,
+        Action::SignIn,
         now,
-    );
-    let checks = limits(
-        &auth.policy.throttle,
-        &attempt.username,
-        device.as_ref(),
-        client.ip,
-    );
-    let reservation = throttle::reserve(&auth.db, checks, now)
-        .await
-        .inspect_err(|e| log_throttled(e, "login"))?;
-    let verdict =
-        check_password(auth, &reservation, &attempt.password, account.as_ref(), now).await?;
-    let (account, needs_rehash) = match (account, verdict) {
+    )
+    .await?;
+    let verdict = attempt.verify_password(auth, &login.password, now).await?;
+    let (account, needs_rehash) = match (attempt.account.clone(), verdict) {
         (Some(account), Verdict::Match { needs_rehash }) => (account, needs_rehash),
-        (account, _) => {
-            if let Some(account) = &account {
-                record_event(&auth.db, account.id, Kind::SignInFailed, client, None, now).await?;
-            }
-            count_login("failed");
-            tracing::info!(event = "login_failed", user_id = ?account.map(|u| u.id), ip = ?client.ip, "login failed");
+        _ => {
+            attempt.failed(auth, Some(Kind::SignInFailed), client, now);
             return Err(AuthError::InvalidCredentials);
         }
     };
     if account.disabled_at.is_some() {
-        release_now(auth, &reservation, now).await?;
+        attempt.passed_now(&auth.db, now).await?;
         tracing::info!(event = "login_refused", user_id = %account.id, "login refused: the account is disabled");
         return Err(AuthError::AccountDisabled);
     }
     if needs_rehash {
-        upgrade_hash(auth, &account, &attempt.password, now).await;
+        upgrade_hash(auth, &account, &login.password).await;
     }
+    let standing = Standing::of(&account);
+    let device = attempt.device.clone();
     let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
+    // A password change, reset or disable that committed during the hash wins.
+    standing::confirm(&txn, standing, AuthError::InvalidCredentials).await?;
+    attempt.passed(&txn, now).await?;
     if second_factor::enabled_factor(&txn, account.id)
         .await?
         .is_some()
@@ -181,33 +202,40 @@ pub async fn login(
         let challenge = challenges::create(
             &txn,
             challenges::Kind::SecondFactor,
-            Some(account.id),
+            Some(standing),
             None,
             now,
         )
         .await?;
         txn.commit().await?;
-        count_login("second_factor_required");
+        attempt::count_login("second_factor_required");
         tracing::info!(event = "login_second_factor", user_id = %account.id, "password accepted; waiting for the second factor");
         return Ok(LoginOutcome::SecondFactorRequired { challenge });
     }
     let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
+    let device = device::remember(
+        &txn,
+        device.as_ref(),
+        standing,
+        client,
+        auth.policy.throttle.device_trust,
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    count_login("succeeded");
+    attempt::count_login("succeeded");
     tracing::info!(event = "login", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
-    Ok(LoginOutcome::SignedIn(SignedIn {
-        session,
-        device: remember(auth, device, account.id, now),
-    }))
+    Ok(LoginOutcome::SignedIn(SignedIn { session, device }))
 }
 
-/// Finishes a sign-in that waits for its second factor. Wrong codes count against the same
-/// limits as wrong passwords, and the fifth ends the challenge.
+/// Finishes a sign-in that waits for its second factor. Each answer takes one of the
+/// challenge's five turns before it is checked, and counts against the same limits as a
+/// password; the challenge dies with its turns, and with any change of the account's standing.
 pub async fn complete_second_factor(
     auth: &Auth,
     challenge_token: &str,
     code: Code,
-    device_cookie: Option<&str>,
+    device_token: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, AuthError> {
@@ -219,231 +247,73 @@ pub async fn complete_second_factor(
     )
     .await?
     .ok_or(AuthError::MfaChallengeExpired)?;
-    let account = match challenge.user_id {
-        Some(user_id) => user::Entity::find_by_id(user_id).one(&auth.db).await?,
-        None => None,
-    }
-    .ok_or(AuthError::MfaChallengeExpired)?;
-    let device = trusted_device(auth, device_cookie, Some(&account), now);
-    let checks = limits(
-        &auth.policy.throttle,
-        &account.username_canonical,
-        device.as_ref(),
-        client.ip,
-    );
-    let reservation = throttle::reserve(&auth.db, checks, now)
-        .await
-        .inspect_err(|e| log_throttled(e, "second_factor"))?;
-    let factor = second_factor::enabled_factor(&auth.db, account.id)
+    let standing = challenges::standing_of(&challenge).ok_or(AuthError::MfaChallengeExpired)?;
+    let account = user::Entity::find_by_id(standing.user_id)
+        .one(&auth.db)
         .await?
         .ok_or(AuthError::MfaChallengeExpired)?;
-    let Some(proof) = second_factor::check(auth, &factor, &account, &code, now).await? else {
-        challenges::record_failure(&auth.db, &challenge).await?;
-        record_event(
-            &auth.db,
-            account.id,
-            Kind::SecondFactorFailed,
-            client,
-            None,
-            now,
-        )
-        .await?;
-        count_login("second_factor_failed");
-        tracing::info!(event = "second_factor_failed", user_id = %account.id, ip = ?client.ip, "wrong second factor at sign-in");
+    let attempt = Attempt::begin(
+        auth,
+        Claimant::Account(account.clone()),
+        device_token,
+        client,
+        Action::SecondFactor,
+        now,
+    )
+    .await?;
+    if !challenges::take_turn(&auth.db, &challenge, now).await? {
+        // Nothing was checked: not a failure.
+        attempt.passed_now(&auth.db, now).await?;
+        return Err(AuthError::MfaChallengeExpired);
+    }
+    let proof = match second_factor::enabled_factor(&auth.db, account.id).await? {
+        Some(factor) => second_factor::check(auth, &factor, &account, &code, now).await?,
+        None => None,
+    };
+    let Some(proof) = proof else {
+        challenges::end_if_spent(&auth.db, &challenge).await?;
+        attempt.failed(auth, Some(Kind::SecondFactorFailed), client, now);
         return Err(AuthError::InvalidMfaCode);
     };
+    let device = attempt.device.clone();
     let txn = storage::begin_write(&auth.db).await?;
+    standing::confirm(&txn, standing, AuthError::MfaChallengeExpired).await?;
     if !challenges::consume(&txn, &challenge).await? {
         return Err(AuthError::MfaChallengeExpired);
     }
     if !second_factor::claim(&txn, account.id, &proof, now).await? {
         return Err(AuthError::InvalidMfaCode);
     }
-    throttle::release(&txn, &reservation, now).await?;
+    attempt.passed(&txn, now).await?;
     let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
     let used = match proof {
-        second_factor::Proof::TotpStep(_) => Kind::SecondFactorUsed,
-        second_factor::Proof::RecoveryCode(_) => Kind::RecoveryCodeUsed,
+        Proof::TotpStep(_) => Kind::SecondFactorUsed,
+        Proof::RecoveryCode(_) => Kind::RecoveryCodeUsed,
     };
-    record_event(
+    activity::record(
         &txn,
-        account.id,
-        used,
+        Event {
+            user_id: account.id,
+            kind: used,
+            client: Some(client),
+            session_id: Some(session.session_id),
+        },
+        now,
+    )
+    .await?;
+    let device = device::remember(
+        &txn,
+        device.as_ref(),
+        standing,
         client,
-        Some(session.session_id),
+        auth.policy.throttle.device_trust,
         now,
     )
     .await?;
     txn.commit().await?;
-    count_login("succeeded");
+    attempt::count_login("succeeded");
     tracing::info!(event = "login", method = "second_factor", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
-    Ok(SignedIn {
-        session,
-        device: remember(auth, device, account.id, now),
-    })
-}
-
-/// `latchkey_logins_total{outcome}`; throttled attempts are `latchkey_throttled_total`.
-pub(crate) fn count_login(outcome: &'static str) {
-    metrics::counter!("latchkey_logins_total", "outcome" => outcome).increment(1);
-}
-
-/// The device cookie to set after a sign-in: the same device, trusted for longer, or a new one.
-fn remember(
-    auth: &Auth,
-    known: Option<Device>,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Option<Device> {
-    auth.policy.throttle.device_trust.map(|trust| {
-        let expires_at = now + sessions::duration(trust);
-        match known {
-            Some(known) => Device {
-                expires_at,
-                ..known
-            },
-            None => Device::new(user_id, expires_at),
-        }
-    })
-}
-
-async fn record_event(
-    conn: &impl sea_orm::ConnectionTrait,
-    user_id: Uuid,
-    kind: Kind,
-    client: &ClientInfo,
-    session_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<(), AuthError> {
-    activity::record(
-        conn,
-        Event {
-            user_id,
-            kind,
-            client: Some(client),
-            session_id,
-        },
-        now,
-    )
-    .await
-}
-
-/// Re-checks the password of a signed-in user before a sensitive change, under the same
-/// limits as a login. A wrong password is `WrongPassword` and counts as a failure; on success
-/// the reservation is handed back for the caller to release with its change.
-pub async fn recheck_password(
-    auth: &Auth,
-    user_id: Uuid,
-    password: &Password,
-    device_cookie: Option<&str>,
-    client: &ClientInfo,
-    now: DateTime<Utc>,
-) -> Result<(user::Model, Reservation), AuthError> {
-    let account = user::Entity::find_by_id(user_id)
-        .one(&auth.db)
-        .await?
-        .ok_or(AuthError::Unauthenticated)?;
-    let device = trusted_device(auth, device_cookie, Some(&account), now);
-    let checks = limits(
-        &auth.policy.throttle,
-        &account.username_canonical,
-        device.as_ref(),
-        client.ip,
-    );
-    let reservation = throttle::reserve(&auth.db, checks, now)
-        .await
-        .inspect_err(|e| log_throttled(e, "password_check"))?;
-    match check_password(auth, &reservation, password, Some(&account), now).await? {
-        Verdict::Match { .. } => Ok((account, reservation)),
-        Verdict::Mismatch => {
-            tracing::info!(event = "password_check_failed", user_id = %account.id, ip = ?client.ip, "wrong current password");
-            Err(AuthError::WrongPassword)
-        }
-    }
-}
-
-/// Verifies under a reservation. If the check never happened (the hash queue is full, or an
-/// error), the attempt was not a failure and is given back.
-async fn check_password(
-    auth: &Auth,
-    reservation: &Reservation,
-    password: &Password,
-    account: Option<&user::Model>,
-    now: DateTime<Utc>,
-) -> Result<Verdict, AuthError> {
-    let stored = account.map(|a| a.password_hash.as_str());
-    match auth.hasher.verify(password, stored).await {
-        Ok(verdict) => Ok(verdict),
-        Err(e) => {
-            release_now(auth, reservation, now).await?;
-            Err(e)
-        }
-    }
-}
-
-async fn release_now(
-    auth: &Auth,
-    reservation: &Reservation,
-    now: DateTime<Utc>,
-) -> Result<(), AuthError> {
-    if reservation.is_empty() {
-        return Ok(());
-    }
-    let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, reservation, now).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// The device cookie's device, if it is valid and was issued for this very account.
-fn trusted_device(
-    auth: &Auth,
-    cookie: Option<&str>,
-    account: Option<&user::Model>,
-    now: DateTime<Utc>,
-) -> Option<Device> {
-    auth.policy.throttle.device_trust?;
-    let device = Device::verify(cookie?, &auth.secrets, now)?;
-    (account?.id == device.user_id).then_some(device)
-}
-
-/// Which buckets an attempt counts against. A known device is judged by its own count alone:
-/// that is what keeps a victim's own browser usable while strangers have locked the name.
-/// Anyone else counts against the name and against their address.
-fn limits(
-    policy: &ThrottlePolicy,
-    typed_username: &str,
-    device: Option<&Device>,
-    ip: Option<IpAddr>,
-) -> Vec<(Key, Rule)> {
-    if let Some(device) = device {
-        return policy
-            .device
-            .map(|rule| (Key::device(&device.id), rule))
-            .into_iter()
-            .collect();
-    }
-    let by_name = policy
-        .username
-        .map(|rule| (Key::username(typed_username), rule));
-    let by_address = policy
-        .address
-        .zip(ip)
-        .map(|(rule, ip)| (Key::login_address(ip), rule));
-    by_name.into_iter().chain(by_address).collect()
-}
-
-fn log_throttled(error: &AuthError, action: &'static str) {
-    if let AuthError::TooManyAttempts { retry_after } = error {
-        metrics::counter!("latchkey_throttled_total", "action" => action).increment(1);
-        tracing::warn!(
-            event = "throttled",
-            security = true,
-            action,
-            retry_after_s = retry_after.as_secs(),
-            "refused: too many attempts"
-        );
-    }
+    Ok(SignedIn { session, device })
 }
 
 pub(crate) async fn find_by_username(
@@ -456,23 +326,29 @@ pub(crate) async fn find_by_username(
         .await?)
 }
 
-/// Re-hashes with the configured parameters after they were raised. Failure is logged and
-/// does not fail the login: the old hash keeps working until the next attempt.
-async fn upgrade_hash(auth: &Auth, account: &user::Model, password: &Password, now: DateTime<Utc>) {
+/// Re-hashes with the configured parameters after they were raised. Written only if the hash
+/// that was verified is still the stored one: a password set meanwhile (by its owner or an
+/// operator) is never overwritten with the old one. Failure is logged and does not fail the
+/// sign-in: the old hash keeps working until the next attempt.
+async fn upgrade_hash(auth: &Auth, account: &user::Model, password: &Password) {
     let result = async {
         let hash = auth.hasher.hash(password).await?;
-        user::Entity::update_many()
+        let written = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .col_expr(user::Column::UpdatedAt, Expr::value(now))
             .filter(user::Column::Id.eq(account.id))
+            .filter(user::Column::PasswordHash.eq(account.password_hash.clone()))
             .exec(&auth.db)
-            .await?;
-        Ok::<_, AuthError>(())
+            .await?
+            .rows_affected;
+        Ok::<_, AuthError>(written == 1)
     }
     .await;
     match result {
-        Ok(()) => {
+        Ok(true) => {
             tracing::info!(event = "password_rehashed", user_id = %account.id, "password hash upgraded")
+        }
+        Ok(false) => {
+            tracing::info!(event = "password_rehash_skipped", user_id = %account.id, "the password changed during the re-hash; kept the new one")
         }
         Err(e) => {
             tracing::warn!(event = "password_rehash_failed", user_id = %account.id, error = %e, "password hash upgrade failed")

@@ -1,119 +1,241 @@
-//! Device cookies (OWASP Credential Stuffing and Authentication cheat sheets): after a successful
-//! login the browser gets a long-lived, signed token naming a device id and the account it
-//! signed in to. A later login that presents it for that same account is judged by that
-//! device's own failure count instead of the username's, so a stranger who keeps guessing a
-//! victim's password locks out only devices that never signed in, never the victim's own.
+//! Device trust (OWASP Credential Stuffing and Authentication cheat sheets). After a sign-in,
+//! the browser (a cookie) or client (`device_token` in `/token`'s body) holds a random token
+//! naming a device this account trusts. A later sign-in that presents it is judged by that
+//! device's own failure count instead of the username's, so a stranger guessing a victim's
+//! password locks out only devices that never signed in, never the victim's own. The attempt
+//! still counts against its address, so trusted devices cannot multiply a guesser's budget.
 //!
-//! The token is `base64url(device id ‖ user id ‖ expiry ‖ HMAC-SHA256[..16])`, keyed by a key
-//! derived from `JWT_SECRET`. It is not a session: it grants nothing but a separate throttle.
+//! Trust lives here, not in the token: at most `MAX_PER_ACCOUNT` devices per account (the most
+//! recently used), listed to the owner and the operator, forgotten one by one, and ended with
+//! every other grant when the account's credential epoch moves (see `standing`). Only the
+//! token's SHA-256 is stored.
+
+use std::time::Duration;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use hmac::Mac as _;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+};
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::secrets::Secrets;
+use super::{AuthError, ClientInfo, sessions::duration, standing::Standing};
+use crate::entity::{trusted_device, user};
 
-const MAC_LEN: usize = 16;
-const PAYLOAD_LEN: usize = 16 + 16 + 8;
+/// Devices an account trusts at most; signing in on one more forgets the least recently used.
+pub const MAX_PER_ACCOUNT: u64 = 10;
+const TOKEN_BYTES: usize = 32;
+/// A token's length in base64url; anything else is not one of ours.
+const TOKEN_LEN: usize = 43;
 
-/// A device that signed in to `user_id` before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Device {
-    pub id: Uuid,
-    pub user_id: Uuid,
+/// A device the account trusts, recognised from the token it presented.
+#[derive(Debug, Clone)]
+pub struct Recognised {
+    pub device: trusted_device::Model,
+    token: String,
+}
+
+impl Recognised {
+    pub fn id(&self) -> Uuid {
+        self.device.id
+    }
+}
+
+/// The device token to hand back after a sign-in, and until when it is trusted.
+#[derive(Debug, Clone)]
+pub struct Remembered {
+    pub token: String,
     pub expires_at: DateTime<Utc>,
 }
 
-impl Device {
-    /// A device seen for the first time.
-    pub fn new(user_id: Uuid, expires_at: DateTime<Utc>) -> Self {
-        Self {
-            id: Uuid::new_v4(),
-            user_id,
-            expires_at,
-        }
-    }
+fn hash_of(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
 
-    /// The cookie value.
-    pub fn sign(&self, secrets: &Secrets) -> String {
-        let mut bytes = payload(self).to_vec();
-        bytes.extend_from_slice(&mac(secrets, &bytes));
-        URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    /// The device a cookie names, if it is ours, intact and not expired.
-    pub fn verify(raw: &str, secrets: &Secrets, now: DateTime<Utc>) -> Option<Self> {
-        if raw.len() > 128 {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        if bytes.len() != PAYLOAD_LEN + MAC_LEN {
-            return None;
-        }
-        let (payload, tag) = bytes.split_at(PAYLOAD_LEN);
-        let mut check = secrets.device_mac();
-        check.update(payload);
-        check.verify_truncated_left(tag).ok()?;
-        let id = Uuid::from_slice(&payload[..16]).ok()?;
-        let user_id = Uuid::from_slice(&payload[16..32]).ok()?;
-        let expires_at =
-            DateTime::from_timestamp(i64::from_be_bytes(payload[32..40].try_into().ok()?), 0)?;
-        (expires_at > now).then_some(Self {
-            id,
-            user_id,
-            expires_at,
+/// The device `token` names, if this account trusts it at its current epoch. The lookup runs
+/// whenever a token is presented, whether or not the account exists, so it costs an unknown
+/// name the same as a real one.
+pub async fn recognise(
+    conn: &impl ConnectionTrait,
+    token: Option<&str>,
+    account: Option<&user::Model>,
+    now: DateTime<Utc>,
+) -> Result<Option<Recognised>, AuthError> {
+    let Some(token) = token.filter(|t| t.len() == TOKEN_LEN) else {
+        return Ok(None);
+    };
+    let found = trusted_device::Entity::find()
+        .filter(trusted_device::Column::TokenHash.eq(hash_of(token)))
+        .filter(trusted_device::Column::ExpiresAt.gt(now))
+        .one(conn)
+        .await?;
+    Ok(found
+        .filter(|device| {
+            account.is_some_and(|account| {
+                device.user_id == account.id && device.credential_epoch == account.credential_epoch
+            })
         })
+        .map(|device| Recognised {
+            device,
+            token: token.to_owned(),
+        }))
+}
+
+/// Trusts the device that just signed in, inside the sign-in's transaction (after its
+/// standing was confirmed): the same device for longer, or a new one. A new one beyond
+/// `MAX_PER_ACCOUNT` forgets the least recently used. `None` when device trust is off.
+pub async fn remember(
+    txn: &impl ConnectionTrait,
+    known: Option<&Recognised>,
+    standing: Standing,
+    client: &ClientInfo,
+    trust: Option<Duration>,
+    now: DateTime<Utc>,
+) -> Result<Option<Remembered>, AuthError> {
+    let Some(trust) = trust else {
+        return Ok(None);
+    };
+    let expires_at = now + duration(trust);
+    let ip = client.ip.map(|ip| ip.to_string());
+    if let Some(known) = known {
+        trusted_device::Entity::update_many()
+            .col_expr(trusted_device::Column::LastUsedAt, Expr::value(now))
+            .col_expr(trusted_device::Column::ExpiresAt, Expr::value(expires_at))
+            .col_expr(
+                trusted_device::Column::UserAgent,
+                Expr::value(client.user_agent.clone()),
+            )
+            .col_expr(trusted_device::Column::Ip, Expr::value(ip))
+            .filter(trusted_device::Column::Id.eq(known.device.id))
+            .exec(txn)
+            .await?;
+        return Ok(Some(Remembered {
+            token: known.token.clone(),
+            expires_at,
+        }));
+    }
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    trusted_device::Entity::insert(trusted_device::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(standing.user_id),
+        token_hash: Set(hash_of(&token)),
+        credential_epoch: Set(standing.epoch),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        expires_at: Set(expires_at),
+        user_agent: Set(client.user_agent.clone()),
+        ip: Set(ip),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    forget_beyond_limit(txn, standing.user_id).await?;
+    Ok(Some(Remembered { token, expires_at }))
+}
+
+/// Keeps the `MAX_PER_ACCOUNT` most recently used devices of the account.
+async fn forget_beyond_limit(txn: &impl ConnectionTrait, user_id: Uuid) -> Result<(), AuthError> {
+    let surplus: Vec<Uuid> = trusted_device::Entity::find()
+        .select_only()
+        .column(trusted_device::Column::Id)
+        .filter(trusted_device::Column::UserId.eq(user_id))
+        .order_by_desc(trusted_device::Column::LastUsedAt)
+        .order_by_desc(trusted_device::Column::Id)
+        .offset(MAX_PER_ACCOUNT)
+        .limit(100)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if !surplus.is_empty() {
+        trusted_device::Entity::delete_many()
+            .filter(trusted_device::Column::Id.is_in(surplus))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The devices an account trusts now, most recently used first.
+pub async fn trusted(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<trusted_device::Model>, AuthError> {
+    Ok(trusted_device::Entity::find()
+        .filter(trusted_device::Column::UserId.eq(user_id))
+        .filter(trusted_device::Column::ExpiresAt.gt(now))
+        .order_by_desc(trusted_device::Column::LastUsedAt)
+        .order_by_desc(trusted_device::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Whether `device` is the one that presented `token` (to mark "this device" in a list).
+pub fn is_presented(device: &trusted_device::Model, token: Option<&str>) -> bool {
+    token.is_some_and(|token| hash_of(token) == device.token_hash)
+}
+
+/// Stops trusting one of the user's devices. Someone else's id answers like a missing one.
+pub async fn forget(db: &DatabaseConnection, user_id: Uuid, id: Uuid) -> Result<(), AuthError> {
+    let deleted = trusted_device::Entity::delete_many()
+        .filter(trusted_device::Column::Id.eq(id))
+        .filter(trusted_device::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if deleted == 1 {
+        Ok(())
+    } else {
+        Err(AuthError::NotFound)
     }
 }
 
-fn payload(device: &Device) -> [u8; PAYLOAD_LEN] {
-    let mut bytes = [0u8; PAYLOAD_LEN];
-    bytes[..16].copy_from_slice(device.id.as_bytes());
-    bytes[16..32].copy_from_slice(device.user_id.as_bytes());
-    bytes[32..].copy_from_slice(&device.expires_at.timestamp().to_be_bytes());
-    bytes
+/// Ends the account's device trust (see `standing::advance`), except `keep`, which moves to
+/// `epoch`.
+pub(super) async fn forget_all_but(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    epoch: i32,
+) -> Result<(), AuthError> {
+    let mut forget =
+        trusted_device::Entity::delete_many().filter(trusted_device::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        forget = forget.filter(trusted_device::Column::Id.ne(keep));
+        trusted_device::Entity::update_many()
+            .col_expr(trusted_device::Column::CredentialEpoch, Expr::value(epoch))
+            .filter(trusted_device::Column::Id.eq(keep))
+            .filter(trusted_device::Column::UserId.eq(user_id))
+            .exec(txn)
+            .await?;
+    }
+    forget.exec(txn).await?;
+    Ok(())
 }
 
-fn mac(secrets: &Secrets, payload: &[u8]) -> [u8; MAC_LEN] {
-    let mut mac = secrets.device_mac();
-    mac.update(payload);
-    let full = mac.finalize().into_bytes();
-    let mut truncated = [0u8; MAC_LEN];
-    truncated.copy_from_slice(&full[..MAC_LEN]);
-    truncated
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::Duration;
-
-    use super::*;
-    use crate::config::Secret;
-
-    fn secrets(s: &str) -> Secrets {
-        Secrets::derive(&Secret::new(s.repeat(32))).unwrap()
+/// Deletes up to `batch` devices whose trust has run out; returns how many.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, AuthError> {
+    let expired: Vec<Uuid> = trusted_device::Entity::find()
+        .select_only()
+        .column(trusted_device::Column::Id)
+        .filter(trusted_device::Column::ExpiresAt.lt(now))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if expired.is_empty() {
+        return Ok(0);
     }
-
-    #[test]
-    fn a_signed_device_verifies_until_it_expires() {
-        let (s, now) = (secrets("a"), Utc::now());
-        let device = Device::new(Uuid::new_v4(), now + Duration::days(30));
-        let cookie = device.sign(&s);
-        let back = Device::verify(&cookie, &s, now).unwrap();
-        assert_eq!((back.id, back.user_id), (device.id, device.user_id));
-        assert!(Device::verify(&cookie, &s, now + Duration::days(31)).is_none());
-    }
-
-    #[test]
-    fn a_forged_or_foreign_cookie_is_ignored() {
-        let (s, now) = (secrets("a"), Utc::now());
-        let cookie = Device::new(Uuid::new_v4(), now + Duration::days(30)).sign(&s);
-        assert!(Device::verify(&cookie, &secrets("b"), now).is_none());
-        let mut bytes = URL_SAFE_NO_PAD.decode(&cookie).unwrap();
-        bytes[20] ^= 1; // another user id
-        assert!(Device::verify(&URL_SAFE_NO_PAD.encode(bytes), &s, now).is_none());
-        assert!(Device::verify("", &s, now).is_none());
-        assert!(Device::verify(&"A".repeat(500), &s, now).is_none());
-    }
+    Ok(trusted_device::Entity::delete_many()
+        .filter(trusted_device::Column::Id.is_in(expired))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

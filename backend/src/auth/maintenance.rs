@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{AuthError, activity, challenges, sessions::duration, throttle};
+use super::{AuthError, activity, challenges, device, sessions::duration, throttle};
 use crate::entity::{refresh_token, session};
 
 /// Rows deleted per statement: small enough never to hold locks for long.
@@ -38,6 +38,7 @@ pub struct Purged {
     pub throttle_buckets: u64,
     pub activity_events: u64,
     pub challenges: u64,
+    pub trusted_devices: u64,
 }
 
 /// Runs one purge unless another instance is running one (PostgreSQL advisory lock; on SQLite
@@ -88,6 +89,7 @@ async fn purge_all(
         })
         .await?,
         challenges: in_batches(|| challenges::purge_expired(db, now, BATCH)).await?,
+        trusted_devices: in_batches(|| device::purge_expired(db, now, BATCH)).await?,
     })
 }
 

@@ -8,6 +8,8 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod attempt;
+pub mod background;
 pub mod challenges;
 pub mod credentials;
 pub mod device;
@@ -18,6 +20,7 @@ pub mod password_hash;
 pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
+pub mod standing;
 pub mod throttle;
 pub mod tokens;
 
@@ -47,6 +50,8 @@ pub struct Auth {
     pub policy: Policy,
     /// The WebAuthn relying party (`WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`).
     pub webauthn: webauthn_rs::Webauthn,
+    /// Writes that do not hold up a response (see `background`).
+    pub background: background::Background,
 }
 
 impl Auth {
@@ -69,6 +74,7 @@ impl Auth {
             secrets,
             policy: Policy::from_config(config),
             webauthn: passkeys::relying_party(&config.webauthn)?,
+            background: background::Background::default(),
         })
     }
 }

@@ -1,11 +1,14 @@
 //! Passkeys (WebAuthn, with webauthn-rs): registering one on a signed-in account, signing in
-//! with one, listing and removing them. Ceremony state stays on the server (`challenges`),
-//! single use, five minutes. A passkey sign-in needs user verification, so it is two factors
-//! in itself and skips the authenticator app.
+//! with one, listing, renaming and removing them. Ceremony state stays on the server
+//! (`challenges`), single use, five minutes. A passkey sign-in needs user verification, so it
+//! is two factors in itself and skips the authenticator app.
+//!
+//! Passkeys are discoverable credentials: signing in needs no username (the authenticator
+//! offers the account, through the browser's autofill or its own prompt), so starting a
+//! sign-in tells nothing about which accounts exist or use passkeys.
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use hmac::Mac as _;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _,
     QueryOrder as _, SqlErr, sea_query::Expr,
@@ -14,7 +17,7 @@ use uuid::Uuid;
 use webauthn_rs::{
     Webauthn, WebauthnBuilder,
     prelude::{
-        Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+        DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
         RegisterPublicKeyCredential, Url,
     },
 };
@@ -22,15 +25,18 @@ use webauthn_rs::{
 use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
+    attempt::{self, Action, Attempt, Claimant},
     challenges,
-    credentials::{self, SignedIn},
+    credentials::SignedIn,
+    device,
     second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
+    standing::{self, Standing},
     throttle::{self, Key},
 };
 use crate::{
     config::WebauthnSettings,
-    domain::Username,
+    domain::{PasskeyName, describe_device},
     entity::{passkey, user},
     storage,
 };
@@ -52,15 +58,23 @@ pub struct Ceremony {
     pub options: serde_json::Value,
 }
 
+/// A registration ceremony, with a name for the new passkey suggested from the device.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub ceremony: Ceremony,
+    pub suggested_name: PasskeyName,
+}
+
 /// Starts registering a passkey for the caller, after a step-up (the password, and the
 /// second factor when 2FA is on): a stolen session alone cannot plant a lasting credential.
+/// The ceremony dies with the account's standing (a password change, a factor reset).
 pub async fn start_registration(
     auth: &Auth,
     caller: &Authenticated,
     answer: &StepUpAnswer,
     client: &ClientInfo,
     now: DateTime<Utc>,
-) -> Result<Ceremony, AuthError> {
+) -> Result<Registration, AuthError> {
     let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
     let existing = passkeys_of(&auth.db, caller.user.id).await?;
     let exclude = existing
@@ -76,30 +90,47 @@ pub async fn start_registration(
             Some(exclude),
         )
         .map_err(|e| AuthError::Internal(format!("WebAuthn registration: {e}")))?;
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?;
+    require_discoverable(&mut options);
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, caller.user.id, now).await?;
+    step_up.apply(&txn, now).await?;
     let token = challenges::create(
         &txn,
         challenges::Kind::PasskeyRegistration,
-        Some(caller.user.id),
+        Some(step_up.standing()),
         Some(to_json(&state)?),
         now,
     )
     .await?;
     txn.commit().await?;
-    Ok(Ceremony {
-        token,
-        options: serde_json::to_value(options)
-            .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?,
+    Ok(Registration {
+        ceremony: Ceremony { token, options },
+        suggested_name: PasskeyName::suggested(&describe_device(client.user_agent.as_deref())),
     })
 }
 
-/// Finishes a registration: verifies the authenticator's answer and stores the passkey.
+/// Asks the authenticator to store a discoverable credential (a "resident key"), which is
+/// what lets a sign-in start without a username. webauthn-rs's passkey registration leaves
+/// this to the authenticator; platform passkeys are discoverable anyway, and the registration
+/// is verified the same way whatever the authenticator chose.
+fn require_discoverable(options: &mut serde_json::Value) {
+    if let Some(selection) = options
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        selection.insert("residentKey".into(), "required".into());
+        selection.insert("requireResidentKey".into(), true.into());
+    }
+}
+
+/// Finishes a registration: verifies the authenticator's answer and stores the passkey under
+/// `name` (or the name suggested for this device).
 pub async fn finish_registration(
     auth: &Auth,
     caller: &Authenticated,
     ceremony: &str,
-    name: &str,
+    name: Option<PasskeyName>,
     credential: serde_json::Value,
     client: &ClientInfo,
     now: DateTime<Utc>,
@@ -113,9 +144,7 @@ pub async fn finish_registration(
     .await?
     .filter(|c| c.user_id == Some(caller.user.id))
     .ok_or(AuthError::InvalidPasskey)?;
-    if !challenges::consume(&auth.db, &challenge).await? {
-        return Err(AuthError::InvalidPasskey);
-    }
+    let standing = challenges::standing_of(&challenge).ok_or(AuthError::InvalidPasskey)?;
     let state: PasskeyRegistration = from_json(challenge.state.as_deref())?;
     let response: RegisterPublicKeyCredential =
         serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskey)?;
@@ -126,16 +155,23 @@ pub async fn finish_registration(
             tracing::info!(event = "passkey_registration_failed", user_id = %caller.user.id, error = %e, "passkey registration failed");
             AuthError::InvalidPasskey
         })?;
+    let name = name
+        .unwrap_or_else(|| PasskeyName::suggested(&describe_device(client.user_agent.as_deref())));
     let row = passkey::Model {
         id: Uuid::new_v4(),
         user_id: caller.user.id,
-        name: name.to_owned(),
+        name: name.as_str().to_owned(),
         credential_id: credential_id_text(key.cred_id()),
         credential: to_json(&key)?,
         created_at: now,
         last_used_at: None,
     };
     let txn = storage::begin_write(&auth.db).await?;
+    // A password change or factor reset during the ceremony ends it.
+    standing::confirm(&txn, standing, AuthError::InvalidPasskey).await?;
+    if !challenges::consume(&txn, &challenge).await? {
+        return Err(AuthError::InvalidPasskey);
+    }
     let inserted = passkey::Entity::insert(passkey::ActiveModel {
         id: Set(row.id),
         user_id: Set(row.user_id),
@@ -180,6 +216,29 @@ pub async fn passkeys_of(
         .await?)
 }
 
+/// Renames one of the caller's passkeys. Someone else's id is `NotFound`.
+pub async fn rename(
+    db: &DatabaseConnection,
+    caller: &Authenticated,
+    passkey_id: Uuid,
+    name: &PasskeyName,
+) -> Result<passkey::Model, AuthError> {
+    let renamed = passkey::Entity::update_many()
+        .col_expr(passkey::Column::Name, Expr::value(name.as_str()))
+        .filter(passkey::Column::Id.eq(passkey_id))
+        .filter(passkey::Column::UserId.eq(caller.user.id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if renamed != 1 {
+        return Err(AuthError::NotFound);
+    }
+    passkey::Entity::find_by_id(passkey_id)
+        .one(db)
+        .await?
+        .ok_or(AuthError::NotFound)
+}
+
 /// Removes one of the caller's passkeys, after a step-up. Someone else's id is `NotFound`.
 pub async fn remove(
     auth: &Auth,
@@ -196,7 +255,7 @@ pub async fn remove(
         .ok_or(AuthError::NotFound)?;
     let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, caller.user.id, now).await?;
+    step_up.apply(&txn, now).await?;
     passkey::Entity::delete_by_id(owned.id).exec(&txn).await?;
     record(
         &txn,
@@ -211,114 +270,81 @@ pub async fn remove(
     Ok(())
 }
 
-/// Starts a passkey sign-in for `username`. An unknown name, or one without passkeys, gets
-/// options of the same shape (a stable made-up credential id), so the answer does not tell
-/// which accounts exist or use passkeys; finishing it fails like a wrong passkey.
+/// Starts a passkey sign-in: options with no `allowCredentials` (the authenticator offers
+/// whichever passkey it holds for this site), the same for everyone. Limited per address
+/// before the ceremony is stored, since anyone may call it.
 pub async fn start_sign_in(
     auth: &Auth,
-    username: &str,
+    client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Ceremony, AuthError> {
-    let account = match Username::parse(username.to_owned()) {
-        Ok(name) => credentials::find_by_username(&auth.db, &name).await?,
-        Err(_) => None,
-    };
-    let keys: Vec<Passkey> = match &account {
-        Some(account) => passkeys_of(&auth.db, account.id)
-            .await?
-            .iter()
-            .filter_map(credential_of)
-            .collect(),
-        None => Vec::new(),
-    };
-    let (options, state, user_id) = match (account, keys.is_empty()) {
-        (Some(account), false) => {
-            let (options, state) = auth
-                .webauthn
-                .start_passkey_authentication(&keys)
-                .map_err(|e| AuthError::Internal(format!("WebAuthn sign-in: {e}")))?;
-            let options = serde_json::to_value(options)
-                .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?;
-            (options, Some(to_json(&state)?), Some(account.id))
-        }
-        _ => (decoy_options(auth, username)?, None, None),
-    };
+    if let (Some(rule), Some(ip)) = (auth.policy.throttle.passkey_start, client.ip) {
+        throttle::reserve(&auth.db, vec![(Key::passkey_start_address(ip), rule)], now)
+            .await
+            .inspect_err(|e| attempt::refused(e, Action::Passkey))?;
+    }
+    let (options, state) = auth
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| AuthError::Internal(format!("WebAuthn sign-in: {e}")))?;
+    let mut options = serde_json::to_value(options)
+        .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?;
+    // How to ask (the browser's autofill, or a prompt on a button) is the page's choice.
+    if let Some(options) = options.as_object_mut() {
+        options.remove("mediation");
+    }
     let token = challenges::create(
         &auth.db,
         challenges::Kind::PasskeySignIn,
-        user_id,
-        state,
+        None,
+        Some(to_json(&state)?),
         now,
     )
     .await?;
     Ok(Ceremony { token, options })
 }
 
-/// Finishes a passkey sign-in and starts a session. Failures count against the client's
-/// address (a passkey cannot be guessed, but the endpoint can be flooded).
+/// Finishes a passkey sign-in and starts a session. The passkey names its account; failures
+/// count against the client's address (a passkey cannot be guessed, but the endpoint can be
+/// flooded).
 pub async fn finish_sign_in(
     auth: &Auth,
     ceremony: &str,
     credential: serde_json::Value,
+    device_token: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, AuthError> {
-    let checks: Vec<_> = auth
-        .policy
-        .throttle
-        .address
-        .zip(client.ip)
-        .map(|(rule, ip)| (Key::login_address(ip), rule))
-        .into_iter()
-        .collect();
-    let reservation = throttle::reserve(&auth.db, checks, now).await?;
-    let challenge = challenges::find(&auth.db, ceremony, challenges::Kind::PasskeySignIn, now)
-        .await?
-        .ok_or(AuthError::InvalidPasskey)?;
-    if !challenges::consume(&auth.db, &challenge).await? {
-        return Err(AuthError::InvalidPasskey);
-    }
-    let (Some(user_id), Some(state)) = (challenge.user_id, challenge.state.as_deref()) else {
-        return Err(AuthError::InvalidPasskey);
+    let attempt =
+        Attempt::begin(auth, Claimant::Unnamed, None, client, Action::Passkey, now).await?;
+    let verified = verify_sign_in(auth, ceremony, credential, now).await;
+    let (account, row, key) = match verified {
+        Ok(found) => found,
+        Err(e @ AuthError::InvalidPasskey) => {
+            attempt.failed(auth, None, client, now);
+            return Err(e);
+        }
+        Err(e) => return Err(e),
     };
-    let state: PasskeyAuthentication = from_json(Some(state))?;
-    let response: PublicKeyCredential =
-        serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskey)?;
-    let result = auth
-        .webauthn
-        .finish_passkey_authentication(&response, &state)
-        .map_err(|e| {
-            credentials::count_login("passkey_failed");
-            tracing::info!(event = "passkey_sign_in_failed", %user_id, error = %e, "passkey sign-in failed");
-            AuthError::InvalidPasskey
-        })?;
-    let credential_id = credential_id_text(result.cred_id());
-    let row = passkey::Entity::find()
-        .filter(passkey::Column::UserId.eq(user_id))
-        .filter(passkey::Column::CredentialId.eq(credential_id))
-        .one(&auth.db)
-        .await?
-        .ok_or(AuthError::InvalidPasskey)?;
-    let account = user::Entity::find_by_id(user_id)
-        .one(&auth.db)
-        .await?
-        .ok_or(AuthError::InvalidPasskey)?;
     if account.disabled_at.is_some() {
+        attempt.passed_now(&auth.db, now).await?;
         return Err(AuthError::AccountDisabled);
     }
-    // The counter and backup state move with each use (a cloned authenticator shows up as
-    // a counter going backwards, which webauthn-rs refuses above).
-    let mut key = credential_of(&row).ok_or(AuthError::InvalidPasskey)?;
-    let updated = key.update_credential(&result).unwrap_or(false);
+    let standing = Standing::of(&account);
+    let device = device::recognise(&auth.db, device_token, Some(&account), now).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
+    standing::confirm(&txn, standing, AuthError::InvalidPasskey).await?;
+    attempt.passed(&txn, now).await?;
     let mut update = passkey::Entity::update_many()
         .col_expr(passkey::Column::LastUsedAt, Expr::value(Some(now)))
         .filter(passkey::Column::Id.eq(row.id));
-    if updated {
+    if let Some(key) = key {
         update = update.col_expr(passkey::Column::Credential, Expr::value(to_json(&key)?));
     }
-    update.exec(&txn).await?;
+    // The passkey may have been removed meanwhile.
+    if update.exec(&txn).await?.rows_affected != 1 {
+        return Err(AuthError::InvalidPasskey);
+    }
     let session = sessions::start_as(
         auth,
         &txn,
@@ -328,13 +354,65 @@ pub async fn finish_sign_in(
         now,
     )
     .await?;
+    let device = device::remember(
+        &txn,
+        device.as_ref(),
+        standing,
+        client,
+        auth.policy.throttle.device_trust,
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    credentials::count_login("succeeded");
+    attempt::count_login("succeeded");
     tracing::info!(event = "login", method = "passkey", user_id = %account.id, session_id = %session.session_id, "login succeeded");
-    Ok(SignedIn {
-        session,
-        device: None,
-    })
+    Ok(SignedIn { session, device })
+}
+
+/// The ceremony's answer, verified: the account, its passkey, and the credential to store back
+/// when its counter or backup state moved. Any failure of the ceremony is `InvalidPasskey`.
+async fn verify_sign_in(
+    auth: &Auth,
+    ceremony: &str,
+    credential: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(user::Model, passkey::Model, Option<Passkey>), AuthError> {
+    let challenge = challenges::find(&auth.db, ceremony, challenges::Kind::PasskeySignIn, now)
+        .await?
+        .ok_or(AuthError::InvalidPasskey)?;
+    // Single use, whatever the outcome.
+    if !challenges::consume(&auth.db, &challenge).await? {
+        return Err(AuthError::InvalidPasskey);
+    }
+    let state: DiscoverableAuthentication = from_json(challenge.state.as_deref())?;
+    let response: PublicKeyCredential =
+        serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskey)?;
+    let (user_handle, credential_id) = auth
+        .webauthn
+        .identify_discoverable_authentication(&response)
+        .map_err(|_| AuthError::InvalidPasskey)?;
+    let row = passkey::Entity::find()
+        .filter(passkey::Column::CredentialId.eq(credential_id_text(credential_id)))
+        .filter(passkey::Column::UserId.eq(user_handle))
+        .one(&auth.db)
+        .await?
+        .ok_or(AuthError::InvalidPasskey)?;
+    let account = user::Entity::find_by_id(row.user_id)
+        .one(&auth.db)
+        .await?
+        .ok_or(AuthError::InvalidPasskey)?;
+    let mut key = credential_of(&row).ok_or(AuthError::InvalidPasskey)?;
+    let result = auth
+        .webauthn
+        .finish_discoverable_authentication_v2(&response, state, &key)
+        .map_err(|e| {
+            tracing::info!(event = "passkey_sign_in_failed", user_id = %row.user_id, error = %e, "passkey sign-in failed");
+            AuthError::InvalidPasskey
+        })?;
+    // The counter and backup state move with each use (a cloned authenticator shows up as a
+    // counter going backwards, which webauthn-rs refuses above).
+    let changed = key.update_credential(&result).unwrap_or(false);
+    Ok((account, row, changed.then_some(key)))
 }
 
 fn credential_of(row: &passkey::Model) -> Option<Passkey> {
@@ -343,28 +421,6 @@ fn credential_of(row: &passkey::Model) -> Option<Passkey> {
 
 fn credential_id_text(id: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(id)
-}
-
-/// Request options for a name that has no passkeys: a fresh challenge and a credential id
-/// derived from the name (HMAC), the same on every try, so it looks like a real account's.
-fn decoy_options(auth: &Auth, username: &str) -> Result<serde_json::Value, AuthError> {
-    let mut challenge = [0u8; 32];
-    getrandom::fill(&mut challenge)
-        .map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let mut mac = auth.secrets.device_mac();
-    mac.update(b"passkey-decoy:");
-    mac.update(username.to_lowercase().as_bytes());
-    let fake_id = mac.finalize().into_bytes();
-    let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-    Ok(serde_json::json!({
-        "publicKey": {
-            "challenge": b64(&challenge),
-            "timeout": 300000,
-            "rpId": auth.policy.webauthn_rp_id,
-            "allowCredentials": [{ "type": "public-key", "id": b64(&fake_id[..16]) }],
-            "userVerification": "required",
-        }
-    }))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AuthError> {

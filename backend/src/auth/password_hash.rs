@@ -111,6 +111,7 @@ impl Hasher {
                     .map_err(|e| AuthError::Internal(format!("hashing failed: {e}")))
             })
             .await?;
+        metrics::histogram!("latchkey_password_hash_seconds").record(took.as_secs_f64());
         self.learn_cost(took);
         Ok(hash)
     }
@@ -145,6 +146,7 @@ impl Hasher {
                 Ok((verdict, current_cost))
             })
             .await?;
+        metrics::histogram!("latchkey_password_hash_seconds").record(took.as_secs_f64());
         if current_cost {
             self.learn_cost(took);
         } else {
@@ -152,6 +154,17 @@ impl Hasher {
             tokio::time::sleep(self.current_cost().saturating_sub(took)).await;
         }
         Ok(verdict)
+    }
+
+    /// Runs other CPU-heavy password work (judging a new password's strength) on the hashing
+    /// threads, under the same bound: it never blocks the async executor, and a flood of it
+    /// queues, or is refused with `Busy`, like hashes are.
+    pub async fn off_executor<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let (value, _) = self.run_on_pool(move || Ok(work())).await?;
+        Ok(value)
     }
 
     /// Folds one measured hash at the configured cost into the running estimate (EWMA, 1/8).
@@ -186,8 +199,6 @@ impl Hasher {
         self.pool.spawn(move || {
             let started = Instant::now();
             let outcome = work().map(|value| (value, started.elapsed()));
-            metrics::histogram!("latchkey_password_hash_seconds")
-                .record(started.elapsed().as_secs_f64());
             // The request may have gone away meanwhile; nobody to tell then.
             let _ = done.send(outcome);
             drop(permit);

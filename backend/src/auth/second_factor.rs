@@ -3,10 +3,12 @@
 //!
 //! A code is accepted once: the last accepted time step is stored and only a later step is
 //! accepted, claimed with a conditional update so two concurrent uses of one code cannot both
-//! succeed (totp-rs leaves this to the caller, RFC 6238 §5.2). Recovery codes are stored as
-//! SHA-256 hashes and each works once, claimed the same way.
+//! succeed (totp-rs leaves this to the caller, RFC 6238 §5.2). Recovery codes are stored under a
+//! keyed hash (HMAC-SHA256 with a key derived from `JWT_SECRET`, bound to the user), so a
+//! database dump alone cannot reverse their 50 bits; each works once, claimed the same way.
 
 use chrono::{DateTime, Utc};
+use hmac::Mac as _;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
@@ -20,9 +22,10 @@ use uuid::Uuid;
 use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
-    credentials,
-    sessions::Authenticated,
-    throttle::{self, Reservation},
+    attempt::{Action, Attempt, Claimant},
+    password_hash::Verdict,
+    sessions::{self, Authenticated},
+    standing::{self, Standing},
 };
 use crate::{
     domain::Password,
@@ -110,29 +113,32 @@ pub async fn start_totp(
     auth: &Auth,
     caller: &Authenticated,
     password: &Password,
-    device_cookie: Option<&str>,
+    device_token: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Enrolment, AuthError> {
-    let (account, reservation) =
-        credentials::recheck_password(auth, caller.user.id, password, device_cookie, client, now)
-            .await?;
+    let answer = StepUpAnswer {
+        password: password.clone(),
+        code: None,
+        device_token: device_token.map(str::to_owned),
+    };
+    let step_up = password_check(auth, caller, &answer, client, now).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    throttle::release(&txn, &reservation, now).await?;
-    if enabled_factor(&txn, account.id).await?.is_some() {
+    step_up.apply(&txn, now).await?;
+    if enabled_factor(&txn, caller.user.id).await?.is_some() {
         return Err(AuthError::MfaAlreadyEnabled);
     }
     let mut secret = vec![0u8; SECRET_BYTES];
     getrandom::fill(&mut secret).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
     let sealed = auth
         .secrets
-        .seal(&secret, account.id.as_bytes())
+        .seal(&secret, caller.user.id.as_bytes())
         .map_err(AuthError::Internal)?;
-    totp_factor::Entity::delete_by_id(account.id)
+    totp_factor::Entity::delete_by_id(caller.user.id)
         .exec(&txn)
         .await?;
     totp_factor::Entity::insert(totp_factor::ActiveModel {
-        user_id: Set(account.id),
+        user_id: Set(caller.user.id),
         secret: Set(sealed),
         confirmed_at: Set(None),
         last_used_step: Set(None),
@@ -141,7 +147,11 @@ pub async fn start_totp(
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
-    let totp = totp(&auth.policy.mfa_issuer, &account.username, secret.clone())?;
+    let totp = totp(
+        &auth.policy.mfa_issuer,
+        &caller.user.username,
+        secret.clone(),
+    )?;
     Ok(Enrolment {
         secret: Secret::from(secret).to_base32(),
         otpauth_uri: totp
@@ -151,11 +161,13 @@ pub async fn start_totp(
 }
 
 /// Confirms a pending enrolment with a first code; turns 2FA on and returns fresh recovery
-/// codes, shown once.
+/// codes, shown once. Each code counts against the sign-in limits like a password would, so a
+/// stolen session cannot guess its way into enrolling its own authenticator.
 pub async fn confirm_totp(
     auth: &Auth,
     caller: &Authenticated,
     code: &str,
+    device_token: Option<&str>,
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AuthError> {
@@ -164,9 +176,27 @@ pub async fn confirm_totp(
         .one(&auth.db)
         .await?
         .ok_or(AuthError::MfaNotEnabled)?;
-    let step = check_totp(auth, &pending, &caller.user.username, code, now)?
-        .ok_or(AuthError::InvalidMfaCode)?;
+    let account = user::Entity::find_by_id(caller.user.id)
+        .one(&auth.db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    let attempt = Attempt::begin(
+        auth,
+        Claimant::Account(account),
+        device_token,
+        client,
+        Action::ConfirmFactor,
+        now,
+    )
+    .await?;
+    let Some(step) = check_totp(auth, &pending, &caller.user.username, code, now)? else {
+        attempt.failed(auth, Some(Kind::SecondFactorFailed), client, now);
+        return Err(AuthError::InvalidMfaCode);
+    };
+    let standing = attempt.standing().ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
+    standing::confirm(&txn, standing, AuthError::Unauthenticated).await?;
+    attempt.passed(&txn, now).await?;
     let confirmed = totp_factor::Entity::update_many()
         .col_expr(totp_factor::Column::ConfirmedAt, Expr::value(Some(now)))
         .col_expr(totp_factor::Column::LastUsedStep, Expr::value(Some(step)))
@@ -178,7 +208,7 @@ pub async fn confirm_totp(
     if confirmed != 1 {
         return Err(AuthError::MfaNotEnabled);
     }
-    let codes = replace_codes(&txn, caller.user.id, now).await?;
+    let codes = replace_codes(auth, &txn, caller.user.id, now).await?;
     record(&txn, caller, Kind::SecondFactorAdded, client, now).await?;
     txn.commit().await?;
     tracing::info!(event = "mfa_enabled", user_id = %caller.user.id, "authenticator app turned on");
@@ -198,7 +228,7 @@ pub async fn disable_totp(
         return Err(AuthError::MfaNotEnabled);
     }
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, caller.user.id, now).await?;
+    step_up.apply(&txn, now).await?;
     totp_factor::Entity::delete_by_id(caller.user.id)
         .exec(&txn)
         .await?;
@@ -225,50 +255,65 @@ pub async fn replace_recovery_codes(
         return Err(AuthError::MfaNotEnabled);
     }
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, caller.user.id, now).await?;
-    let codes = replace_codes(&txn, caller.user.id, now).await?;
+    step_up.apply(&txn, now).await?;
+    let codes = replace_codes(auth, &txn, caller.user.id, now).await?;
     record(&txn, caller, Kind::RecoveryCodesReplaced, client, now).await?;
     txn.commit().await?;
     Ok(codes)
 }
 
 /// What a person presents to confirm a sensitive change: the password, the second factor when
-/// 2FA is on, and the browser's device cookie (a step-up from a known device is throttled like a
+/// 2FA is on, and their device token (a step-up from a trusted device is throttled like a
 /// sign-in from it). No `Debug`: it holds the password and the code.
 pub struct StepUpAnswer {
     pub password: Password,
     pub code: Option<Code>,
-    pub device_cookie: Option<String>,
+    pub device_token: Option<String>,
 }
 
-/// A sensitive change's proof of presence: the password now, and the second factor when 2FA
-/// is on. Wrong answers count like failed sign-ins.
+/// A sensitive change's proof of presence, judged: the password now, and the second factor
+/// when 2FA is on. It holds the standing it was judged under, re-checked by `apply`.
 #[derive(Debug)]
 pub struct StepUp {
-    reservation: Reservation,
+    standing: Standing,
+    session_id: Uuid,
+    /// The trusted device the answer came from, if any: a change that ends device trust
+    /// keeps this one.
+    pub device: Option<Uuid>,
     pub proof: Option<Proof>,
 }
 
 impl StepUp {
-    /// Gives back the throttle reservation and claims the code, in the change's transaction.
-    /// A code used meanwhile by a concurrent request fails the change.
+    /// First thing in the change's transaction: the account is as it was when the answer was
+    /// judged (not disabled, its password not changed meanwhile), the caller's session is still
+    /// live, and the code is claimed (one used meanwhile by a concurrent request fails the
+    /// change).
     pub async fn apply(
         &self,
         txn: &impl ConnectionTrait,
-        user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
-        throttle::release(txn, &self.reservation, now).await?;
+        standing::confirm(txn, self.standing, AuthError::WrongPassword).await?;
+        if !sessions::is_live(txn, self.session_id, now).await? {
+            return Err(AuthError::Unauthenticated);
+        }
         if let Some(proof) = &self.proof
-            && !claim(txn, user_id, proof, now).await?
+            && !claim(txn, self.standing.user_id, proof, now).await?
         {
             return Err(AuthError::WrongSecondFactor);
         }
         Ok(())
     }
+
+    /// The standing the answer was judged under.
+    pub fn standing(&self) -> Standing {
+        self.standing
+    }
 }
 
-/// Checks the password and, when 2FA is on, the second factor.
+/// Checks the password and, when 2FA is on, the second factor, under the sign-in limits. A
+/// right answer is given back at once: whatever the change does next (a 409, say), a right
+/// password never counts as a failure.
 pub async fn step_up(
     auth: &Auth,
     caller: &Authenticated,
@@ -276,38 +321,73 @@ pub async fn step_up(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<StepUp, AuthError> {
-    let (account, reservation) = credentials::recheck_password(
+    judge(auth, caller, answer, client, true, now).await
+}
+
+/// The password alone, whether or not 2FA is on (starting an enrolment, which a code could not
+/// protect more: the factor it adds is not on yet).
+async fn password_check(
+    auth: &Auth,
+    caller: &Authenticated,
+    answer: &StepUpAnswer,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<StepUp, AuthError> {
+    judge(auth, caller, answer, client, false, now).await
+}
+
+async fn judge(
+    auth: &Auth,
+    caller: &Authenticated,
+    answer: &StepUpAnswer,
+    client: &ClientInfo,
+    with_second_factor: bool,
+    now: DateTime<Utc>,
+) -> Result<StepUp, AuthError> {
+    let account = user::Entity::find_by_id(caller.user.id)
+        .one(&auth.db)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    let attempt = Attempt::begin(
         auth,
-        caller.user.id,
-        &answer.password,
-        answer.device_cookie.as_deref(),
+        Claimant::Account(account.clone()),
+        answer.device_token.as_deref(),
         client,
+        Action::StepUp,
         now,
     )
     .await?;
-    let Some(factor) = enabled_factor(&auth.db, account.id).await? else {
-        return Ok(StepUp {
-            reservation,
-            proof: None,
-        });
-    };
-    let Some(code) = &answer.code else {
-        // The password was right: only the missing code stops the change.
-        let txn = storage::begin_write(&auth.db).await?;
-        throttle::release(&txn, &reservation, now).await?;
-        txn.commit().await?;
-        return Err(AuthError::SecondFactorRequired);
-    };
-    match check(auth, &factor, &account, code, now).await? {
-        Some(proof) => Ok(StepUp {
-            reservation,
-            proof: Some(proof),
-        }),
-        None => {
-            record(&auth.db, caller, Kind::SecondFactorFailed, client, now).await?;
-            Err(AuthError::WrongSecondFactor)
-        }
+    if attempt.verify_password(auth, &answer.password, now).await? == Verdict::Mismatch {
+        attempt.failed(auth, None, client, now);
+        return Err(AuthError::WrongPassword);
     }
+    let factor = match with_second_factor {
+        true => enabled_factor(&auth.db, account.id).await?,
+        false => None,
+    };
+    let proof = match (factor, &answer.code) {
+        (None, _) => None,
+        (Some(_), None) => {
+            // The password was right: only the missing code stops the change.
+            attempt.passed_now(&auth.db, now).await?;
+            return Err(AuthError::SecondFactorRequired);
+        }
+        (Some(factor), Some(code)) => match check(auth, &factor, &account, code, now).await? {
+            Some(proof) => Some(proof),
+            None => {
+                attempt.failed(auth, Some(Kind::SecondFactorFailed), client, now);
+                return Err(AuthError::WrongSecondFactor);
+            }
+        },
+    };
+    let device = attempt.device.as_ref().map(|d| d.id());
+    attempt.passed_now(&auth.db, now).await?;
+    Ok(StepUp {
+        standing: Standing::of(&account),
+        session_id: caller.session_id,
+        device,
+        proof,
+    })
 }
 
 /// Checks a code against the user's factor, without claiming it; `None` when it is wrong (or
@@ -324,14 +404,16 @@ pub async fn check(
             .filter(|step| factor.last_used_step.is_none_or(|last| *step > last))
             .map(Proof::TotpStep)),
         Code::Recovery(code) => {
-            let hash = recovery_hash(code);
+            let keyed = recovery_hash(auth, account.id, code);
+            // Codes issued before keyed hashing are plain SHA-256 until they are replaced.
+            let legacy = legacy_recovery_hash(code);
             let unused = recovery_code::Entity::find()
                 .filter(recovery_code::Column::UserId.eq(account.id))
-                .filter(recovery_code::Column::CodeHash.eq(hash.clone()))
+                .filter(recovery_code::Column::CodeHash.is_in([keyed, legacy]))
                 .filter(recovery_code::Column::UsedAt.is_null())
                 .one(&auth.db)
                 .await?;
-            Ok(unused.map(|_| Proof::RecoveryCode(hash)))
+            Ok(unused.map(|row| Proof::RecoveryCode(row.code_hash)))
         }
     }
 }
@@ -411,6 +493,7 @@ fn totp(issuer: &str, username: &str, secret: Vec<u8>) -> Result<Totp, AuthError
 
 /// Ten fresh recovery codes replace any old ones; returns them (never stored in clear).
 async fn replace_codes(
+    auth: &Auth,
     txn: &impl ConnectionTrait,
     user_id: Uuid,
     now: DateTime<Utc>,
@@ -425,7 +508,7 @@ async fn replace_codes(
     recovery_code::Entity::insert_many(codes.iter().map(|code| recovery_code::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
-        code_hash: Set(recovery_hash(code)),
+        code_hash: Set(recovery_hash(auth, user_id, code)),
         used_at: Set(None),
         created_at: Set(now),
     }))
@@ -445,18 +528,30 @@ fn new_recovery_code() -> Result<String, AuthError> {
     Ok(format!("{}-{}", &chars[..5], &chars[5..]))
 }
 
-/// The stored form: case, spaces and dashes do not matter, nor do O/0 and I/L/1.
-fn recovery_hash(code: &str) -> String {
-    let normalised: String = code
-        .chars()
+/// What a typed code means: case, spaces and dashes do not matter, nor do O/0 and I/L/1.
+fn normalised(code: &str) -> String {
+    code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| match c.to_ascii_lowercase() {
             'o' => '0',
             'i' | 'l' => '1',
             other => other,
         })
-        .collect();
-    hex::encode(Sha256::digest(normalised.as_bytes()))
+        .collect()
+}
+
+/// The stored form: HMAC-SHA256 keyed by a key derived from `JWT_SECRET`, over the user id and
+/// the normalised code. Without the key, a dump gives nothing to guess against.
+fn recovery_hash(auth: &Auth, user_id: Uuid, code: &str) -> String {
+    let mut mac = auth.secrets.recovery_code_mac();
+    mac.update(user_id.as_bytes());
+    mac.update(normalised(code).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// How codes issued before keyed hashing were stored.
+fn legacy_recovery_hash(code: &str) -> String {
+    hex::encode(Sha256::digest(normalised(code).as_bytes()))
 }
 
 async fn record(
@@ -493,9 +588,9 @@ mod tests {
             a.chars()
                 .all(|c| c == '-' || RECOVERY_ALPHABET.contains(&(c as u8)))
         );
-        assert_eq!(recovery_hash("ab0c1-defgh"), recovery_hash(" AB0C1 DEFGH "));
-        assert_eq!(recovery_hash("abOcL-defgh"), recovery_hash("ab0c1defgh"));
-        assert_ne!(recovery_hash("ab0c1-defgh"), recovery_hash("ab0c1-defgj"));
+        assert_eq!(normalised("ab0c1-defgh"), normalised(" AB0C1 DEFGH "));
+        assert_eq!(normalised("abOcL-defgh"), normalised("ab0c1defgh"));
+        assert_ne!(normalised("ab0c1-defgh"), normalised("ab0c1-defgj"));
     }
 
     #[test]

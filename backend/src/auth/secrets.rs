@@ -19,14 +19,14 @@ use crate::config::Secret;
 /// Bumping a purpose's version rotates that derived key (everything it protects becomes invalid).
 const SALT: &[u8] = b"latchkey";
 const REFRESH_SUCCESSOR: &[u8] = b"latchkey/refresh-successor/v1";
-const DEVICE_COOKIE: &[u8] = b"latchkey/device-cookie/v1";
 const SEALING: &[u8] = b"latchkey/sealing/v1";
+const RECOVERY_CODES: &[u8] = b"latchkey/recovery-codes/v1";
 
 const NONCE_LEN: usize = 24;
 
 pub struct Secrets {
     successor_mac: Hmac<Sha256>,
-    device_mac: Hmac<Sha256>,
+    recovery_code_mac: Hmac<Sha256>,
     sealing: XChaCha20Poly1305,
 }
 
@@ -44,7 +44,7 @@ impl Secrets {
         };
         Ok(Self {
             successor_mac: mac(REFRESH_SUCCESSOR)?,
-            device_mac: mac(DEVICE_COOKIE)?,
+            recovery_code_mac: mac(RECOVERY_CODES)?,
             sealing: XChaCha20Poly1305::new(&key(SEALING)?.into()),
         })
     }
@@ -54,9 +54,9 @@ impl Secrets {
         self.successor_mac.clone()
     }
 
-    /// HMAC-SHA256 keyed for device cookies (see `device`).
-    pub fn device_mac(&self) -> Hmac<Sha256> {
-        self.device_mac.clone()
+    /// HMAC-SHA256 keyed for storing recovery codes (see `second_factor`).
+    pub fn recovery_code_mac(&self) -> Hmac<Sha256> {
+        self.recovery_code_mac.clone()
     }
 
     /// Encrypts `plaintext` for storage: `base64url(nonce || ciphertext || tag)`. `context`
@@ -132,7 +132,11 @@ mod tests {
     fn each_purpose_has_its_own_key() {
         let a = secrets("a");
         let one = a.successor_mac().chain_update(b"m").finalize().into_bytes();
-        let two = a.device_mac().chain_update(b"m").finalize().into_bytes();
+        let two = a
+            .recovery_code_mac()
+            .chain_update(b"m")
+            .finalize()
+            .into_bytes();
         assert_ne!(one, two);
     }
 }

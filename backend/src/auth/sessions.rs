@@ -141,7 +141,12 @@ pub async fn rotate(
         .await?
         .ok_or(AuthError::InvalidRefreshToken)?;
 
-    if current.revoked_at.is_some() || current.absolute_expires_at <= now {
+    // A disabled account's sessions were revoked when it was disabled; this also covers a
+    // session that somehow outlived that (belt and braces on the one path that extends one).
+    if current.revoked_at.is_some()
+        || current.absolute_expires_at <= now
+        || account.disabled_at.is_some()
+    {
         return Err(AuthError::InvalidRefreshToken);
     }
 
@@ -308,12 +313,13 @@ pub async fn logout(
     Ok(())
 }
 
-/// The user behind a valid access token whose session is still alive. This is the one place
-/// that decides identity: a revoked session makes the token worthless at once, and so does a
-/// deleted user (their sessions go with them, by foreign key).
+/// The user behind a valid access token whose session is still alive and whose account is
+/// enabled. This is the one place that decides identity: a revoked session makes the token
+/// worthless at once, and so does a deleted user (their sessions go with them, by foreign key)
+/// or a disabled one.
 ///
 /// The user's name and creation time come from the signed token (both are immutable), so the
-/// check costs one primary-key lookup of the session.
+/// check costs one query: the session by primary key, joined to its account by primary key.
 pub async fn authenticate(
     auth: &Auth,
     access_token: &str,
@@ -347,14 +353,31 @@ pub async fn authenticate(
 fn live_session_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
-            "SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 \
-             AND revoked_at IS NULL AND absolute_expires_at > $3"
+            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
+             AND s.absolute_expires_at > $3 AND u.disabled_at IS NULL"
         }
         _ => {
-            "SELECT 1 FROM sessions WHERE id = ? AND user_id = ? \
-             AND revoked_at IS NULL AND absolute_expires_at > ?"
+            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL \
+             AND s.absolute_expires_at > ? AND u.disabled_at IS NULL"
         }
     }
+}
+
+/// Whether a session can still be used, read inside the caller's transaction (a sensitive
+/// change made from a session that was ended meanwhile must not go through).
+pub async fn is_live(
+    conn: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
+    Ok(session::Entity::find_by_id(session_id)
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::AbsoluteExpiresAt.gt(now))
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// The user's sessions that can still be used, most recently used first.

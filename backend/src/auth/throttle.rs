@@ -57,7 +57,9 @@ pub struct ThrottlePolicy {
     pub device: Option<Rule>,
     pub address: Option<Rule>,
     pub registration: Option<Rule>,
-    /// How long a device cookie is trusted; `None` issues none.
+    /// Passkey sign-in ceremonies started per address (each stores a row, unauthenticated).
+    pub passkey_start: Option<Rule>,
+    /// How long a device is trusted after a sign-in; `None` trusts none.
     pub device_trust: Option<Duration>,
 }
 
@@ -72,6 +74,7 @@ impl ThrottlePolicy {
             device: backoff,
             address: rate(settings.ip_failures, IP_WINDOW),
             registration: rate(settings.register_per_ip, REGISTER_WINDOW),
+            passkey_start: rate(settings.passkey_start_per_ip, IP_WINDOW),
             device_trust: (!settings.device_trust.is_zero()).then_some(settings.device_trust),
         }
     }
@@ -83,6 +86,7 @@ impl ThrottlePolicy {
             device: None,
             address: None,
             registration: None,
+            passkey_start: None,
             device_trust: None,
         }
     }
@@ -216,6 +220,11 @@ impl Key {
     /// Failed logins on one trusted device (see `auth::device`).
     pub fn device(device_id: &uuid::Uuid) -> Self {
         Self(format!("device:{}", device_id.simple()))
+    }
+
+    /// Passkey sign-in ceremonies started from one client address.
+    pub fn passkey_start_address(ip: IpAddr) -> Self {
+        Self(format!("passkey:{}", network_of(ip)))
     }
 
     pub fn as_str(&self) -> &str {

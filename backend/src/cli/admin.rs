@@ -37,7 +37,7 @@ pub enum UsersCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
         per_page: u64,
     },
-    /// Show one account and where it is signed in.
+    /// Show one account: status, sessions, second factors and trusted devices.
     Show { name: String },
     /// End every session of the account.
     RevokeSessions {
@@ -56,12 +56,21 @@ pub enum UsersCommand {
     /// Let a disabled account sign in again.
     Enable { name: String },
     /// Set a new password (asked for twice; checked against the password policy). Every
-    /// session ends.
+    /// session, pending sign-in and trusted device ends.
     SetPassword {
         name: String,
         /// Read the password from the first line of standard input instead of asking.
         #[arg(long)]
         password_stdin: bool,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Remove every second factor (authenticator app, recovery codes, passkeys); pending
+    /// sign-ins and trusted devices end. Sessions stay (see revoke-sessions).
+    ResetFactors {
+        name: String,
+        #[arg(long)]
+        yes: bool,
     },
     /// Delete the account and everything that belongs to it.
     Delete {
@@ -148,6 +157,37 @@ async fn users(
                     describe_device(session.user_agent.as_deref())
                 );
             }
+            let factors = accounts::factors(db, &account, now).await?;
+            println!(
+                "authenticator app: {}",
+                if factors.totp_enabled { "on" } else { "off" }
+            );
+            println!(
+                "recovery codes:    {} left",
+                factors.recovery_codes_remaining
+            );
+            println!("passkeys:   {}", factors.passkeys.len());
+            for passkey in &factors.passkeys {
+                println!(
+                    "  {}  {}  added {}  last used {}",
+                    passkey.id,
+                    passkey.name,
+                    passkey.created_at.format("%Y-%m-%d %H:%M"),
+                    passkey.last_used_at.map_or("never".to_owned(), |at| at
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string())
+                );
+            }
+            println!("trusted devices: {}", factors.trusted_devices.len());
+            for device in &factors.trusted_devices {
+                println!(
+                    "  {}  last sign-in {}  {}  {}",
+                    device.id,
+                    device.last_used_at.format("%Y-%m-%d %H:%M"),
+                    device.ip.as_deref().unwrap_or("-"),
+                    describe_device(device.user_agent.as_deref())
+                );
+            }
         }
         UsersCommand::RevokeSessions { name, yes } => {
             let account = accounts::find(db, &name).await?;
@@ -182,8 +222,17 @@ async fn users(
         UsersCommand::SetPassword {
             name,
             password_stdin,
+            yes,
         } => {
             let account = accounts::find(db, &name).await?;
+            let question = format!(
+                "Set a new password for {}? Every session, pending sign-in and trusted device ends.",
+                account.username
+            );
+            // With --password-stdin piped in there is no terminal to ask on: --yes answers.
+            if !confirm(&question, yes) {
+                return Ok(ExitCode::FAILURE);
+            }
             let Some(password) = read_new_password(password_stdin) else {
                 return Ok(ExitCode::FAILURE);
             };
@@ -194,6 +243,24 @@ async fn users(
             println!(
                 "set a new password for {} (ended {ended} session(s))",
                 account.username
+            );
+        }
+        UsersCommand::ResetFactors { name, yes } => {
+            let account = accounts::find(db, &name).await?;
+            let question = format!(
+                "Remove every second factor of {} (authenticator app, recovery codes, passkeys)?",
+                account.username
+            );
+            if !confirm(&question, yes) {
+                return Ok(ExitCode::FAILURE);
+            }
+            let removed = accounts::reset_factors(db, &account, now).await?;
+            println!(
+                "reset the second factors of {}: authenticator app {}, {} unused recovery code(s), {} passkey(s) removed",
+                account.username,
+                if removed.totp { "removed" } else { "was off" },
+                removed.recovery_codes,
+                removed.passkeys
             );
         }
         UsersCommand::Delete { name, yes } => {

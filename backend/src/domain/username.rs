@@ -52,6 +52,13 @@ impl Username {
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
+
+    /// The confusable skeleton (Unicode TS #39): two names with the same one look alike
+    /// (`Ian`, `lan`), and only the first may be registered. Defined once, beside the
+    /// migration that filled it for existing accounts.
+    pub fn skeleton(&self) -> String {
+        migration::usernames::skeleton(&self.display)
+    }
 }
 
 #[cfg(test)]

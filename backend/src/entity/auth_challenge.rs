@@ -11,8 +11,10 @@ pub struct Model {
     pub kind: String,
     /// Ceremony state (JSON), if the kind needs any.
     pub state: Option<String>,
-    /// Wrong answers so far.
+    /// Answers checked so far (each takes its slot before it is checked).
     pub failures: i32,
+    /// The user's credential epoch when it was created; it dies when the epoch moves.
+    pub credential_epoch: Option<i32>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

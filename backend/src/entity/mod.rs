@@ -10,4 +10,5 @@ pub mod session;
 pub mod signing_key;
 pub mod throttle_bucket;
 pub mod totp_factor;
+pub mod trusted_device;
 pub mod user;

@@ -13,6 +13,12 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set by an operator: the account cannot sign in.
     pub disabled_at: Option<DateTimeUtc>,
+    /// Moves on with every change that must end what was granted before it (a password
+    /// change or reset, disabling, a factor reset): see `auth::standing`.
+    pub credential_epoch: i32,
+    /// The name's confusable skeleton (Unicode TS #39), unique: look-alike names are refused.
+    /// NULL only for accounts that already collided when skeletons were introduced.
+    pub username_skeleton: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

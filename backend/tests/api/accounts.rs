@@ -336,6 +336,7 @@ async fn activity_records_each_event_once_in_order_with_nothing_secret() {
     again.post("/logout-all").await;
     let again = app.browser();
     again.login("alice", NEW_PASSWORD).await;
+    app.settle().await;
 
     let body = json_of(again.get("/activity").await).await;
     let kinds: Vec<&str> = body["events"]

@@ -145,6 +145,7 @@ async fn set_password_checks_the_policy_and_ends_every_session() {
             "set-password",
             "alice",
             "--password-stdin",
+            "--yes",
         ],
         "passwordpassword\n",
     )
@@ -162,6 +163,7 @@ async fn set_password_checks_the_policy_and_ends_every_session() {
             "set-password",
             "alice",
             "--password-stdin",
+            "--yes",
         ],
         &format!("{new}\n"),
     )

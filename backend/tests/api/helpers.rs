@@ -296,6 +296,11 @@ impl TestApp {
         set_cookies(response.headers())
     }
 
+    /// Waits until writes that do not hold up a response (failed attempts' activity) landed.
+    pub async fn settle(&self) {
+        self.state.auth.background.settled().await;
+    }
+
     pub async fn refresh(&self) -> Response {
         self.client.post(self.url("/refresh")).send().await.unwrap()
     }

@@ -143,7 +143,7 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     let attempt = latchkey::auth::credentials::LoginAttempt {
         username: "alice".into(),
         password: latchkey::domain::Password::parse(PASSWORD.into()).unwrap(),
-        device_cookie: None,
+        device_token: None,
     };
     let outcome = latchkey::auth::credentials::login(
         &auth,

@@ -18,6 +18,7 @@ async fn the_purge_deletes_what_ended_and_keeps_what_lives() {
     phone.login("alice", PASSWORD).await;
     phone.post("/logout").await; // a revoked one
     app.browser().login("alice", "a wrong password!").await; // a throttle row and an event
+    app.settle().await;
     let db = &app.state.auth.db;
     let retention = Retention {
         activity: std::time::Duration::from_secs(90 * 86_400),

@@ -449,6 +449,7 @@ async fn sensitive_changes_need_the_second_factor_too() {
         .login("alice", "another long passphrase, mine")
         .await;
     assert!(json_ok(response).await.get("user").is_some());
+    app.settle().await;
 
     let activity = json_ok(browser.get("/activity").await).await;
     let kinds: Vec<&str> = activity["events"]

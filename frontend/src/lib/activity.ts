@@ -33,7 +33,8 @@ const KINDS: Record<string, KindText> = {
 	recovery_codes_replaced: { title: 'Recovery codes replaced', tone: 'info' },
 	passkey_added: { title: 'Passkey added', tone: 'info' },
 	passkey_removed: { title: 'Passkey removed', tone: 'info' },
-	signed_in_with_passkey: { title: 'Signed in with a passkey', tone: 'info' }
+	signed_in_with_passkey: { title: 'Signed in with a passkey', tone: 'info' },
+	factors_reset: { title: 'Second factors removed by an administrator', tone: 'warning' }
 };
 
 /** The kinds with words of their own (the rest are shown by their name). */

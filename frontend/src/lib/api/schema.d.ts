@@ -210,6 +210,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Devices I trust
+         * @description The browsers and clients that signed in to this account (at most ten, the most recently
+         *     used), with `current: true` on the one making this request. A sign-in from one of them
+         *     is judged by its own failure count, so it keeps working while strangers have locked the
+         *     username. Changing or resetting the password ends this trust (except for the device
+         *     that made the change), and so does a factor reset or disabling the account.
+         */
+        get: operations["list_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop trusting a device
+         * @description The device's next sign-in counts against the username's limit like a stranger's. Its
+         *     sessions are not ended (see `DELETE /sessions/{id}`). An id that is not one of the
+         *     caller's devices is `404`.
+         */
+        delete: operations["forget_device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/password": {
         parameters: {
             query?: never;
@@ -394,7 +440,8 @@ export interface paths {
         put?: never;
         /**
          * Add a passkey: finish
-         * @description The authenticator's answer (`credential.toJSON()`) and a name for the passkey.
+         * @description The authenticator's answer (`credential.toJSON()`) and a name for the passkey (without
+         *     one, the name suggested by the start step).
          */
         post: operations["passkey_register_finish"];
         delete?: never;
@@ -421,7 +468,11 @@ export interface paths {
         delete: operations["passkey_remove"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a passkey
+         * @description Another user's id answers like a missing one.
+         */
+        patch: operations["passkey_rename"];
         trace?: never;
     };
     "/login/passkey/start": {
@@ -435,9 +486,12 @@ export interface paths {
         put?: never;
         /**
          * Sign in with a passkey: start
-         * @description Returns the options for `navigator.credentials.get()` and the ceremony to finish within
-         *     five minutes. Every name gets options of the same shape, so the answer does not tell
-         *     which accounts exist.
+         * @description Needs no username: returns the options for `navigator.credentials.get()` (no
+         *     `allowCredentials`: the authenticator offers the passkeys it holds for this site, through
+         *     the browser's autofill with `mediation: "conditional"`, or its own prompt) and the
+         *     ceremony to finish within five minutes. The same for every caller, so it tells nothing
+         *     about accounts. Each address may start `PASSKEY_START_LIMIT_PER_IP` ceremonies per 15
+         *     minutes. A body, if sent, is ignored.
          */
         post: operations["passkey_login_start"];
         delete?: never;
@@ -667,7 +721,7 @@ export interface components {
          * @description What happened on an account. New kinds may be added in later versions.
          * @enum {string}
          */
-        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey";
+        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey" | "factors_reset";
         /**
          * ActivityList
          * @description The caller's recent security events, newest first.
@@ -791,6 +845,17 @@ export interface components {
             passkeys: components["schemas"]["Passkey"][];
         };
         /**
+         * PasskeyRegistrationCeremony
+         * @description A passkey registration ceremony (see `WebauthnCeremony`), with a name for the new passkey
+         *     suggested from this device ("Chrome on macOS"), for the person to keep or change.
+         */
+        PasskeyRegistrationCeremony: {
+            ceremony: string;
+            /** @description `{publicKey: …}`, binary fields in base64url, for `navigator.credentials.create()`. */
+            options: unknown;
+            suggested_name: string;
+        };
+        /**
          * PasskeyRegistrationFinish
          * @description The authenticator's answer to a registration.
          */
@@ -798,12 +863,24 @@ export interface components {
             /** @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv */
             ceremony: string;
             /**
-             * @description What the user calls this passkey.
-             * @example Laptop
+             * @description What the user calls this passkey (1–64 characters; no control or invisible formatting
+             *     characters). Without it, the name suggested when the ceremony started.
+             * @example Work laptop
              */
-            name: string;
+            name?: string;
             /** @description `credential.toJSON()` of the new credential. */
             credential: unknown;
+        };
+        /**
+         * PasskeyRename
+         * @description A new name for a passkey.
+         */
+        PasskeyRename: {
+            /**
+             * @description 1–64 characters; no control or invisible formatting characters.
+             * @example Work laptop
+             */
+            name: string;
         };
         /**
          * PasskeySignInFinish
@@ -814,14 +891,6 @@ export interface components {
             ceremony: string;
             /** @description `credential.toJSON()` of the assertion. */
             credential: unknown;
-        };
-        /**
-         * PasskeySignInStart
-         * @description Whose passkey to ask for.
-         */
-        PasskeySignInStart: {
-            /** @example alice */
-            username: string;
         };
         /**
          * PasswordChangeRequest
@@ -1040,6 +1109,13 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+            /**
+             * @description The `device_token` an earlier sign-in of this client returned: the client is then
+             *     judged by its own failure count, so strangers who lock the username out do not lock
+             *     it out. Keep it, like a browser keeps its device cookie.
+             * @example Qm9vdHN0cmFwcGVkIGRldmljZSB0b2tlbiBleGFtcGxl
+             */
+            device_token?: string;
         };
         /**
          * TokenResponse
@@ -1062,6 +1138,16 @@ export interface components {
              * @description Seconds until the refresh token expires unless it is used.
              */
             refresh_expires_in: number;
+            /**
+             * @description After a sign-in: this client's device token (the same one it sent, or a new one).
+             *     Send it as `device_token` with later sign-ins.
+             */
+            device_token?: string;
+            /**
+             * Format: uint64
+             * @description Seconds this client stays trusted unless it signs in again.
+             */
+            device_token_expires_in?: number;
         };
         /** @description What `/token` answers with a right password: tokens, or a second-factor step. */
         TokenResult: components["schemas"]["TokenResponse"] | components["schemas"]["TokenSecondFactor"];
@@ -1087,6 +1173,11 @@ export interface components {
             code?: string;
             /** @example 7hq2k-m9xvp */
             recovery_code?: string;
+            /**
+             * @description This client's `device_token`, as for `/token`.
+             * @example Qm9vdHN0cmFwcGVkIGRldmljZSB0b2tlbiBleGFtcGxl
+             */
+            device_token?: string;
         };
         /**
          * TotpConfirmation
@@ -1106,6 +1197,40 @@ export interface components {
             secret: string;
             /** @description `otpauth://totp/…`, for a QR code. */
             otpauth_uri: string;
+        };
+        /**
+         * TrustedDevice
+         * @description A device this account trusts: it signed in before, and a sign-in from it is judged by its
+         *     own failure count, so it can sign in while strangers have locked the username.
+         */
+        TrustedDevice: {
+            /** Format: uuid */
+            id: string;
+            /** @description Browser and operating system ("Firefox 128 on Linux"), or the client's product name. */
+            device: string;
+            /** @description The address of its last sign-in. */
+            ip?: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Its last sign-in.
+             */
+            last_used_at: string;
+            /**
+             * Format: date-time
+             * @description When trust ends unless it signs in again.
+             */
+            expires_at: string;
+            /** @description This is the device making the request. */
+            current: boolean;
+        };
+        /**
+         * TrustedDeviceList
+         * @description The devices the caller's account trusts (at most ten, the most recently used).
+         */
+        TrustedDeviceList: {
+            devices: components["schemas"]["TrustedDevice"][];
         };
         /**
          * User
@@ -1996,6 +2121,161 @@ export interface operations {
             };
         };
     };
+    list_devices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The devices the caller's account trusts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedDeviceList"];
+                };
+            };
+            /** @description `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    forget_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The device's `id` from `GET /devices`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device is no longer trusted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Status"];
+                };
+            };
+            /** @description `malformed_request`: the id is not a UUID. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such device of the caller's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     change_password: {
         parameters: {
             query?: never;
@@ -2762,13 +3042,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The creation options and the ceremony. */
+            /** @description The creation options, the ceremony, and a suggested name. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebauthnCeremony"];
+                    "application/json": components["schemas"]["PasskeyRegistrationCeremony"];
                 };
             };
             /** @description `validation_failed` or `malformed_request`. */
@@ -3070,6 +3350,107 @@ export interface operations {
             };
         };
     };
+    passkey_rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The passkey's `id` from `GET /passkeys`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRename"];
+            };
+        };
+        responses: {
+            /** @description The passkey with its new name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Passkey"];
+                };
+            };
+            /** @description `validation_failed` (see `fields`: an empty or overlong name, or control or invisible characters) or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: try `/refresh`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such passkey of the caller's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait, when known. */
+                    "RETRY-AFTER"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     passkey_login_start: {
         parameters: {
             query?: never;
@@ -3077,11 +3458,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PasskeySignInStart"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The request options and the ceremony. */
             200: {
@@ -3119,9 +3496,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `unsupported_media_type`. */
-            415: {
+            /** @description `too_many_attempts`: too many passkey sign-ins started from this address; wait `Retry-After` seconds. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -185,9 +185,9 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 				return data ? started(data) : { ok: false, failure: failureOf(error, response) };
 			}),
 
-		loginWithPasskey: (username, use) =>
+		loginWithPasskey: (_username, use) =>
 			attempt(async (): Promise<Result> => {
-				const start = await ask(() => api.POST('/login/passkey/start', { body: { username } }));
+				const start = await ask(() => api.POST('/login/passkey/start'));
 				if (!start.ok) return start;
 				const ceremony = await use(start.data.options);
 				if (!ceremony.ok) return ceremony;
