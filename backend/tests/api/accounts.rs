@@ -396,6 +396,7 @@ async fn activity_pages_back_through_a_cursor_and_filters_by_kind() {
             401
         );
     }
+    app.settle().await;
     // Newest first: 3 failures, 2 sign-ins.
     let mut seen = Vec::new();
     let mut path = "/activity?limit=2".to_owned();

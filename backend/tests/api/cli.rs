@@ -2,6 +2,8 @@
 
 use std::{io::Write as _, process::Stdio};
 
+use sea_orm::EntityTrait as _;
+
 use crate::helpers::{PASSWORD, TestApp, assert_error, spawn_app, test_environment};
 
 struct Run {
@@ -270,4 +272,111 @@ async fn healthcheck_and_migrate_exit_with_the_right_code() {
     let not_found = latchkey(&app, &["healthcheck", "--url", &app.url("/nope")], "").await;
     assert_eq!(not_found.code, 1);
     assert_eq!(latchkey(&app, &["migrate"], "").await.code, 0);
+}
+
+#[tokio::test]
+async fn set_password_asks_first_unless_yes() {
+    let app = spawn_app().await;
+    app.signed_in("alice").await;
+    let refused = latchkey(
+        &app,
+        &[
+            "admin",
+            "users",
+            "set-password",
+            "alice",
+            "--password-stdin",
+        ],
+        "an operator chose this one, 2026\n",
+    )
+    .await;
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(app.profile().await.status(), 200, "nothing changed");
+    assert_eq!(app.browser().login("alice", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn list_filters_match_text_literally() {
+    let app = spawn_app().await;
+    for name in ["alice", "bob_x", "carol"] {
+        app.register(name, PASSWORD).await;
+    }
+    let everything = latchkey(&app, &["admin", "users", "list", "--filter", "%"], "").await;
+    assert_eq!(everything.code, 0, "{}", everything.stderr);
+    assert!(
+        everything.stdout.contains("(no accounts"),
+        "{}",
+        everything.stdout
+    );
+    let underscore = latchkey(&app, &["admin", "users", "list", "--filter", "_"], "").await;
+    assert!(underscore.stdout.contains("bob_x"));
+    assert!(!underscore.stdout.contains("alice") && !underscore.stdout.contains("carol"));
+}
+
+#[tokio::test]
+async fn an_operator_sees_every_factor_and_device_and_can_reset_the_factors() {
+    let app = spawn_app().await;
+    let (_, codes) = crate::mfa::alice_with_2fa(&app).await;
+    // A passkey someone planted (a real ceremony needs an authenticator: the browser suite).
+    let alice = latchkey::auth::accounts::find(&app.state.auth.db, "alice")
+        .await
+        .unwrap();
+    latchkey::entity::passkey::Entity::insert(latchkey::entity::passkey::ActiveModel {
+        id: sea_orm::ActiveValue::Set(uuid::Uuid::new_v4()),
+        user_id: sea_orm::ActiveValue::Set(alice.id),
+        name: sea_orm::ActiveValue::Set("Planted key".into()),
+        credential_id: sea_orm::ActiveValue::Set("AAAA".into()),
+        credential: sea_orm::ActiveValue::Set("{}".into()),
+        created_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+        last_used_at: sea_orm::ActiveValue::Set(None),
+    })
+    .exec_without_returning(&app.state.auth.db)
+    .await
+    .unwrap();
+    let show = latchkey(&app, &["admin", "users", "show", "alice"], "").await;
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    for line in [
+        "authenticator app: on",
+        "recovery codes:    10 left",
+        "passkeys:   1",
+        "Planted key",
+        "trusted devices: 1",
+    ] {
+        assert!(show.stdout.contains(line), "{line:?} in {}", show.stdout);
+    }
+
+    let refused = latchkey(&app, &["admin", "users", "reset-factors", "alice"], "").await;
+    assert_ne!(refused.code, 0);
+    let reset = latchkey(
+        &app,
+        &["admin", "users", "reset-factors", "alice", "--yes"],
+        "",
+    )
+    .await;
+    assert_eq!(reset.code, 0, "{}", reset.stderr);
+    assert!(reset.stdout.contains("1 passkey(s)"), "{}", reset.stdout);
+    let show = latchkey(&app, &["admin", "users", "show", "alice"], "").await;
+    for line in [
+        "authenticator app: off",
+        "recovery codes:    0 left",
+        "passkeys:   0",
+        "trusted devices: 0",
+    ] {
+        assert!(show.stdout.contains(line), "{line:?} in {}", show.stdout);
+    }
+    // Signing in needs the password alone now; the old recovery codes are gone.
+    let browser = app.browser();
+    let body: serde_json::Value = browser.login("alice", PASSWORD).await.json().await.unwrap();
+    assert!(body.get("user").is_some(), "{body}");
+    drop(codes);
+    // The owner sees it in their activity.
+    let activity: serde_json::Value = browser.get("/activity").await.json().await.unwrap();
+    assert!(
+        activity["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "factors_reset")
+    );
 }

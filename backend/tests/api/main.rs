@@ -8,6 +8,7 @@ mod cors_and_headers;
 mod health_and_spec;
 mod helpers;
 mod instances;
+mod integrity;
 mod jwt_attacks;
 mod keys;
 mod login;
