@@ -171,8 +171,9 @@ fn create_sqlite_parent_dir(url: &str) {
     }
 }
 
-/// True for failures where the database could not be reached or is busy, as opposed to a
-/// query that is wrong. These become 503 responses.
+/// True for failures where retrying later can succeed: the database could not be reached, is
+/// busy, or gave up waiting (a lock, a statement, a conflicting transaction), as opposed to a
+/// query that is wrong. These become 503 responses with `Retry-After`.
 pub fn is_unavailable(e: &DbErr) -> bool {
     match e {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
@@ -190,15 +191,56 @@ fn sqlx_is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            // PostgreSQL: class 08 connection exceptions, 57P01–57P03 shutdown / not ready,
-            // 53300 too many connections. SQLite: 5 busy, 6 locked, 517 busy snapshot.
-            code.starts_with("08")
-                || code.starts_with("57P")
-                || code == "53300"
-                || matches!(&*code, "5" | "6" | "517")
-        }
+        sqlx::Error::Database(db) => is_retryable_code(&db.code().unwrap_or_default()),
         _ => false,
+    }
+}
+
+/// The SQLSTATE (PostgreSQL) or result code (SQLite) of an error that is about load, not about
+/// the statement: the same statement can succeed a moment later.
+fn is_retryable_code(code: &str) -> bool {
+    // PostgreSQL:
+    // - class 08: connection exceptions;
+    // - 57P01–57P03: the server is shutting down or not ready yet;
+    // - 53300: too many connections;
+    // - 55P03: lock_timeout (DATABASE_LOCK_TIMEOUT_MS) expired waiting for a row lock;
+    // - 57014: statement_timeout (DATABASE_STATEMENT_TIMEOUT_MS) or a cancel request;
+    // - 40P01: chosen as a deadlock victim; 40001: serialization failure. The transaction was
+    //   rolled back whole, so nothing half-happened.
+    // SQLite: 5 busy, 6 locked, 517 busy snapshot.
+    code.starts_with("08")
+        || code.starts_with("57P")
+        || matches!(
+            code,
+            "53300" | "55P03" | "57014" | "40P01" | "40001" | "5" | "6" | "517"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_deadlocks_and_lost_connections_are_worth_a_retry() {
+        for code in [
+            "08006", "57P01", "53300", "55P03", "57014", "40P01", "40001", "5", "517",
+        ] {
+            assert!(is_retryable_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_statement_is_not_worth_a_retry() {
+        // Unique violation, foreign key, syntax error, undefined table, SQLite constraint.
+        for code in ["23505", "23503", "42601", "42P01", "2067", ""] {
+            assert!(!is_retryable_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_pool_that_has_no_connection_in_time_is_unavailable() {
+        let timed_out = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
+        assert!(is_unavailable(&timed_out));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
     }
 }

@@ -65,8 +65,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The body must be `application/json`.
     UnsupportedMediaType,
-    /// The database is not reachable or the server is busy right now; retry later (after
-    /// `Retry-After` seconds when given).
+    /// The database is not reachable or the server is busy right now; retry after
+    /// `Retry-After` seconds.
     ServiceUnavailable,
     Internal,
 }
@@ -186,6 +186,9 @@ impl IntoResponse for ErrorJson {
     }
 }
 
+/// `Retry-After` of a 503 whose cause gives no better estimate (a database that did not answer).
+const UNAVAILABLE_RETRY_SECS: u64 = 1;
+
 /// An error on its way to becoming a response.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -203,7 +206,9 @@ impl ApiError {
                 message: code.message().to_owned(),
                 fields: None,
             },
-            retry_after: None,
+            // A 503 is always "try again": say when, so clients and proxies back off instead
+            // of retrying at once (RFC 9110 §10.2.3). Callers that know better override it.
+            retry_after: (code == ErrorCode::ServiceUnavailable).then_some(UNAVAILABLE_RETRY_SECS),
         }
     }
 
@@ -385,7 +390,7 @@ macro_rules! api_response {
         $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 500)] Internal($crate::api::error::ErrorJson),] [$($a)* 500 => Internal,] , $($rest)*);
     };
     (@build $m:tt $n:ident $s:tt [$($v:tt)*] [$($a:tt)*] , 503 => $doc:literal, $($rest:tt)*) => {
-        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 503, header(name = "Retry-After", ty = "Option<u64>", description = "Seconds to wait, when known."))] Unavailable($crate::api::error::ErrorJson),] [$($a)* 503 => Unavailable,] , $($rest)*);
+        $crate::api::error::api_response!(@build $m $n $s [$($v)* #[doc = $doc] #[oai(status = 503, header(name = "Retry-After", ty = "u64", description = "Seconds to wait."))] Unavailable($crate::api::error::ErrorJson),] [$($a)* 503 => Unavailable,] , $($rest)*);
     };
     // Done: emit the enum and its conversion.
     (@build [$(#[$meta:meta])*] $name:ident [$($success:tt)*] [$($variants:tt)*] [$($arms:tt)*] $(,)*) => {

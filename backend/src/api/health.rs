@@ -52,7 +52,10 @@ pub enum ReadyResponse {
     /// The database answers.
     #[oai(status = 200)]
     Ready(Json<StatusResponse>),
-    /// `service_unavailable`: the database does not answer.
-    #[oai(status = 503)]
+    /// `service_unavailable`: the database does not answer, or the server is draining.
+    #[oai(
+        status = 503,
+        header(name = "Retry-After", ty = "u64", description = "Seconds to wait.")
+    )]
     NotReady(ErrorJson),
 }

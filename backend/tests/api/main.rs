@@ -22,3 +22,4 @@ mod refresh;
 mod register;
 mod throttle;
 mod tokens;
+mod unavailable;

@@ -1355,8 +1355,8 @@ export interface operations {
             /** @description `service_unavailable`: the database is unreachable or the server is busy; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1460,8 +1460,8 @@ export interface operations {
             /** @description `service_unavailable`: the database is unreachable, or too many sign-ins already wait for a password check; retry after `Retry-After` seconds. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1562,8 +1562,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1640,8 +1640,8 @@ export interface operations {
             /** @description `service_unavailable`: retry; the session is still valid. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1709,8 +1709,8 @@ export interface operations {
             /** @description `service_unavailable`: the session could not be ended; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1787,8 +1787,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1854,8 +1854,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1956,8 +1956,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was deleted; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,8 +2023,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2111,8 +2111,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2366,8 +2366,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2449,8 +2449,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2516,8 +2516,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2625,8 +2625,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2734,8 +2734,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2843,8 +2843,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2952,8 +2952,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3019,8 +3019,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3119,8 +3119,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3228,8 +3228,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3340,8 +3340,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3519,8 +3519,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3621,8 +3621,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3710,8 +3710,8 @@ export interface operations {
             /** @description `service_unavailable`: the answer is unknown; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,8 +3813,8 @@ export interface operations {
             /** @description `service_unavailable`: retry after `Retry-After` seconds when given. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,8 +3913,8 @@ export interface operations {
             /** @description `service_unavailable`: retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4002,8 +4002,8 @@ export interface operations {
             /** @description `service_unavailable`: retry; the refresh token is still valid. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4082,8 +4082,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing was ended; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4129,9 +4129,11 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description `service_unavailable`: the database does not answer. */
+            /** @description `service_unavailable`: the database does not answer, or the server is draining. */
             503: {
                 headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
