@@ -20,7 +20,14 @@ impl TrustedProxies {
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&ip))
+        self.0.iter().any(|net| net.contains(&ip.to_canonical()))
+    }
+
+    /// Whether `req` came straight from one of these proxies (whose headers are then believed).
+    pub fn trusts_peer(&self, req: &Request) -> bool {
+        req.remote_addr()
+            .as_socket_addr()
+            .is_some_and(|addr| self.trusts(addr.ip()))
     }
 
     /// The client's address, given the socket peer and the `X-Forwarded-For` values in order.

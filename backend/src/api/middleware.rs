@@ -36,14 +36,20 @@ pub fn error_response(error: ApiError) -> Response {
 /// client address (see `client`) and a request id, which is also returned in `X-Request-Id`
 /// and attached to every event logged while the request runs (see
 /// `telemetry::with_request_id`). Headers, cookies and bodies are never logged.
+///
+/// The id is the one a trusted proxy sent (so one request can be followed through the proxy's
+/// log and ours), or our own. A client's own `X-Request-Id` is ignored: anyone could otherwise
+/// pick the id of another person's request and mix their lines into its trail.
 pub async fn log_requests<E: Endpoint>(
     next: E,
     mut req: Request,
     proxies: Arc<TrustedProxies>,
     record_metrics: bool,
 ) -> poem::Result<Response> {
+    let from_proxy = proxies.trusts_peer(&req);
     let request_id = req
         .header("x-request-id")
+        .filter(|_| from_proxy)
         .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map_or_else(next_request_id, str::to_owned);
     let header = HeaderValue::from_str(&request_id).ok();

@@ -109,3 +109,35 @@ async fn every_response_carries_the_security_headers_and_a_request_id() {
         assert!(headers.get("x-request-id").is_some());
     }
 }
+
+async fn request_id_for(app: &crate::helpers::TestApp, sent: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(app.url("/health"))
+        .header("x-request-id", sent)
+        .send()
+        .await
+        .unwrap();
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_request_id() {
+    let app = spawn_app().await;
+    let id = request_id_for(&app, "someone-elses-request").await;
+    assert_ne!(id, "someone-elses-request");
+    assert!(!id.is_empty());
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_passes_its_request_id_on() {
+    let app = crate::helpers::spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    assert_eq!(
+        request_id_for(&app, "proxy-4f2a-0001").await,
+        "proxy-4f2a-0001"
+    );
+    // Even from a proxy, an id that is not a plain token is replaced.
+    assert_ne!(request_id_for(&app, "a b\"c").await.as_str(), "a b\"c");
+}
