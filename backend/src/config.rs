@@ -361,6 +361,19 @@ impl Config {
         Ok(config)
     }
 
+    /// The origins a browser shows for pages this API serves itself (Swagger UI at `/docs`),
+    /// listening on `port`: the origin of `PUBLIC_URL` when it is set, else the loopback names
+    /// a developer opens. Never the request's own `Host`, which a DNS-rebinding page controls.
+    pub fn own_origins(&self, port: u16) -> Vec<String> {
+        match self.public_url.as_deref().and_then(origin_of) {
+            Some(origin) => vec![origin],
+            None => ["localhost", "127.0.0.1", "[::1]"]
+                .iter()
+                .map(|host| format!("http://{host}:{port}"))
+                .collect(),
+        }
+    }
+
     /// Rules that involve two variables at once.
     fn check_relations(&self) -> Result<(), ConfigError> {
         if self.argon2.memory_kib < 8 * self.argon2.parallelism {
@@ -498,6 +511,22 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
         return Err(format!("{raw:?} must be scheme://host[:port][/path]"));
     }
     Ok(url.to_owned())
+}
+
+/// The origin (RFC 6454) of an `http(s)://` URL as a browser serializes it: scheme and host in
+/// lower case, the port only when it is not the scheme's default, no path.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return None,
+    };
+    let host_port = host_port.strip_suffix(default_port).unwrap_or(&host_port);
+    (!host_port.is_empty()).then(|| format!("{scheme}://{host_port}"))
 }
 
 fn parse_rp_id(raw: &str) -> Result<String, String> {
@@ -741,6 +770,34 @@ mod tests {
             ("WEBAUTHN_RP_ID", "example.com"),
         ] {
             assert_eq!(error_for(&[(variable, bad)]).variable, variable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_apis_own_origins_come_from_public_url_or_else_loopback() {
+        let local = Config::from_vars(&vars(&[])).unwrap();
+        assert_eq!(
+            local.own_origins(8123),
+            [
+                "http://localhost:8123",
+                "http://127.0.0.1:8123",
+                "http://[::1]:8123"
+            ]
+        );
+        for (public_url, origin) in [
+            ("https://Auth.Example.com/", "https://auth.example.com"),
+            (
+                "https://auth.example.com:443/api",
+                "https://auth.example.com",
+            ),
+            (
+                "http://auth.example.com:8080/api/",
+                "http://auth.example.com:8080",
+            ),
+            ("http://10.0.0.5:80", "http://10.0.0.5"),
+        ] {
+            let config = Config::from_vars(&vars(&[("PUBLIC_URL", public_url)])).unwrap();
+            assert_eq!(config.own_origins(8123), [origin], "{public_url}");
         }
     }
 

@@ -154,7 +154,7 @@ impl Application {
             tracing::info!("finishing in-flight requests");
         };
         let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes(state), stop, Some(SHUTDOWN_GRACE))
+            .run_with_graceful_shutdown(routes(state, port), stop, Some(SHUTDOWN_GRACE))
             .await;
         purge.abort();
         keys.abort();
@@ -177,14 +177,15 @@ impl Application {
 }
 
 /// Every route with its middleware, innermost first: panics become JSON 500s, bodies are
-/// capped, slow requests cut off, CORS is enforced, leftover errors become JSON, headers are
-/// set, requests logged and counted (with the client address decided once, for everything
-/// after it).
-pub fn routes(state: AppState) -> impl poem::Endpoint {
+/// capped, slow requests cut off, CORS is enforced (the API's own origins, served on `port`,
+/// are same-origin), leftover errors become JSON, headers are set, requests logged and counted
+/// (with the client address decided once, for everything after it).
+pub fn routes(state: AppState, port: u16) -> impl poem::Endpoint {
     let service = api::service(state.config.public_url.as_deref());
     let documents = api::Documents::new(state.config.public_url.as_deref());
     let allowed = Arc::new(middleware::AllowedMethods::from_spec(&documents.spec));
     let cors = cors(&state.config.cors_origins);
+    let own_origins: Arc<[String]> = state.config.own_origins(port).into();
     let https_only = state.config.cookie_secure;
     let proxies = Arc::new(TrustedProxies::new(state.config.trusted_proxies.clone()));
     let record_metrics = state.config.metrics_addr.is_some();
@@ -212,7 +213,9 @@ pub fn routes(state: AppState) -> impl poem::Endpoint {
         .around(middleware::limit_body)
         .around(move |next, req| middleware::deadline(next, req, request_timeout))
         .with(cors)
-        .around(middleware::same_origin_is_not_cross_origin)
+        .around(move |next, req| {
+            middleware::same_origin_is_not_cross_origin(next, req, own_origins.clone())
+        })
         .around(move |next, req| middleware::json_errors(next, req, allowed.clone()))
         .around(move |next, req| middleware::security_headers(next, req, https_only))
         .around(move |next, req| {

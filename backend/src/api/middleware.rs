@@ -221,24 +221,25 @@ pub struct SentOrigin;
 /// A browser sends `Origin` even on same-origin POSTs (Swagger UI at `/docs` calling the API
 /// it is served from). Those need no CORS, so the header is dropped before the CORS layer,
 /// which otherwise answers 403 to any origin not in `CORS_ORIGINS`.
+///
+/// "Same origin" means one of the API's own origins as configured (`Config::own_origins`),
+/// never "the `Origin` matches the `Host` header": a DNS-rebinding page at
+/// `http://evil.example` that resolves to this server sends both as `evil.example`.
 pub async fn same_origin_is_not_cross_origin<E: Endpoint>(
     next: E,
     mut req: Request,
+    own_origins: Arc<[String]>,
 ) -> poem::Result<Response> {
-    if req.headers().contains_key(header::ORIGIN) {
+    let sent = req.header(header::ORIGIN).map(|origin| {
+        own_origins
+            .iter()
+            .any(|own| own.eq_ignore_ascii_case(origin))
+    });
+    if let Some(same_origin) = sent {
         req.extensions_mut().insert(SentOrigin);
-    }
-    let same_origin = match (req.header(header::ORIGIN), req.header(header::HOST)) {
-        (Some(origin), Some(host)) => {
-            origin
-                .strip_prefix("http://")
-                .or_else(|| origin.strip_prefix("https://"))
-                == Some(host)
+        if same_origin {
+            req.headers_mut().remove(header::ORIGIN);
         }
-        _ => false,
-    };
-    if same_origin {
-        req.headers_mut().remove(header::ORIGIN);
     }
     next.call(req).await.map(IntoResponse::into_response)
 }

@@ -65,17 +65,75 @@ async fn other_origins_are_refused_before_anything_happens() {
     );
 }
 
+async fn register_from(
+    app: &crate::helpers::TestApp,
+    origin: &str,
+    host: Option<&str>,
+    username: &str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(app.url("/register"))
+        .header("origin", origin)
+        .json(&json!({ "username": username, "password": PASSWORD }));
+    if let Some(host) = host {
+        request = request.header("host", host);
+    }
+    request.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_apis_own_origin_is_same_origin_for_swagger_ui() {
     let app = spawn_app().await;
-    let response = reqwest::Client::new()
-        .post(app.url("/register"))
-        .header("origin", app.address.clone())
-        .json(&json!({ "username": "swagger", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
+    let port = app.address.rsplit(':').next().unwrap();
+    for (i, origin) in [
+        app.address.clone(),
+        format!("http://localhost:{port}"),
+        format!("http://[::1]:{port}"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let response = register_from(&app, origin, None, &format!("swagger{i}")).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn a_dns_rebinding_page_is_not_same_origin_because_its_host_header_agrees() {
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap();
+    // evil.example resolves to this server: the browser sends its own name as Origin and Host.
+    for (origin, host) in [
+        ("http://evil.example".to_owned(), "evil.example".to_owned()),
+        (
+            format!("http://evil.example:{port}"),
+            format!("evil.example:{port}"),
+        ),
+    ] {
+        let response = register_from(&app, &origin, Some(&host), "victim").await;
+        assert_error(response, 403, "forbidden_origin").await;
+    }
+    assert_eq!(
+        app.register("victim", PASSWORD).await.status(),
+        StatusCode::CREATED,
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_own_origin_is_the_public_urls() {
+    let app = crate::helpers::spawn_app_with(&[("PUBLIC_URL", "https://auth.example.com/")]).await;
+    let public = register_from(
+        &app,
+        "https://auth.example.com",
+        Some("auth.example.com"),
+        "swagger",
+    )
+    .await;
+    assert_eq!(public.status(), StatusCode::CREATED);
+    // The loopback names are a local convenience only.
+    let local = register_from(&app, &app.address, None, "other").await;
+    assert_error(local, 403, "forbidden_origin").await;
 }
 
 #[tokio::test]
