@@ -22,6 +22,7 @@ use crate::{
         keys,
         maintenance::{self, Purged, Retention},
     },
+    changes,
     config::{Config, DatabaseSettings},
     state::AppState,
     storage, telemetry,
@@ -136,6 +137,7 @@ impl Application {
         tracing::info!(port, docs = %format!("http://{}:{port}/docs", state.config.host), "Latchkey is listening");
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let keys = tokio::spawn(keep_keys_current(state.clone()));
+        let key_changes = tokio::spawn(follow_key_changes(state.clone()));
         let db = state.auth.db.clone();
         let background = state.auth.background.clone();
         let signalled = state.clone();
@@ -158,6 +160,7 @@ impl Application {
             .await;
         purge.abort();
         keys.abort();
+        key_changes.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
         }
@@ -285,9 +288,33 @@ async fn purge_periodically(state: AppState) {
     }
 }
 
-/// Every instance re-reads the signing keys each minute (a key created or retired by another
-/// instance or the CLI shows within it) and creates the next key when rotation is due; one
-/// instance does, under a lock.
+/// Reloads the signing keys whenever another instance or the CLI changed them (see `changes`):
+/// a retired key stops signing and verifying here, and leaves the JWKS, within about a second.
+async fn follow_key_changes(state: AppState) {
+    let db = state.auth.db.clone();
+    changes::follow(db, changes::Topic::SigningKeys, move || {
+        let state = state.clone();
+        async move {
+            let auth = &state.auth;
+            match auth
+                .keys
+                .reload(&auth.db, &auth.secrets, chrono::Utc::now())
+                .await
+            {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reloading the signing keys after a change failed; retrying");
+                    false
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// Every minute, every instance creates the next key when rotation is due (one instance does,
+/// under a lock) and re-reads the keys: a key that starts or stops signing on the timeline, or
+/// a change this instance did not hear of, shows within a minute.
 async fn keep_keys_current(state: AppState) {
     let mut ticker = tokio::time::interval(keys::RELOAD_EVERY);
     ticker.tick().await; // the keys were just loaded at startup

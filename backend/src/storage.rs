@@ -117,7 +117,7 @@ pub async fn migrate(db: &DatabaseConnection, url: &str) -> Result<(), DbErr> {
 /// Distinguishes Latchkey's migration lock from any other user of the database.
 const MIGRATION_LOCK: i64 = 0x6c61_7463_686b_0002;
 
-fn sqlx_err(e: sqlx::Error) -> DbErr {
+pub(crate) fn sqlx_err(e: sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))
 }
 

@@ -7,6 +7,11 @@
 //! every verifier's cached JWKS knows it by then; the key it replaces stops signing at that
 //! moment and stays published until every token it signed has expired, plus `JWKS_MAX_AGE`.
 //! Retiring a key by hand (a compromise) removes it at once and ends the tokens it signed.
+//!
+//! Every change to the keys is announced in its own transaction (`changes::announce`), and each
+//! instance reloads when it hears of one (`changes::follow`, started by `startup`): within about a
+//! second on SQLite, as soon as the notification arrives on PostgreSQL. The reload every
+//! `RELOAD_EVERY` stays, for an instance that could not hear.
 
 use std::{
     collections::HashMap,
@@ -25,9 +30,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::{AuthError, secrets::Secrets, sessions::duration, tokens::AccessClaims};
-use crate::{config::JwtAlgorithm, entity::signing_key, storage};
+use crate::{
+    changes::{self, Topic},
+    config::JwtAlgorithm,
+    entity::signing_key,
+    storage,
+};
 
-/// How often every instance re-reads the key set (a change made elsewhere shows within it).
+/// How often every instance re-reads the key set whether or not it heard of a change: the bound
+/// for an instance whose change notifications were cut off.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(60);
 /// An unknown `kid` triggers a reload at most this often (a forged one must not flood the db).
 const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(1);
@@ -421,11 +432,13 @@ fn due_activation(
     }
 }
 
-/// Runs `work` in a write transaction that only one instance holds at a time.
+/// Runs `work` in a write transaction that only one instance holds at a time. `work` returns
+/// `Some` when it changed the keys; the change is then announced to every instance in the same
+/// transaction, so they hear of it exactly when it commits.
 async fn with_rotation_lock<T>(
     db: &DatabaseConnection,
-    work: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, AuthError>,
-) -> Result<T, AuthError> {
+    work: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<Option<T>, AuthError>,
+) -> Result<Option<T>, AuthError> {
     let txn = storage::begin_write(db).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         // Waits for another instance's rotation, then sees its key in the re-check.
@@ -437,6 +450,9 @@ async fn with_rotation_lock<T>(
         .await?;
     }
     let result = work(&txn).await?;
+    if result.is_some() {
+        changes::announce(&txn, Topic::SigningKeys).await?;
+    }
     txn.commit().await?;
     Ok(result)
 }
@@ -715,7 +731,7 @@ pub async fn retire(
 ) -> Result<String, AuthError> {
     let policy = policy.clone();
     let kid = kid.to_owned();
-    with_rotation_lock(db, async move |txn| {
+    let signer = with_rotation_lock(db, async move |txn| {
         let retired = signing_key::Entity::update_many()
             .col_expr(signing_key::Column::RevokedAt, Expr::value(Some(now)))
             .filter(signing_key::Column::Kid.eq(kid.clone()))
@@ -729,7 +745,7 @@ pub async fn retire(
         let rows = signing_key::Entity::find().all(txn).await?;
         let states = states(&rows, &policy, now);
         if let Some((current, _)) = states.iter().find(|(_, s)| *s == KeyState::Current) {
-            return Ok(current.clone());
+            return Ok(Some(current.clone()));
         }
         // Nothing signs now: bring a waiting key forward, or make one.
         let waiting = rows
@@ -754,9 +770,10 @@ pub async fn retire(
             successor,
             "signing key retired by an operator"
         );
-        Ok(successor)
+        Ok(Some(successor))
     })
-    .await
+    .await?;
+    signer.ok_or_else(|| AuthError::Internal("retiring a key changed nothing".to_owned()))
 }
 
 /// Deletes keys that are over (expired a day ago, or revoked a day ago).

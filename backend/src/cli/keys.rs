@@ -67,7 +67,7 @@ pub async fn run(config: Config, command: KeysCommand) -> ExitCode {
         KeysCommand::Rotate => keys::rotate(&db, &secrets, &policy, now).await.map(|made| {
             match made {
                 Some((kid, activates_at)) => println!(
-                    "published {kid}; it signs from {} (every instance picks it up within a minute)",
+                    "published {kid}; it signs from {} (running instances publish it within seconds)",
                     activates_at.format("%Y-%m-%d %H:%M:%S UTC")
                 ),
                 None => println!("a next key is already waiting; nothing to do"),
@@ -87,7 +87,7 @@ pub async fn run(config: Config, command: KeysCommand) -> ExitCode {
                 .await
                 .map(|signer| {
                     println!(
-                        "retired {kid}; {signer} signs now (every instance follows within a minute)"
+                        "retired {kid}; {signer} signs now (running instances follow within seconds)"
                     );
                     ExitCode::SUCCESS
                 })

@@ -3,6 +3,7 @@
 
 pub mod activity_event;
 pub mod auth_challenge;
+pub mod change_counter;
 pub mod passkey;
 pub mod recovery_code;
 pub mod refresh_token;

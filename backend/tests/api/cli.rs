@@ -6,14 +6,14 @@ use sea_orm::EntityTrait as _;
 
 use crate::helpers::{PASSWORD, TestApp, assert_error, spawn_app, test_environment};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs `latchkey ARGS` to completion off the test's runtime (which serves the app meanwhile).
-async fn latchkey(app: &TestApp, args: &[&str], stdin: &str) -> Run {
+pub(crate) async fn latchkey(app: &TestApp, args: &[&str], stdin: &str) -> Run {
     let database_url = app.database_url().to_owned();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let stdin = stdin.to_owned();

@@ -37,7 +37,7 @@ fn kids(jwks: &[keys::PublishedKey]) -> Vec<String> {
     kids
 }
 
-fn kid_of(token: &str) -> String {
+pub(crate) fn kid_of(token: &str) -> String {
     let header: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(token.split('.').next().unwrap())

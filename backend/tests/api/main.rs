@@ -10,6 +10,7 @@ mod helpers;
 mod instances;
 mod integrity;
 mod jwt_attacks;
+mod key_changes;
 mod keys;
 mod login;
 mod logout;
