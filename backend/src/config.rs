@@ -44,6 +44,9 @@ pub struct Config {
     pub database: DatabaseSettings,
     /// A request that takes longer (e.g. a database that stopped answering) gets 503.
     pub request_timeout: Duration,
+    /// A connection whose request head has not arrived whole this long after it opened (or
+    /// after its previous response) is closed: slow-header clients and idle keep-alives.
+    pub header_read_timeout: Duration,
     pub jwt: JwtSettings,
     /// The API's public base URL, published as the spec's `servers` entry.
     pub public_url: Option<String>,
@@ -185,6 +188,7 @@ impl fmt::Debug for Config {
             .field("metrics_addr", &self.metrics_addr)
             .field("database_settings", &self.database)
             .field("request_timeout", &self.request_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
             .field("jwt", &self.jwt)
             .field("public_url", &self.public_url)
             .field("mfa_issuer", &self.mfa_issuer)
@@ -331,6 +335,9 @@ impl Config {
                 })?,
             },
             request_timeout: env.or("REQUEST_TIMEOUT_MS", millis(10_000), |s| {
+                parse_in_range(s, 100, 3_600_000).map(millis)
+            })?,
+            header_read_timeout: env.or("HEADER_READ_TIMEOUT_MS", millis(10_000), |s| {
                 parse_in_range(s, 100, 3_600_000).map(millis)
             })?,
             jwt: JwtSettings {
@@ -677,6 +684,7 @@ mod tests {
         assert_eq!(config.session_max_lifetime, secs(2_592_000));
         assert_eq!(config.refresh_reuse_interval, secs(10));
         assert_eq!(config.port, 8000);
+        assert_eq!(config.header_read_timeout, millis(10_000));
         assert_eq!(config.cors_origins, vec!["http://localhost:5173"]);
         assert!(!config.cookie_secure);
         assert_eq!(config.cookie_same_site, SameSite::Lax);
@@ -767,6 +775,7 @@ mod tests {
             ("PUBLIC_URL", "auth.example.com"),
             ("DOCS_ENABLED", "maybe"),
             ("HASH_QUEUE_LIMIT", "0"),
+            ("HEADER_READ_TIMEOUT_MS", "50"),
             ("WEBAUTHN_RP_ID", "example.com"),
         ] {
             assert_eq!(error_for(&[(variable, bad)]).variable, variable, "{bad}");

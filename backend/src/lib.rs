@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod entity;
+pub mod http_server;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -1,15 +1,15 @@
 //! Building and running the application: database, state, routes, listener, shutdown.
 
-use std::{future::Future, io, sync::Arc, time::Duration};
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
-    EndpointExt as _, IntoResponse as _, Route, Server,
+    EndpointExt as _, IntoResponse as _, Route,
     endpoint::make_sync,
     http::{HeaderName, Method, header},
-    listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener},
     middleware::{CatchPanic, Cors},
     web::Html,
 };
+use tokio::net::TcpListener;
 
 use crate::{
     api::{
@@ -24,6 +24,7 @@ use crate::{
     },
     changes,
     config::{Config, DatabaseSettings},
+    http_server,
     state::AppState,
     storage, telemetry,
 };
@@ -47,11 +48,11 @@ pub enum StartupError {
 
 /// A built application, bound to its port but not yet serving.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     port: u16,
     state: AppState,
     /// The metrics listener, when `METRICS_ADDR` is set.
-    metrics: Option<TcpAcceptor>,
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -59,19 +60,13 @@ impl Application {
     /// (`PORT=0` picks a free port: see `port()`).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = connect_and_migrate(&config.database_url, &config.database).await?;
-        let addr = format!("{}:{}", config.host, config.port);
-        let acceptor = TcpListener::bind(addr.clone())
-            .into_acceptor()
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let port = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-            .unwrap_or(config.port);
+        let addr = SocketAddr::new(config.host, config.port);
+        let bind_error = |source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
         let metrics =
             match config.metrics_addr {
                 Some(addr) => Some(telemetry::metrics::bind(addr).await.map_err(|source| {
@@ -86,7 +81,7 @@ impl Application {
             .await
             .map_err(|e| StartupError::Setup(e.to_string()))?;
         Ok(Self {
-            acceptor,
+            listener,
             port,
             state,
             metrics,
@@ -102,8 +97,8 @@ impl Application {
         self.metrics
             .as_ref()?
             .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .ok()
+            .map(|addr| addr.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -116,11 +111,14 @@ impl Application {
         shutdown: impl Future<Output = Shutdown> + Send,
     ) -> io::Result<()> {
         let Self {
-            acceptor,
+            listener,
             port,
             state,
             metrics,
         } = self;
+        let limits = http_server::Limits {
+            header_read_timeout: state.config.header_read_timeout,
+        };
         let metrics = match metrics {
             Some(listener) => {
                 let handle = telemetry::metrics::install()
@@ -130,6 +128,7 @@ impl Application {
                     listener,
                     handle,
                     state.clone(),
+                    limits,
                 )))
             }
             None => None,
@@ -155,9 +154,8 @@ impl Application {
             }
             tracing::info!("finishing in-flight requests");
         };
-        let result = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes(state, port), stop, Some(SHUTDOWN_GRACE))
-            .await;
+        let endpoint = routes(state, port).map_to_response().boxed();
+        let result = http_server::serve(listener, endpoint, limits, stop, SHUTDOWN_GRACE).await;
         purge.abort();
         keys.abort();
         key_changes.abort();

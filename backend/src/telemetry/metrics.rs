@@ -12,16 +12,13 @@
 //! - `latchkey_password_hash_seconds` (histogram): each Argon2 run.
 //! - `latchkey_hash_queue_depth`, `latchkey_db_connections{state}`: sampled at each scrape.
 
-use std::{net::SocketAddr, sync::OnceLock};
+use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use poem::{
-    EndpointExt as _, IntoResponse as _, Route, Server,
-    endpoint::make_sync,
-    listener::{Listener as _, TcpAcceptor, TcpListener},
-};
+use poem::{EndpointExt as _, IntoResponse as _, Route, endpoint::make_sync};
+use tokio::net::TcpListener;
 
-use crate::state::AppState;
+use crate::{http_server, state::AppState};
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -49,12 +46,17 @@ pub fn install() -> Result<&'static PrometheusHandle, String> {
 }
 
 /// Binds the metrics listener (so a taken port stops startup, like the API's own).
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpAcceptor> {
-    TcpListener::bind(addr).into_acceptor().await
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
 }
 
-/// Serves `GET /metrics` until the process ends.
-pub async fn serve(acceptor: TcpAcceptor, handle: &'static PrometheusHandle, state: AppState) {
+/// Serves `GET /metrics` until the process ends (with the API's connection limits).
+pub async fn serve(
+    listener: TcpListener,
+    handle: &'static PrometheusHandle,
+    state: AppState,
+    limits: http_server::Limits,
+) {
     let route = Route::new().at(
         "/metrics",
         make_sync(move |_| {
@@ -65,10 +67,9 @@ pub async fn serve(acceptor: TcpAcceptor, handle: &'static PrometheusHandle, sta
                 .with_content_type("text/plain; version=0.0.4; charset=utf-8")
         }),
     );
-    if let Err(e) = Server::new_with_acceptor(acceptor)
-        .run(route.map_to_response())
-        .await
-    {
+    let endpoint = route.map_to_response().boxed();
+    let forever = std::future::pending();
+    if let Err(e) = http_server::serve(listener, endpoint, limits, forever, Duration::ZERO).await {
         tracing::error!(error = %e, "the metrics listener stopped");
     }
 }

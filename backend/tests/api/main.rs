@@ -21,6 +21,7 @@ mod mfa;
 mod profile;
 mod refresh;
 mod register;
+mod slow_clients;
 mod throttle;
 mod tokens;
 mod unavailable;
