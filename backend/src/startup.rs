@@ -172,6 +172,8 @@ impl Application {
         if let Err(e) = db.close().await {
             tracing::warn!(error = %e, "closing the database pool");
         }
+        // Refusals still waiting for their summary line.
+        telemetry::refusals::flush();
         tracing::info!("stopped");
         result
     }

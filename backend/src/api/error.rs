@@ -15,7 +15,11 @@ use poem_openapi::{
     types::Type,
 };
 
-use crate::{auth::AuthError, domain::FieldError};
+use crate::{
+    auth::AuthError,
+    domain::FieldError,
+    telemetry::refusals::{self, Refusal},
+};
 
 /// What went wrong, as a stable machine-readable code. New codes may be added in later
 /// versions: treat an unknown code by its HTTP status.
@@ -301,13 +305,13 @@ impl From<AuthError> for ApiError {
                 Self::new(ErrorCode::TooManyAttempts).retry_after(retry_after)
             }
             AuthError::Busy { retry_after } => {
-                tracing::warn!("refused: the password hashing queue is full");
+                refusals::refused(Refusal::HashQueueFull, None);
                 Self::new(ErrorCode::ServiceUnavailable).retry_after(retry_after)
             }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
             AuthError::NotFound => Self::new(ErrorCode::NotFound),
             AuthError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "database unavailable");
+                refusals::refused(Refusal::DatabaseUnavailable, Some(&cause));
                 Self::new(ErrorCode::ServiceUnavailable)
             }
             AuthError::Internal(cause) => {

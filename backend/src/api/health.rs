@@ -8,7 +8,10 @@ use super::{
     error::{ApiError, ErrorCode, ErrorJson},
     models::StatusResponse,
 };
-use crate::state::AppState;
+use crate::{
+    state::AppState,
+    telemetry::refusals::{self, Refusal},
+};
 
 pub struct HealthApi;
 
@@ -35,12 +38,13 @@ impl HealthApi {
         }
         match tokio::time::timeout(std::time::Duration::from_secs(2), state.auth.db.ping()).await {
             Ok(Ok(())) => ReadyResponse::Ready(Json(StatusResponse::ok())),
+            // Probes (and anyone) may ask many times a second during an outage: summarised.
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "readiness check failed");
+                refusals::refused(Refusal::DatabaseUnavailable, Some(&e.to_string()));
                 ReadyResponse::NotReady(ApiError::new(ErrorCode::ServiceUnavailable).into_json())
             }
             Err(_) => {
-                tracing::warn!("readiness check timed out");
+                refusals::refused(Refusal::DatabaseUnavailable, Some("no answer within 2 s"));
                 ReadyResponse::NotReady(ApiError::new(ErrorCode::ServiceUnavailable).into_json())
             }
         }

@@ -98,7 +98,9 @@ async fn serve_and_log<E: Endpoint>(
     }
     let latency_ms = (elapsed.as_secs_f64() * 100_000.0).round() / 100.0;
     let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
-    if status >= 500 {
+    // A 503 is a refusal ("retry later"), summarised by `telemetry::refusals`; an ERROR line
+    // for each would flood the log exactly when the service is under strain.
+    if status >= 500 && status != 503 {
         tracing::error!(%method, %path, status, latency_ms, %ip, "request");
     } else {
         tracing::info!(%method, %path, status, latency_ms, %ip, "request");
@@ -176,15 +178,12 @@ pub async fn deadline<E: Endpoint>(
     req: Request,
     limit: std::time::Duration,
 ) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(result) => result.map(IntoResponse::into_response),
         Err(_) => {
-            tracing::warn!(%path, limit_ms = limit.as_millis() as u64, "request timed out");
-            Ok(error_response(
-                ApiError::new(ErrorCode::ServiceUnavailable)
-                    .retry_after(std::time::Duration::from_secs(1)),
-            ))
+            // Logged in summaries: a database that hangs times out every request at once.
+            telemetry::refusals::refused(telemetry::refusals::Refusal::RequestTimeout, None);
+            Ok(error_response(ApiError::new(ErrorCode::ServiceUnavailable)))
         }
     }
 }

@@ -43,6 +43,8 @@ pub enum Action {
     StepUp,
     /// The first code that turns an authenticator app on.
     ConfirmFactor,
+    /// A new account (limited per address, not a credential).
+    Register,
 }
 
 impl Action {
@@ -53,6 +55,7 @@ impl Action {
             Self::Passkey => "passkey",
             Self::StepUp => "password_check",
             Self::ConfirmFactor => "confirm_factor",
+            Self::Register => "register",
         }
     }
 
@@ -62,7 +65,7 @@ impl Action {
             Self::SignIn => Some("failed"),
             Self::SecondFactor => Some("second_factor_failed"),
             Self::Passkey => Some("passkey_failed"),
-            Self::StepUp | Self::ConfirmFactor => None,
+            Self::StepUp | Self::ConfirmFactor | Self::Register => None,
         }
     }
 }
@@ -254,16 +257,16 @@ pub(crate) fn count_login(outcome: &'static str) {
     metrics::counter!("latchkey_logins_total", "outcome" => outcome).increment(1);
 }
 
-/// Counts (and logs) an attempt refused by a limit.
+/// Counts an attempt refused by a limit (`latchkey_throttled_total{action}`); logged in
+/// summaries, so a flood of 429s does not write a line each.
 pub(crate) fn refused(error: &AuthError, action: Action) {
-    if let AuthError::TooManyAttempts { retry_after } = error {
-        metrics::counter!("latchkey_throttled_total", "action" => action.as_str()).increment(1);
-        tracing::warn!(
-            event = "throttled",
-            security = true,
-            action = action.as_str(),
-            retry_after_s = retry_after.as_secs(),
-            "refused: too many attempts"
+    use crate::telemetry::refusals::{self, Refusal};
+    if let AuthError::TooManyAttempts { .. } = error {
+        refusals::refused(
+            Refusal::TooManyAttempts {
+                action: action.as_str(),
+            },
+            None,
         );
     }
 }

@@ -89,7 +89,7 @@ pub async fn register(
     if let (Some(rule), Some(ip)) = (auth.policy.throttle.registration, client.ip) {
         throttle::reserve(&auth.db, vec![(Key::registration_address(ip), rule)], now)
             .await
-            .inspect_err(|e| attempt::refused(e, Action::SignIn))?;
+            .inspect_err(|e| attempt::refused(e, Action::Register))?;
     }
     let skeleton = username.skeleton();
     // Cheap early answer for the common case; the indexes below are what guarantee it.

@@ -8,7 +8,8 @@
 //!   the request-logging middleware, by OpenAPI operation id (never the raw path).
 //! - `latchkey_logins_total{outcome}`, `latchkey_refreshes_total{outcome}`,
 //!   `latchkey_refresh_token_reuse_total`, `latchkey_sessions_revoked_total{reason}`,
-//!   `latchkey_throttled_total{action}`: in `auth/`, where they happen.
+//!   `latchkey_throttled_total{action}` (through `refusals`): in `auth/`, where they happen.
+//! - `latchkey_unavailable_total{reason}`: every 503, by `refusals`.
 //! - `latchkey_password_hash_seconds` (histogram): each Argon2 run.
 //! - `latchkey_hash_queue_depth`, `latchkey_db_connections{state}`: sampled at each scrape.
 

@@ -6,6 +6,7 @@
 
 mod batched_stderr;
 pub mod metrics;
+pub mod refusals;
 
 use std::{future::Future, io::IsTerminal as _};
 

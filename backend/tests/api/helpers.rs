@@ -173,7 +173,20 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database_url: &str, overrides: &[(&str, &str)]) -> Self {
+        Self::start_logging_to(database_url, overrides, None).await
+    }
+
+    /// As `start`, with the server's log (its stderr) written to `log`.
+    pub async fn start_logging_to(
+        database_url: &str,
+        overrides: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Self {
         let port = free_port();
+        let stderr = match log {
+            Some(path) => std::fs::File::create(path).unwrap().into(),
+            None => std::process::Stdio::null(),
+        };
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
         command
             .arg("serve")
@@ -182,7 +195,7 @@ impl ServerProcess {
             .env("PORT", port.to_string())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stderr(stderr);
         for (k, v) in overrides {
             command.env(k, v);
         }
@@ -207,6 +220,16 @@ impl ServerProcess {
     pub fn browser(&self) -> Browser {
         Browser::new(&self.address)
     }
+
+    /// Ctrl-C, as an operator stops it; returns once the process has exited.
+    pub fn interrupt(&mut self) -> std::process::ExitStatus {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
 }
 
 impl Drop for ServerProcess {
@@ -216,7 +239,7 @@ impl Drop for ServerProcess {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

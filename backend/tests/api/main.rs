@@ -20,6 +20,7 @@ mod metrics;
 mod mfa;
 mod profile;
 mod refresh;
+mod refusals;
 mod register;
 mod slow_clients;
 mod throttle;
