@@ -2178,8 +2178,8 @@ export interface operations {
             /** @description `service_unavailable`. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2266,8 +2266,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3441,8 +3441,8 @@ export interface operations {
             /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
-                    /** @description Seconds to wait, when known. */
-                    "RETRY-AFTER"?: number;
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
