@@ -16,11 +16,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{
-    Auth, AuthError, ClientInfo,
+    Auth, AuthError, ClientInfo, Identity,
     activity::{self, Event, Kind},
-    credentials::find_by_username,
+    credentials::{SignedIn, find_by_username},
     device::{self, Recognised},
     password_hash::Verdict,
+    sessions,
     standing::Standing,
     throttle::{self, Key, Reservation, Rule, ThrottlePolicy},
 };
@@ -170,6 +171,34 @@ impl Attempt {
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
         throttle::release(txn, &self.reservation, now).await
+    }
+
+    /// The end of every sign-in, inside the transaction that confirmed the account's standing:
+    /// the attempt is given back, the session starts (recorded as `kind`) and the device the
+    /// attempt came from is trusted (again, or for the first time).
+    pub async fn sign_in(
+        self,
+        auth: &Auth,
+        txn: &impl ConnectionTrait,
+        account: &user::Model,
+        kind: Kind,
+        client: &ClientInfo,
+        now: DateTime<Utc>,
+    ) -> Result<SignedIn, AuthError> {
+        let device = self.device.clone();
+        self.passed(txn, now).await?;
+        let session =
+            sessions::start_as(auth, txn, &Identity::from(account), client, kind, now).await?;
+        let device = device::remember(
+            txn,
+            device.as_ref(),
+            Standing::of(account),
+            client,
+            auth.policy.throttle.device_trust,
+            now,
+        )
+        .await?;
+        Ok(SignedIn { session, device })
     }
 
     /// The credential was right, but what follows may still fail for other reasons (a

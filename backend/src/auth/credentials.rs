@@ -14,10 +14,10 @@ use super::{
     activity::{self, Event, Kind},
     attempt::{self, Action, Attempt, Claimant},
     challenges,
-    device::{self, Remembered},
+    device::Remembered,
     password_hash::Verdict,
     second_factor::{self, Code, Proof},
-    sessions::{self, IssuedSession},
+    sessions::IssuedSession,
     standing::{self, Standing},
     throttle::{self, Key},
 };
@@ -190,15 +190,14 @@ pub async fn login(
         upgrade_hash(auth, &account, &login.password).await;
     }
     let standing = Standing::of(&account);
-    let device = attempt.device.clone();
     let txn = storage::begin_write(&auth.db).await?;
     // A password change, reset or disable that committed during the hash wins.
     standing::confirm(&txn, standing, AuthError::InvalidCredentials).await?;
-    attempt.passed(&txn, now).await?;
     if second_factor::enabled_factor(&txn, account.id)
         .await?
         .is_some()
     {
+        attempt.passed(&txn, now).await?;
         let challenge = challenges::create(
             &txn,
             challenges::Kind::SecondFactor,
@@ -212,20 +211,13 @@ pub async fn login(
         tracing::info!(event = "login_second_factor", user_id = %account.id, "password accepted; waiting for the second factor");
         return Ok(LoginOutcome::SecondFactorRequired { challenge });
     }
-    let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
-    let device = device::remember(
-        &txn,
-        device.as_ref(),
-        standing,
-        client,
-        auth.policy.throttle.device_trust,
-        now,
-    )
-    .await?;
+    let signed_in = attempt
+        .sign_in(auth, &txn, &account, Kind::SignedIn, client, now)
+        .await?;
     txn.commit().await?;
     attempt::count_login("succeeded");
-    tracing::info!(event = "login", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
-    Ok(LoginOutcome::SignedIn(SignedIn { session, device }))
+    tracing::info!(event = "login", user_id = %account.id, session_id = %signed_in.session.session_id, ip = ?client.ip, "login succeeded");
+    Ok(LoginOutcome::SignedIn(signed_in))
 }
 
 /// Finishes a sign-in that waits for its second factor. Each answer takes one of the
@@ -275,7 +267,6 @@ pub async fn complete_second_factor(
         attempt.failed(auth, Some(Kind::SecondFactorFailed), client, now);
         return Err(AuthError::InvalidMfaCode);
     };
-    let device = attempt.device.clone();
     let txn = storage::begin_write(&auth.db).await?;
     standing::confirm(&txn, standing, AuthError::MfaChallengeExpired).await?;
     if !challenges::consume(&txn, &challenge).await? {
@@ -284,8 +275,9 @@ pub async fn complete_second_factor(
     if !second_factor::claim(&txn, account.id, &proof, now).await? {
         return Err(AuthError::InvalidMfaCode);
     }
-    attempt.passed(&txn, now).await?;
-    let session = sessions::start(auth, &txn, &Identity::from(&account), client, now).await?;
+    let signed_in = attempt
+        .sign_in(auth, &txn, &account, Kind::SignedIn, client, now)
+        .await?;
     let used = match proof {
         Proof::TotpStep(_) => Kind::SecondFactorUsed,
         Proof::RecoveryCode(_) => Kind::RecoveryCodeUsed,
@@ -296,24 +288,15 @@ pub async fn complete_second_factor(
             user_id: account.id,
             kind: used,
             client: Some(client),
-            session_id: Some(session.session_id),
+            session_id: Some(signed_in.session.session_id),
         },
-        now,
-    )
-    .await?;
-    let device = device::remember(
-        &txn,
-        device.as_ref(),
-        standing,
-        client,
-        auth.policy.throttle.device_trust,
         now,
     )
     .await?;
     txn.commit().await?;
     attempt::count_login("succeeded");
-    tracing::info!(event = "login", method = "second_factor", user_id = %account.id, session_id = %session.session_id, ip = ?client.ip, "login succeeded");
-    Ok(SignedIn { session, device })
+    tracing::info!(event = "login", method = "second_factor", user_id = %account.id, session_id = %signed_in.session.session_id, ip = ?client.ip, "login succeeded");
+    Ok(signed_in)
 }
 
 pub(crate) async fn find_by_username(

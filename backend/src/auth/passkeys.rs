@@ -30,7 +30,7 @@ use super::{
     credentials::SignedIn,
     device,
     second_factor::{self, StepUpAnswer},
-    sessions::{self, Authenticated},
+    sessions::Authenticated,
     standing::{self, Standing},
     throttle::{self, Key},
 };
@@ -315,7 +315,7 @@ pub async fn finish_sign_in(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, AuthError> {
-    let attempt =
+    let mut attempt =
         Attempt::begin(auth, Claimant::Unnamed, None, client, Action::Passkey, now).await?;
     let verified = verify_sign_in(auth, ceremony, credential, now).await;
     let (account, row, key) = match verified {
@@ -330,11 +330,10 @@ pub async fn finish_sign_in(
         attempt.passed_now(&auth.db, now).await?;
         return Err(AuthError::AccountDisabled);
     }
-    let standing = Standing::of(&account);
-    let device = device::recognise(&auth.db, device_token, Some(&account), now).await?;
+    // The passkey named the account: the device is recognised only now.
+    attempt.device = device::recognise(&auth.db, device_token, Some(&account), now).await?;
     let txn = storage::begin_write(&auth.db).await?;
-    standing::confirm(&txn, standing, AuthError::InvalidPasskey).await?;
-    attempt.passed(&txn, now).await?;
+    standing::confirm(&txn, Standing::of(&account), AuthError::InvalidPasskey).await?;
     let mut update = passkey::Entity::update_many()
         .col_expr(passkey::Column::LastUsedAt, Expr::value(Some(now)))
         .filter(passkey::Column::Id.eq(row.id));
@@ -345,28 +344,13 @@ pub async fn finish_sign_in(
     if update.exec(&txn).await?.rows_affected != 1 {
         return Err(AuthError::InvalidPasskey);
     }
-    let session = sessions::start_as(
-        auth,
-        &txn,
-        &super::Identity::from(&account),
-        client,
-        Kind::SignedInWithPasskey,
-        now,
-    )
-    .await?;
-    let device = device::remember(
-        &txn,
-        device.as_ref(),
-        standing,
-        client,
-        auth.policy.throttle.device_trust,
-        now,
-    )
-    .await?;
+    let signed_in = attempt
+        .sign_in(auth, &txn, &account, Kind::SignedInWithPasskey, client, now)
+        .await?;
     txn.commit().await?;
     attempt::count_login("succeeded");
-    tracing::info!(event = "login", method = "passkey", user_id = %account.id, session_id = %session.session_id, "login succeeded");
-    Ok(SignedIn { session, device })
+    tracing::info!(event = "login", method = "passkey", user_id = %account.id, session_id = %signed_in.session.session_id, "login succeeded");
+    Ok(signed_in)
 }
 
 /// The ceremony's answer, verified: the account, its passkey, and the credential to store back
