@@ -1,5 +1,6 @@
-//! The HTTP API: the only module that knows about poem. Operations parse input into domain
-//! types, call one `auth::` function and map its result to a documented response.
+//! The HTTP API: operations parse input into domain types, call one `auth::` function and map
+//! its result to a documented response. Requests stop here: `auth` never sees one, and
+//! `startup` only mounts these operations behind the middleware.
 
 mod account;
 mod auth;

@@ -2,7 +2,8 @@
 //!
 //! Logs go to stderr so `latchkey openapi > openapi.json` stays clean. What reaches a log line
 //! is decided at each call site: passwords, tokens, cookies and `Authorization` headers are never
-//! recorded (the request logger in `api::middleware` records method, path, status and latency only).
+//! recorded (the request logger in `api::middleware` records method, path, status, latency, the
+//! client address and the request id, nothing else).
 
 mod batched_stderr;
 pub mod metrics;

@@ -19,7 +19,7 @@ pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// 429: a brute-force limit, while doing `action` (`login`, `register`, `password_check`,
-    /// `second_factor`, `passkey`).
+    /// `second_factor`, `confirm_factor`, `passkey`).
     TooManyAttempts { action: &'static str },
     /// 503: too many requests already wait for a password hash.
     HashQueueFull,

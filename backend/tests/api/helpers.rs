@@ -76,7 +76,8 @@ pub fn test_environment(database_url: &str) -> Vec<(String, String)> {
         ("JWT_SECRET", TEST_SECRET),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
-        // Cheap hashes keep the suite fast; one test raises them to check rehashing.
+        // Cheap hashes keep the suite fast; the tests of rehashing, of the hash queue and of
+        // races during a hash raise them.
         ("ARGON2_MEMORY_KIB", "1024"),
         ("ARGON2_ITERATIONS", "1"),
         ("HASH_CONCURRENCY", "4"),

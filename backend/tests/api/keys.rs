@@ -309,7 +309,8 @@ async fn another_instances_new_key_is_picked_up_on_first_sight() {
         .issue_access(&identity, sid, now, now + Duration::minutes(5))
         .unwrap();
     assert_eq!(kid_of(&fresh), new_kid);
-    // This instance has not reloaded yet: the unknown kid makes it look once.
+    // This instance may not have heard of the change yet (it follows within about a second):
+    // if not, the unknown kid makes it look at once.
     assert_eq!(app.profile_with_bearer(&fresh).await.status(), 200);
     // After its reload, the retired key's tokens are refused.
     app.state
