@@ -23,10 +23,11 @@ use crate::{
         maintenance::{self, Purged, Retention},
     },
     changes,
-    config::{Config, DatabaseSettings},
+    config::Config,
     http_server,
     state::AppState,
-    storage, telemetry,
+    storage::{self, DatabaseSettings, DatabaseUrl},
+    telemetry,
 };
 
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
@@ -239,15 +240,15 @@ fn cors(origins: &[String]) -> Cors {
 /// Connects and migrates, retrying while the database is unreachable (not when it refuses
 /// us for another reason, such as a wrong password).
 pub async fn connect_and_migrate(
-    url: &str,
+    url: &DatabaseUrl,
     settings: &DatabaseSettings,
 ) -> Result<sea_orm::DatabaseConnection, StartupError> {
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
         let attempt = async {
-            let db = storage::connect(url, settings).await?;
-            storage::migrate(&db, url).await?;
+            let db = storage::connect(url.as_str(), settings).await?;
+            storage::migrate(&db, url.as_str()).await?;
             Ok::<_, sea_orm::DbErr>(db)
         }
         .await;
@@ -266,7 +267,7 @@ pub async fn connect_and_migrate(
 async fn purge_periodically(state: AppState) {
     let retention = Retention {
         activity: state.config.activity_retention,
-        refresh_token: state.config.refresh_token_ttl,
+        refresh_token: state.config.auth.sessions.refresh_ttl,
     };
     let mut ticker = tokio::time::interval(PURGE_EVERY);
     loop {

@@ -29,7 +29,7 @@ pub struct Services {
 impl AppState {
     pub async fn new(db: DatabaseConnection, config: Config) -> Result<Self, AuthError> {
         Ok(Self(Arc::new(Services {
-            auth: Auth::new(db, &config, chrono::Utc::now()).await?,
+            auth: Auth::new(db, &config.auth, chrono::Utc::now()).await?,
             cookies: CookieFactory::new(&config),
             config,
             draining: AtomicBool::new(false),

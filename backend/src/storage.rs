@@ -1,15 +1,13 @@
 //! The database connection: pool settings per backend, migrations at startup, write
 //! transactions that cannot deadlock on SQLite, and error classification.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use migration::{Migrator, MigratorTrait as _};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait as _, sqlx,
 };
-
-use crate::config::{DatabaseSettings, redact_url};
 
 /// A database failure, split by what the client should hear: "try again" or "our fault".
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +26,67 @@ impl From<DbErr> for StorageError {
             Self::Other(e.to_string())
         }
     }
+}
+
+/// Pool and session settings (`DATABASE_MAX_CONNECTIONS`, `DATABASE_*_TIMEOUT_MS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    /// PostgreSQL `statement_timeout` for every pooled session.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `lock_timeout` for every pooled session.
+    pub lock_timeout: Duration,
+}
+
+/// A database URL (`DATABASE_URL`). It may hold a password, so `Debug` shows it redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&redact_url(&self.0))
+            .finish()
+    }
+}
+
+/// Drops the password from `scheme://user:password@host/db` and from a `password=` query
+/// parameter, so the URL can be logged.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &base[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}://{}:***@{}", &base[..scheme_end], user, &base[at + 1..])
+        }
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&params.join("&"));
+    }
+    redacted
 }
 
 /// How long a request waits for a connection before it answers 503: a database outage must
@@ -242,5 +301,17 @@ mod tests {
         let timed_out = DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout);
         assert!(is_unavailable(&timed_out));
         assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+    }
+
+    #[test]
+    fn a_password_in_a_url_query_is_redacted_too() {
+        assert_eq!(
+            redact_url("postgres://db/latchkey?user=app&password=hunter2&sslmode=require"),
+            "postgres://db/latchkey?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/latchkey.db?mode=rwc"),
+            "sqlite://data/latchkey.db?mode=rwc"
+        );
     }
 }

@@ -45,7 +45,7 @@ impl TokensApi {
     /// `max-age` given.
     #[oai(path = "/.well-known/jwks.json", method = "get", operation_id = "jwks")]
     async fn jwks(&self, state: Data<&AppState>) -> JwksResponse {
-        let max_age = state.config.jwt.jwks_max_age.as_secs();
+        let max_age = state.config.auth.jwt.jwks_max_age.as_secs();
         JwksResponse::Ok(
             Json(state.auth.keys.published().into()),
             format!("public, max-age={max_age}"),

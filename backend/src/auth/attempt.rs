@@ -305,7 +305,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::ThrottleSettings;
+    use crate::auth::throttle::ThrottleSettings;
 
     fn policy() -> ThrottlePolicy {
         ThrottlePolicy::from_settings(&ThrottleSettings {

@@ -29,10 +29,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::{AuthError, secrets::Secrets, sessions::duration, tokens::AccessClaims};
+use super::{AuthError, Settings, secrets::Secrets, sessions::duration, tokens::AccessClaims};
 use crate::{
     changes::{self, Topic},
-    config::JwtAlgorithm,
     entity::signing_key,
     storage,
 };
@@ -55,6 +54,44 @@ pub const TOKEN_TYPE: &str = "at+jwt";
 /// RFC 9068 §2.2 requires `client_id`; Latchkey's own clients share one.
 pub const CLIENT_ID: &str = "latchkey";
 
+/// Access-token signing as configured (`JWT_*`, `JWKS_MAX_AGE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JwtSettings {
+    pub algorithm: JwtAlgorithm,
+    pub audience: String,
+    /// `Cache-Control: max-age` of the JWKS.
+    pub jwks_max_age: Duration,
+    /// Automatic signing-key rotation period; `None` rotates only by hand.
+    pub rotation: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    EdDsa,
+    Es256,
+    Hs256,
+}
+
+impl JwtAlgorithm {
+    /// The JOSE name (`alg`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDsa => "EdDSA",
+            Self::Es256 => "ES256",
+            Self::Hs256 => "HS256",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "EdDSA" => Some(Self::EdDsa),
+            "ES256" => Some(Self::Es256),
+            "HS256" => Some(Self::Hs256),
+            _ => None,
+        }
+    }
+}
+
 /// The settings the key ring works with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPolicy {
@@ -68,13 +105,13 @@ pub struct KeyPolicy {
 }
 
 impl KeyPolicy {
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            algorithm: config.jwt.algorithm,
-            audience: config.jwt.audience.clone(),
-            access_ttl: config.access_token_ttl,
-            jwks_max_age: config.jwt.jwks_max_age,
-            rotation: config.jwt.rotation,
+            algorithm: settings.jwt.algorithm,
+            audience: settings.jwt.audience.clone(),
+            access_ttl: settings.sessions.access_ttl,
+            jwks_max_age: settings.jwt.jwks_max_age,
+            rotation: settings.jwt.rotation,
         }
     }
 

@@ -29,13 +29,13 @@ use std::{net::IpAddr, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use self::{
-    keys::{KeyPolicy, KeyRing},
-    password_hash::Hasher,
-    secrets::Secrets,
-    throttle::ThrottlePolicy,
+    keys::{JwtSettings, KeyPolicy, KeyRing},
+    passkeys::WebauthnSettings,
+    password_hash::{Argon2Settings, Hasher},
+    secrets::{Secret, Secrets},
+    throttle::{ThrottlePolicy, ThrottleSettings},
 };
 use crate::{
-    config::Config,
     domain::{FieldError, PasswordPolicy},
     storage::StorageError,
 };
@@ -58,25 +58,47 @@ impl Auth {
     /// Builds the bundle; loads the signing keys (creating the first one on a new database).
     pub async fn new(
         db: DatabaseConnection,
-        config: &Config,
+        settings: &Settings,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Self, AuthError> {
-        let secrets = Secrets::derive(&config.jwt_secret).map_err(AuthError::Internal)?;
-        let keys = KeyRing::load(&db, &secrets, KeyPolicy::from_config(config), now).await?;
+        let secrets = Secrets::derive(&settings.jwt_secret).map_err(AuthError::Internal)?;
+        let keys = KeyRing::load(&db, &secrets, KeyPolicy::from_settings(settings), now).await?;
         Ok(Self {
             hasher: Hasher::new(
-                config.argon2,
-                config.hash_concurrency,
-                config.hash_queue_limit,
+                settings.argon2,
+                settings.hash_concurrency,
+                settings.hash_queue_limit,
             )?,
             db,
             keys,
             secrets,
-            policy: Policy::from_config(config),
-            webauthn: passkeys::relying_party(&config.webauthn)?,
+            policy: Policy::from_settings(settings),
+            webauthn: passkeys::relying_party(&settings.webauthn)?,
             background: background::Background::default(),
         })
     }
+}
+
+/// What the core is configured with. `config` reads it from the environment; nothing here
+/// reads the environment itself.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `JWT_SECRET`, from which every key of the core is derived (see `secrets`).
+    pub jwt_secret: Secret,
+    pub sessions: SessionPolicy,
+    pub argon2: Argon2Settings,
+    /// Password hashes allowed to run at once (`HASH_CONCURRENCY`).
+    pub hash_concurrency: usize,
+    /// Requests allowed to wait for a hashing slot before new ones get 503
+    /// (`HASH_QUEUE_LIMIT`).
+    pub hash_queue_limit: usize,
+    pub throttle: ThrottleSettings,
+    /// What a new password must be (`PASSWORD_MIN_SCORE`).
+    pub passwords: PasswordPolicy,
+    pub jwt: JwtSettings,
+    /// The issuer an authenticator app shows (`MFA_ISSUER`).
+    pub mfa_issuer: String,
+    pub webauthn: WebauthnSettings,
 }
 
 /// The rules in force, read once from the configuration.
@@ -92,25 +114,19 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_config(config: &Config) -> Self {
+    pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            sessions: SessionPolicy {
-                access_ttl: config.access_token_ttl,
-                refresh_ttl: config.refresh_token_ttl,
-                max_lifetime: config.session_max_lifetime,
-                reuse_interval: config.refresh_reuse_interval,
-            },
-            throttle: ThrottlePolicy::from_settings(&config.throttle),
-            passwords: PasswordPolicy {
-                min_score: config.password_min_score,
-            },
-            mfa_issuer: config.mfa_issuer.clone(),
-            webauthn_rp_id: config.webauthn.rp_id.clone(),
+            sessions: settings.sessions,
+            throttle: ThrottlePolicy::from_settings(&settings.throttle),
+            passwords: settings.passwords,
+            mfa_issuer: settings.mfa_issuer.clone(),
+            webauthn_rp_id: settings.webauthn.rp_id.clone(),
         }
     }
 }
 
-/// How long tokens and sessions live.
+/// How long tokens and sessions live (`ACCESS_TOKEN_EXPIRATION`, `REFRESH_TOKEN_EXPIRATION`,
+/// `SESSION_MAX_LIFETIME`, `REFRESH_REUSE_INTERVAL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub access_ttl: Duration,

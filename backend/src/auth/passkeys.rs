@@ -35,11 +35,19 @@ use super::{
     throttle::{self, Key},
 };
 use crate::{
-    config::WebauthnSettings,
     domain::{PasskeyName, describe_device},
     entity::{passkey, user},
     storage,
 };
+
+/// The WebAuthn relying party as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebauthnSettings {
+    /// The passkeys' relying party id, a domain (`WEBAUTHN_RP_ID`).
+    pub rp_id: String,
+    /// Where the browser runs the ceremonies (`WEBAUTHN_ORIGIN`).
+    pub origin: String,
+}
 
 /// The relying party, from `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN`.
 pub fn relying_party(settings: &WebauthnSettings) -> Result<Webauthn, AuthError> {

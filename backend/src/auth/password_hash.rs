@@ -20,7 +20,15 @@ use argon2::{
 use tokio::sync::Semaphore;
 
 use super::AuthError;
-use crate::{config::Argon2Settings, domain::Password};
+use crate::domain::Password;
+
+/// Argon2id cost parameters (`ARGON2_*`; OWASP's baseline by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
 
 /// How long a client is asked to wait when the hash queue is full.
 const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -14,8 +14,6 @@ use hkdf::Hkdf;
 use hmac::Hmac;
 use sha2::Sha256;
 
-use crate::config::Secret;
-
 /// Bumping a purpose's version rotates that derived key (everything it protects becomes invalid).
 const SALT: &[u8] = b"latchkey";
 const REFRESH_SUCCESSOR: &[u8] = b"latchkey/refresh-successor/v1";
@@ -23,6 +21,26 @@ const SEALING: &[u8] = b"latchkey/sealing/v1";
 const RECOVERY_CODES: &[u8] = b"latchkey/recovery-codes/v1";
 
 const NONCE_LEN: usize = 24;
+
+/// A string that never shows up in `Debug` output or logs (`JWT_SECRET`).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
 
 pub struct Secrets {
     successor_mac: Hmac<Sha256>,

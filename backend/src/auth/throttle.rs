@@ -24,7 +24,7 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 
 use super::AuthError;
-use crate::{config::ThrottleSettings, entity::throttle_bucket, storage};
+use crate::{entity::throttle_bucket, storage};
 
 /// The first lock after the free failures; each further failure doubles it.
 const FIRST_DELAY: Duration = Duration::from_secs(1);
@@ -39,6 +39,24 @@ const IP_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// forgive this much, so a later request with an earlier `now` is not counted twice.
 const SKEW: chrono::Duration = chrono::Duration::seconds(1);
 const REGISTER_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+/// Brute-force limits as configured. A limit of 0 turns that rule off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// Failures per username (or per known device) before delays start
+    /// (`LOGIN_THROTTLE_FAILURES`).
+    pub login_failures: u32,
+    /// Failed logins per client address in 15 minutes (`LOGIN_THROTTLE_IP_FAILURES`).
+    pub ip_failures: u32,
+    /// Registrations per client address in an hour (`REGISTER_LIMIT_PER_IP`).
+    pub register_per_ip: u32,
+    /// Passkey sign-in ceremonies started per client address in 15 minutes
+    /// (`PASSKEY_START_LIMIT_PER_IP`).
+    pub passkey_start_per_ip: u32,
+    /// How long a successful login's device cookie is trusted; zero disables device cookies
+    /// (`DEVICE_COOKIE_DAYS`).
+    pub device_trust: Duration,
+}
 
 /// How one bucket counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -129,7 +129,7 @@ impl std::fmt::Debug for RefreshToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
+    use crate::auth::secrets::Secret;
 
     #[test]
     fn successors_are_deterministic_and_distinct_per_generation() {

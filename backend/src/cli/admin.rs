@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use super::confirm;
 use crate::{
-    auth::{AuthError, Policy, accounts, password_hash::Hasher, sessions},
+    auth::{AuthError, accounts, password_hash::Hasher, sessions},
     config::Config,
     domain::describe_device,
     startup::connect_and_migrate,
@@ -236,8 +236,8 @@ async fn users(
             let Some(password) = read_new_password(password_stdin) else {
                 return Ok(ExitCode::FAILURE);
             };
-            let hasher = Hasher::new(config.argon2, 1, 1)?;
-            let policy = Policy::from_config(config).passwords;
+            let hasher = Hasher::new(config.auth.argon2, 1, 1)?;
+            let policy = config.auth.passwords;
             let ended =
                 accounts::reset_password(db, &hasher, policy, &account, password, now).await?;
             println!(

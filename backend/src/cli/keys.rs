@@ -41,14 +41,14 @@ pub async fn run(config: Config, command: KeysCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let secrets = match Secrets::derive(&config.jwt_secret) {
+    let secrets = match Secrets::derive(&config.auth.jwt_secret) {
         Ok(secrets) => secrets,
         Err(e) => {
             eprintln!("latchkey: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let policy = KeyPolicy::from_config(&config);
+    let policy = KeyPolicy::from_settings(&config.auth);
     let now = Utc::now();
     let result = match command {
         KeysCommand::List => keys::list(&db, &policy, now).await.map(|keys| {

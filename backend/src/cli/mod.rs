@@ -10,9 +10,9 @@ use std::{io::IsTerminal as _, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::{
-    config::{Config, LogFormat},
+    config::Config,
     startup::{Application, connect_and_migrate, shutdown_signal},
-    telemetry,
+    telemetry::{self, LogFormat},
 };
 
 /// Latchkey: username/password authentication with JWT access tokens and rotating refresh tokens.

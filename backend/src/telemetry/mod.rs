@@ -20,7 +20,14 @@ use tracing_subscriber::{
     util::SubscriberInitExt,
 };
 
-use crate::config::LogFormat;
+/// How log lines are written (`LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people: one readable line per event.
+    Pretty,
+    /// For log shippers: one JSON object per line.
+    Json,
+}
 
 /// Keeps the background log writer alive; logs still buffered are written when it is dropped.
 pub type LogGuard = Option<batched_stderr::FlushGuard>;

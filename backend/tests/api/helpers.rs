@@ -36,7 +36,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         // The log writer must outlive every test in the process.
         std::mem::forget(latchkey::telemetry::init(
             "info",
-            latchkey::config::LogFormat::Pretty,
+            latchkey::telemetry::LogFormat::Pretty,
         ));
     }
     let database = TestDatabase::create().await;

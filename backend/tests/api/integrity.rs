@@ -8,8 +8,11 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::future::join_all;
 use latchkey::{
-    auth::{accounts, password_hash::Hasher, sessions},
-    config::Argon2Settings,
+    auth::{
+        accounts,
+        password_hash::{Argon2Settings, Hasher},
+        sessions,
+    },
     domain::Password,
     entity::user,
 };

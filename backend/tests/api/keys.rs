@@ -233,9 +233,9 @@ async fn rotation_publishes_early_and_retires_late_exactly_as_promised() {
 #[tokio::test]
 async fn instances_rotating_at_the_same_moment_create_one_key() {
     let app = spawn_app_with(&[("JWT_KEY_ROTATION_DAYS", "1")]).await;
-    let config = app.state.config.clone();
+    let settings = app.state.config.auth.clone();
     let now = Utc::now();
-    let instances = join_all((0..4).map(|_| Auth::new(app.state.auth.db.clone(), &config, now)))
+    let instances = join_all((0..4).map(|_| Auth::new(app.state.auth.db.clone(), &settings, now)))
         .await
         .into_iter()
         .map(Result::unwrap)
@@ -277,9 +277,13 @@ async fn another_instances_new_key_is_picked_up_on_first_sight() {
     )
     .unwrap();
     // Another instance (or the CLI) retires the key; a new one takes over there.
-    let other = Auth::new(app.state.auth.db.clone(), &app.state.config, Utc::now())
-        .await
-        .unwrap();
+    let other = Auth::new(
+        app.state.auth.db.clone(),
+        &app.state.config.auth,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let now = Utc::now();
     let old_kid = kid_of(&token);
     let new_kid = keys::retire(

@@ -130,14 +130,14 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
     // Simulate a stronger configuration: the same database, served with higher costs.
-    let mut config = app.state.config.clone();
-    config.argon2 = latchkey::config::Argon2Settings {
+    let mut settings = app.state.config.auth.clone();
+    settings.argon2 = latchkey::auth::password_hash::Argon2Settings {
         memory_kib: 2048,
         iterations: 2,
         parallelism: 1,
     };
     // The auth core runs without a server: the same call the API makes.
-    let auth = latchkey::auth::Auth::new(app.state.auth.db.clone(), &config, chrono::Utc::now())
+    let auth = latchkey::auth::Auth::new(app.state.auth.db.clone(), &settings, chrono::Utc::now())
         .await
         .unwrap();
     let attempt = latchkey::auth::credentials::LoginAttempt {

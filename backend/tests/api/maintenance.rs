@@ -22,7 +22,7 @@ async fn the_purge_deletes_what_ended_and_keeps_what_lives() {
     let db = &app.state.auth.db;
     let retention = Retention {
         activity: std::time::Duration::from_secs(90 * 86_400),
-        refresh_token: app.state.config.refresh_token_ttl,
+        refresh_token: app.state.config.auth.sessions.refresh_ttl,
     };
     let count = async |db| {
         (
