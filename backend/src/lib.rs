@@ -9,6 +9,5 @@ pub mod domain;
 pub mod entity;
 pub mod http_server;
 pub mod startup;
-pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     api::{
-        self,
+        self, AppState,
         client::TrustedProxies,
         error::{ApiError, ErrorCode},
         middleware::{self, error_response},
@@ -25,7 +25,6 @@ use crate::{
     changes,
     config::Config,
     http_server,
-    state::AppState,
     storage::{self, DatabaseSettings, DatabaseUrl},
     telemetry,
 };
@@ -125,11 +124,12 @@ impl Application {
                 let handle = telemetry::metrics::install()
                     .map_err(|e| io::Error::other(format!("metrics: {e}")))?;
                 tracing::info!("metrics are served on METRICS_ADDR at /metrics");
+                let gauges = telemetry::metrics::Gauges {
+                    db: state.auth.db.clone(),
+                    hash_queue_depth: Box::new(state.auth.hasher.queue_depth_gauge()),
+                };
                 Some(tokio::spawn(telemetry::metrics::serve(
-                    listener,
-                    handle,
-                    state.clone(),
-                    limits,
+                    listener, handle, gauges, limits,
                 )))
             }
             None => None,

@@ -9,7 +9,7 @@ use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     auth::now,
     client::client_info,
     error::{ApiError, api_response},
@@ -19,10 +19,7 @@ use super::{
     },
     security::{AccessToken, authenticate},
 };
-use crate::{
-    auth::{AuthError, accounts, activity, device, sessions},
-    state::AppState,
-};
+use crate::auth::{AuthError, accounts, activity, device, sessions};
 
 const DEFAULT_ACTIVITY: u32 = 50;
 const MAX_ACTIVITY: u32 = 200;

@@ -8,7 +8,7 @@ use poem::{
 use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     client::client_info,
     error::{ApiError, api_response},
     models::{
@@ -26,7 +26,6 @@ use crate::{
         sessions,
     },
     domain::Password,
-    state::AppState,
 };
 
 pub struct AuthApi;

@@ -4,14 +4,11 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     error::{ApiError, ErrorCode, ErrorJson},
     models::StatusResponse,
 };
-use crate::{
-    state::AppState,
-    telemetry::refusals::{self, Refusal},
-};
+use crate::telemetry::refusals::{self, Refusal};
 
 pub struct HealthApi;
 

@@ -9,7 +9,7 @@ use poem_openapi::{OpenApi, param::Path, payload::Json};
 use uuid::Uuid;
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     auth::{now, signed_in_with_cookies},
     client::client_info,
     error::{ApiError, api_response},
@@ -24,7 +24,6 @@ use super::{
 use crate::{
     auth::{AuthError, passkeys, second_factor},
     domain::{PasskeyName, Password},
-    state::AppState,
 };
 
 pub struct MfaApi;

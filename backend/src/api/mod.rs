@@ -13,9 +13,12 @@ pub mod middleware;
 pub mod models;
 mod profile;
 mod security;
+mod state;
 mod tokens;
 
 use poem_openapi::{OpenApiService, Tags};
+
+pub use self::state::{AppState, Services};
 
 #[derive(Tags)]
 enum ApiTags {

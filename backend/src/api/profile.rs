@@ -7,14 +7,14 @@ use poem::{
 use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     auth::now,
     client::client_info,
     error::{ApiError, api_response},
     models::{StatusResponse, StepUpRequest, UserResponse},
     security::{AccessToken, authenticate},
 };
-use crate::{auth::accounts, state::AppState};
+use crate::auth::accounts;
 
 pub struct ProfileApi;
 

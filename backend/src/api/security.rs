@@ -9,13 +9,10 @@ use poem_openapi::{
 
 use chrono::{DateTime, Utc};
 
-use super::cookies::CookieFactory;
-use crate::{
-    auth::{
-        AuthError,
-        sessions::{self, Authenticated},
-    },
-    state::AppState,
+use super::{AppState, cookies::CookieFactory};
+use crate::auth::{
+    AuthError,
+    sessions::{self, Authenticated},
 };
 
 /// `Authorization: Bearer <access token>`, for clients that are not browsers.

@@ -10,7 +10,7 @@ use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    ApiTags,
+    ApiTags, AppState,
     auth::now,
     client::client_info,
     error::{ApiError, ErrorCode, api_response},
@@ -30,7 +30,6 @@ use crate::{
         sessions,
     },
     domain::Password,
-    state::AppState,
 };
 
 pub struct TokensApi;

@@ -47,7 +47,7 @@ pub struct Hasher {
     permits: Arc<Semaphore>,
     /// Requests waiting for a permit right now, and how many may wait before new ones are
     /// refused: an unbounded queue would turn a flood into minutes of latency and memory.
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
     queue_limit: usize,
     /// Verified against when a username does not exist, so that an unknown user costs the
     /// same time as a wrong password and timing does not reveal which accounts exist.
@@ -90,7 +90,7 @@ impl Hasher {
             params,
             pool,
             permits: Arc::new(Semaphore::new(concurrency)),
-            waiting: AtomicUsize::new(0),
+            waiting: Arc::default(),
             queue_limit,
             dummy_hash: dummy_hash.into(),
             current_cost_nanos: AtomicU64::new(first_estimate),
@@ -102,9 +102,15 @@ impl Hasher {
         Duration::from_nanos(self.current_cost_nanos.load(Ordering::Relaxed))
     }
 
-    /// Requests waiting for a hashing slot right now (for metrics).
+    /// Requests waiting for a hashing slot right now.
     pub fn queue_depth(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// `queue_depth`, readable without the hasher (by the metrics listener).
+    pub fn queue_depth_gauge(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let waiting = Arc::clone(&self.waiting);
+        move || waiting.load(Ordering::Relaxed)
     }
 
     /// Hashes a new password into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).

@@ -17,9 +17,10 @@ use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use poem::{EndpointExt as _, IntoResponse as _, Route, endpoint::make_sync};
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
 
-use crate::{http_server, state::AppState};
+use crate::http_server;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -51,17 +52,25 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// What the gauges read at each scrape.
+pub struct Gauges {
+    /// The pool whose connections are counted.
+    pub db: DatabaseConnection,
+    /// How many requests wait for a password hash right now.
+    pub hash_queue_depth: Box<dyn Fn() -> usize + Send + Sync>,
+}
+
 /// Serves `GET /metrics` until the process ends (with the API's connection limits).
 pub async fn serve(
     listener: TcpListener,
     handle: &'static PrometheusHandle,
-    state: AppState,
+    gauges: Gauges,
     limits: http_server::Limits,
 ) {
     let route = Route::new().at(
         "/metrics",
         make_sync(move |_| {
-            sample(&state);
+            gauges.sample();
             handle.run_upkeep();
             handle
                 .render()
@@ -75,17 +84,18 @@ pub async fn serve(
     }
 }
 
-/// Gauges read at scrape time: the hash queue and the database pool.
-fn sample(state: &AppState) {
-    metrics::gauge!("latchkey_hash_queue_depth").set(state.auth.hasher.queue_depth() as f64);
-    let (size, idle) = pool_usage(&state.auth.db);
-    metrics::gauge!("latchkey_db_connections", "state" => "in_use")
-        .set(f64::from(size.saturating_sub(idle)));
-    metrics::gauge!("latchkey_db_connections", "state" => "idle").set(f64::from(idle));
+impl Gauges {
+    /// Sets the gauges from what they read now: the hash queue and the database pool.
+    fn sample(&self) {
+        metrics::gauge!("latchkey_hash_queue_depth").set((self.hash_queue_depth)() as f64);
+        let (size, idle) = pool_usage(&self.db);
+        metrics::gauge!("latchkey_db_connections", "state" => "in_use")
+            .set(f64::from(size.saturating_sub(idle)));
+        metrics::gauge!("latchkey_db_connections", "state" => "idle").set(f64::from(idle));
+    }
 }
 
-fn pool_usage(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
-    use sea_orm::DbBackend;
+fn pool_usage(db: &DatabaseConnection) -> (u32, u32) {
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();

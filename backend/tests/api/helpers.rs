@@ -2,7 +2,7 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
-use latchkey::{config::Config, startup::Application, state::AppState};
+use latchkey::{api::AppState, config::Config, startup::Application};
 use reqwest::{
     Response, StatusCode, Url,
     cookie::{CookieStore as _, Jar},

@@ -7,8 +7,8 @@ use std::{
 
 use sea_orm::DatabaseConnection;
 
+use super::cookies::CookieFactory;
 use crate::{
-    api::cookies::CookieFactory,
     auth::{Auth, AuthError},
     config::Config,
 };
