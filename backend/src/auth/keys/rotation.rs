@@ -1,0 +1,240 @@
+//! Changing the keys: the next key when rotation is due, and an operator's rotation and
+//! retirement (the `latchkey keys` CLI). One instance at a time, under a lock, each change
+//! announced to every instance in its own transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, Statement, sea_query::Expr,
+};
+
+use super::{
+    JwtAlgorithm, KeyPolicy, KeyRing,
+    generation::generate,
+    timeline::{KeyState, due_activation, states},
+};
+use crate::{
+    auth::{AuthError, secrets::Secrets, sessions::duration},
+    changes::{self, Topic},
+    entity::signing_key,
+    storage,
+};
+
+/// Distinguishes Latchkey's key-rotation lock from any other user of the database.
+const ROTATION_LOCK: i64 = 0x6c61_7463_686b_0003;
+
+impl KeyRing {
+    /// Creates the next key when one is due: none is active, the configured algorithm
+    /// changed, or the current key is older than the rotation period. One instance does it
+    /// (a lock, then a re-check), however many run this at once. Returns the new key's id.
+    pub async fn rotate_if_due(
+        &self,
+        db: &DatabaseConnection,
+        secrets: &Secrets,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, AuthError> {
+        let policy = self.policy().clone();
+        with_rotation_lock(db, async move |txn| {
+            let rows = signing_key::Entity::find().all(txn).await?;
+            let Some(activates_at) = due_activation(&rows, &policy, now) else {
+                return Ok(None);
+            };
+            let kid = insert_key(txn, secrets, policy.algorithm, now, activates_at).await?;
+            tracing::info!(event = "signing_key_created", kid, algorithm = policy.algorithm.as_str(), %activates_at, "new signing key published");
+            Ok(Some(kid))
+        })
+        .await
+    }
+}
+
+/// Runs `work` in a write transaction that only one instance holds at a time. `work` returns
+/// `Some` when it changed the keys; the change is then announced to every instance in the same
+/// transaction, so they hear of it exactly when it commits.
+async fn with_rotation_lock<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<Option<T>, AuthError>,
+) -> Result<Option<T>, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Waits for another instance's rotation, then sees its key in the re-check.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [ROTATION_LOCK.into()],
+        ))
+        .await?;
+    }
+    let result = work(&txn).await?;
+    if result.is_some() {
+        changes::announce(&txn, Topic::SigningKeys).await?;
+    }
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Generates a key pair and stores it, the private half sealed to its `kid`.
+async fn insert_key(
+    txn: &impl ConnectionTrait,
+    secrets: &Secrets,
+    algorithm: JwtAlgorithm,
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    // Hex, not base64url: an id that starts with '-' reads as an option on a command line.
+    let mut id = [0u8; 12];
+    getrandom::fill(&mut id).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+    let kid = hex::encode(id);
+    let (private_der, public) = generate(algorithm).map_err(AuthError::Internal)?;
+    let sealed = secrets
+        .seal(&private_der, kid.as_bytes())
+        .map_err(AuthError::Internal)?;
+    let public_jwk = public
+        .map(|jwk| serde_json::to_string(&jwk))
+        .transpose()
+        .map_err(|e| AuthError::Internal(format!("public key: {e}")))?;
+    signing_key::Entity::insert(signing_key::ActiveModel {
+        kid: Set(kid.clone()),
+        algorithm: Set(algorithm.as_str().to_owned()),
+        public_jwk: Set(public_jwk),
+        private_key: Set(sealed),
+        created_at: Set(now),
+        activates_at: Set(activates_at),
+        revoked_at: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(kid)
+}
+
+/// Every key with its state at `now`, oldest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    policy: &KeyPolicy,
+    now: DateTime<Utc>,
+) -> Result<Vec<(signing_key::Model, KeyState)>, AuthError> {
+    let rows = signing_key::Entity::find()
+        .order_by_asc(signing_key::Column::ActivatesAt)
+        .all(db)
+        .await?;
+    let states = states(&rows, policy, now);
+    Ok(rows
+        .into_iter()
+        .zip(states)
+        .map(|(row, (_, state))| (row, state))
+        .collect())
+}
+
+/// Publishes a new key now that starts signing after the lead time; `None` when one is
+/// already waiting.
+pub async fn rotate(
+    db: &DatabaseConnection,
+    secrets: &Secrets,
+    policy: &KeyPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, DateTime<Utc>)>, AuthError> {
+    let policy = policy.clone();
+    with_rotation_lock(db, async move |txn| {
+        let rows = signing_key::Entity::find().all(txn).await?;
+        let waiting = states(&rows, &policy, now)
+            .into_iter()
+            .any(|(_, state)| state == KeyState::Next);
+        if waiting {
+            return Ok(None);
+        }
+        let activates_at = now + duration(policy.lead());
+        let kid = insert_key(txn, secrets, policy.algorithm, now, activates_at).await?;
+        tracing::info!(
+            event = "signing_key_created",
+            kid,
+            "new signing key published by an operator"
+        );
+        Ok(Some((kid, activates_at)))
+    })
+    .await
+}
+
+/// Retires `kid` at once: it is no longer published and nothing it signed verifies. If it
+/// was signing, a waiting key takes over now, or a new one is made. Returns the key that
+/// signs afterwards.
+pub async fn retire(
+    db: &DatabaseConnection,
+    secrets: &Secrets,
+    policy: &KeyPolicy,
+    kid: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    let policy = policy.clone();
+    let kid = kid.to_owned();
+    let signer = with_rotation_lock(db, async move |txn| {
+        let retired = signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::RevokedAt, Expr::value(Some(now)))
+            .filter(signing_key::Column::Kid.eq(kid.clone()))
+            .filter(signing_key::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if retired != 1 {
+            return Err(AuthError::NotFound);
+        }
+        let rows = signing_key::Entity::find().all(txn).await?;
+        let states = states(&rows, &policy, now);
+        if let Some((current, _)) = states.iter().find(|(_, s)| *s == KeyState::Current) {
+            return Ok(Some(current.clone()));
+        }
+        // Nothing signs now: bring a waiting key forward, or make one.
+        let waiting = rows
+            .iter()
+            .filter(|k| k.revoked_at.is_none() && k.activates_at > now)
+            .min_by_key(|k| k.activates_at);
+        let successor = match waiting {
+            Some(next) => {
+                signing_key::Entity::update_many()
+                    .col_expr(signing_key::Column::ActivatesAt, Expr::value(now))
+                    .filter(signing_key::Column::Kid.eq(next.kid.clone()))
+                    .exec(txn)
+                    .await?;
+                next.kid.clone()
+            }
+            None => insert_key(txn, secrets, policy.algorithm, now, now).await?,
+        };
+        tracing::warn!(
+            event = "signing_key_retired",
+            security = true,
+            kid,
+            successor,
+            "signing key retired by an operator"
+        );
+        Ok(Some(successor))
+    })
+    .await?;
+    signer.ok_or_else(|| AuthError::Internal("retiring a key changed nothing".to_owned()))
+}
+
+/// Deletes keys that are over (expired a day ago, or revoked a day ago).
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    policy: &KeyPolicy,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let day_ago = now - chrono::Duration::days(1);
+    let rows = signing_key::Entity::find().all(db).await?;
+    let over: Vec<String> = states(&rows, policy, day_ago)
+        .into_iter()
+        .filter(|(kid, state)| {
+            *state == KeyState::Expired
+                || (*state == KeyState::Revoked
+                    && rows
+                        .iter()
+                        .any(|r| r.kid == *kid && r.revoked_at.is_some_and(|at| at < day_ago)))
+        })
+        .map(|(kid, _)| kid)
+        .collect();
+    if over.is_empty() {
+        return Ok(0);
+    }
+    Ok(signing_key::Entity::delete_many()
+        .filter(signing_key::Column::Kid.is_in(over))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
