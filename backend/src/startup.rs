@@ -19,14 +19,14 @@ use crate::{
         middleware::{self, error_response},
     },
     auth::{
-        keys,
+        AuthError, keys,
         maintenance::{self, Purged, Retention},
     },
     changes,
     config::Config,
     http_server,
     storage::{self, DatabaseSettings, DatabaseUrl},
-    telemetry,
+    telemetry::{self, Chain},
 };
 
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
@@ -38,11 +38,11 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("database: {0}")]
-    Database(String),
-    #[error("{0}")]
-    Setup(String),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot use the database")]
+    Database(#[source] sea_orm::DbErr),
+    #[error("cannot start the authentication core")]
+    Setup(#[source] AuthError),
+    #[error("cannot listen on {addr}")]
     Bind { addr: String, source: io::Error },
 }
 
@@ -79,7 +79,7 @@ impl Application {
             };
         let state = AppState::new(db, config)
             .await
-            .map_err(|e| StartupError::Setup(e.to_string()))?;
+            .map_err(StartupError::Setup)?;
         Ok(Self {
             listener,
             port,
@@ -259,7 +259,7 @@ pub async fn connect_and_migrate(
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(4));
             }
-            Err(e) => return Err(StartupError::Database(e.to_string())),
+            Err(e) => return Err(StartupError::Database(e)),
         }
     }
 }
@@ -284,7 +284,7 @@ async fn purge_periodically(state: AppState) {
             ),
             Ok(Some(_)) => {}
             Ok(None) => tracing::debug!("another instance is purging"),
-            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "purging expired rows failed"),
         }
     }
 }
@@ -304,7 +304,7 @@ async fn follow_key_changes(state: AppState) {
             {
                 Ok(()) => true,
                 Err(e) => {
-                    tracing::warn!(error = %e, "reloading the signing keys after a change failed; retrying");
+                    tracing::warn!(error = %Chain(&e), "reloading the signing keys after a change failed; retrying");
                     false
                 }
             }
@@ -332,7 +332,7 @@ async fn keep_keys_current(state: AppState) {
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(error = %e, "refreshing the signing keys failed; keeping the ones loaded");
+            tracing::warn!(error = %Chain(&e), "refreshing the signing keys failed; keeping the ones loaded");
         }
     }
 }

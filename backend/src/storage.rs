@@ -9,21 +9,22 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait as _, sqlx,
 };
 
-/// A database failure, split by what the client should hear: "try again" or "our fault".
+/// A database failure, split by what the client should hear: "try again" or "our fault". The
+/// database's own error stays attached as the source, for the log.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("database error: {0}")]
-    Other(String),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("a database operation failed")]
+    Other(#[source] DbErr),
 }
 
 impl From<DbErr> for StorageError {
     fn from(e: DbErr) -> Self {
         if is_unavailable(&e) {
-            Self::Unavailable(e.to_string())
+            Self::Unavailable(e)
         } else {
-            Self::Other(e.to_string())
+            Self::Other(e)
         }
     }
 }

@@ -18,7 +18,11 @@ use poem_openapi::{
 use crate::{
     auth::AuthError,
     domain::FieldError,
-    telemetry::refusals::{self, Refusal},
+    storage::StorageError,
+    telemetry::{
+        Chain,
+        refusals::{self, Refusal},
+    },
 };
 
 /// What went wrong, as a stable machine-readable code. New codes may be added in later
@@ -310,12 +314,15 @@ impl From<AuthError> for ApiError {
             }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
             AuthError::NotFound => Self::new(ErrorCode::NotFound),
-            AuthError::Unavailable(cause) => {
-                refusals::refused(Refusal::DatabaseUnavailable, Some(&cause));
+            AuthError::Storage(StorageError::Unavailable(ref cause)) => {
+                refusals::refused(
+                    Refusal::DatabaseUnavailable,
+                    Some(&Chain(cause).to_string()),
+                );
                 Self::new(ErrorCode::ServiceUnavailable)
             }
-            AuthError::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error");
+            AuthError::Storage(StorageError::Other(_)) | AuthError::Internal { .. } => {
+                tracing::error!(error = %Chain(&e), "internal error");
                 Self::new(ErrorCode::Internal)
             }
         }

@@ -29,6 +29,7 @@ use crate::{
     domain::{Password, Username},
     entity::user,
     storage,
+    telemetry::Chain,
 };
 
 /// What is being attempted: names the attempt in logs and metrics.
@@ -237,7 +238,7 @@ impl Attempt {
                     session_id: None,
                 };
                 if let Err(e) = activity::record(&db, event, now).await {
-                    tracing::warn!(error = %e, "recording a failed attempt");
+                    tracing::warn!(error = %Chain(&e), "recording a failed attempt");
                 }
             });
         }

@@ -16,7 +16,7 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{AuthError, sessions::duration, standing::Standing};
+use super::{AuthError, secrets::random_bytes, sessions::duration, standing::Standing};
 use crate::entity::auth_challenge;
 
 /// How long a ceremony may take (a second-factor step, a passkey prompt).
@@ -44,9 +44,7 @@ impl Kind {
 
 /// A random token for the client to present.
 pub fn new_token() -> Result<String, AuthError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
 }
 
 fn id_of(token: &str) -> String {

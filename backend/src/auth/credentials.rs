@@ -25,6 +25,7 @@ use crate::{
     domain::{FieldError, Password, PasswordPolicy, Username},
     entity::user,
     storage,
+    telemetry::Chain,
 };
 
 /// Parses registration input, reporting every invalid field at once. The password is judged
@@ -68,7 +69,7 @@ pub async fn judge_new_password(
     field: &'static str,
 ) -> Result<Password, AuthError> {
     let username = Username::parse(username.to_owned())
-        .map_err(|e| AuthError::Internal(format!("a stored username is invalid: {}", e.message)))?;
+        .map_err(|e| AuthError::bug(format!("a stored username is invalid: {}", e.message)))?;
     auth_hasher
         .off_executor(move || Password::parse_new(raw, &username, policy))
         .await?
@@ -334,7 +335,7 @@ async fn upgrade_hash(auth: &Auth, account: &user::Model, password: &Password) {
             tracing::info!(event = "password_rehash_skipped", user_id = %account.id, "the password changed during the re-hash; kept the new one")
         }
         Err(e) => {
-            tracing::warn!(event = "password_rehash_failed", user_id = %account.id, error = %e, "password hash upgrade failed")
+            tracing::warn!(event = "password_rehash_failed", user_id = %account.id, error = %Chain(&e), "password hash upgrade failed")
         }
     }
 }

@@ -21,7 +21,7 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{AuthError, ClientInfo, sessions::duration, standing::Standing};
+use super::{AuthError, ClientInfo, secrets::random_bytes, sessions::duration, standing::Standing};
 use crate::entity::{trusted_device, user};
 
 /// Devices an account trusts at most; signing in on one more forgets the least recently used.
@@ -116,9 +116,7 @@ pub async fn remember(
             expires_at,
         }));
     }
-    let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<TOKEN_BYTES>()?);
     trusted_device::Entity::insert(trusted_device::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(standing.user_id),

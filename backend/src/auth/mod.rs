@@ -24,7 +24,7 @@ pub mod standing;
 pub mod throttle;
 pub mod tokens;
 
-use std::{net::IpAddr, time::Duration};
+use std::{borrow::Cow, net::IpAddr, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
@@ -61,7 +61,7 @@ impl Auth {
         settings: &Settings,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Self, AuthError> {
-        let secrets = Secrets::derive(&settings.jwt_secret).map_err(AuthError::Internal)?;
+        let secrets = Secrets::derive(&settings.jwt_secret)?;
         let keys = KeyRing::load(&db, &secrets, KeyPolicy::from_settings(settings), now).await?;
         Ok(Self {
             hasher: Hasher::new(
@@ -188,19 +188,36 @@ pub enum AuthError {
     /// The thing named does not exist or is not the caller's (the same answer for both).
     #[error("not found")]
     NotFound,
-    /// The database did not answer; retrying later can succeed.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an unexpected failure; the cause is logged, never returned.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// The database failed: unavailable (retrying later can succeed), or otherwise.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A bug or an unexpected failure: `context` says what was being done, `source` (when there
+    /// is one) what failed. Logged, never returned.
+    #[error("{context}")]
+    Internal {
+        context: Cow<'static, str>,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
-impl From<StorageError> for AuthError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::Unavailable(cause) => Self::Unavailable(cause),
-            StorageError::Other(cause) => Self::Internal(cause),
+impl AuthError {
+    /// `source` failed while doing `context`.
+    pub fn internal(
+        context: impl Into<Cow<'static, str>>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// Something that cannot happen did: `context` says what.
+    pub fn bug(context: impl Into<Cow<'static, str>>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: None,
         }
     }
 }

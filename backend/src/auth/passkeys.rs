@@ -51,11 +51,11 @@ pub struct WebauthnSettings {
 
 /// The relying party, from `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN`.
 pub fn relying_party(settings: &WebauthnSettings) -> Result<Webauthn, AuthError> {
-    let origin = Url::parse(&settings.origin)
-        .map_err(|e| AuthError::Internal(format!("WEBAUTHN_ORIGIN: {e}")))?;
+    let origin =
+        Url::parse(&settings.origin).map_err(|e| AuthError::internal("WEBAUTHN_ORIGIN", e))?;
     WebauthnBuilder::new(&settings.rp_id, &origin)
         .and_then(|builder| builder.rp_name("Latchkey").build())
-        .map_err(|e| AuthError::Internal(format!("WebAuthn relying party: {e}")))
+        .map_err(|e| AuthError::internal("the WebAuthn relying party", e))
 }
 
 /// A ceremony for the client: the token naming it, and the options for the browser
@@ -97,9 +97,9 @@ pub async fn start_registration(
             &caller.user.username,
             Some(exclude),
         )
-        .map_err(|e| AuthError::Internal(format!("WebAuthn registration: {e}")))?;
-    let mut options = serde_json::to_value(options)
-        .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?;
+        .map_err(|e| AuthError::internal("starting a WebAuthn registration", e))?;
+    let mut options =
+        serde_json::to_value(options).map_err(|e| AuthError::internal("WebAuthn options", e))?;
     require_discoverable(&mut options);
     let txn = storage::begin_write(&auth.db).await?;
     step_up.apply(&txn, now).await?;
@@ -294,9 +294,9 @@ pub async fn start_sign_in(
     let (options, state) = auth
         .webauthn
         .start_discoverable_authentication()
-        .map_err(|e| AuthError::Internal(format!("WebAuthn sign-in: {e}")))?;
-    let mut options = serde_json::to_value(options)
-        .map_err(|e| AuthError::Internal(format!("WebAuthn options: {e}")))?;
+        .map_err(|e| AuthError::internal("starting a WebAuthn sign-in", e))?;
+    let mut options =
+        serde_json::to_value(options).map_err(|e| AuthError::internal("WebAuthn options", e))?;
     // How to ask (the browser's autofill, or a prompt on a button) is the page's choice.
     if let Some(options) = options.as_object_mut() {
         options.remove("mediation");
@@ -416,12 +416,12 @@ fn credential_id_text(id: &[u8]) -> String {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AuthError> {
-    serde_json::to_string(value).map_err(|e| AuthError::Internal(format!("WebAuthn state: {e}")))
+    serde_json::to_string(value).map_err(|e| AuthError::internal("storing WebAuthn state", e))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(value: Option<&str>) -> Result<T, AuthError> {
     serde_json::from_str(value.ok_or(AuthError::InvalidPasskey)?)
-        .map_err(|e| AuthError::Internal(format!("WebAuthn state: {e}")))
+        .map_err(|e| AuthError::internal("reading WebAuthn state", e))
 }
 
 async fn record(

@@ -19,7 +19,7 @@ use argon2::{
 };
 use tokio::sync::Semaphore;
 
-use super::AuthError;
+use super::{AuthError, secrets::random_bytes};
 use crate::domain::Password;
 
 /// Argon2id cost parameters (`ARGON2_*`; OWASP's baseline by default).
@@ -70,14 +70,12 @@ impl Hasher {
             settings.parallelism,
             None,
         )
-        .map_err(|e| AuthError::Internal(format!("invalid Argon2 parameters: {e}")))?;
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random)
-            .map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
+        .map_err(|e| AuthError::internal("Argon2 parameters", e))?;
+        let random = random_bytes::<32>()?;
         let started = Instant::now();
         let dummy_hash = argon2(&params)
             .hash_password(&random)
-            .map_err(|e| AuthError::Internal(format!("dummy hash: {e}")))?
+            .map_err(|e| AuthError::internal("the dummy hash", e))?
             .to_string();
         let first_estimate = nanos(started.elapsed());
         let pool = rayon::ThreadPoolBuilder::new()
@@ -85,7 +83,7 @@ impl Hasher {
             .thread_name(|i| format!("hasher-{i}"))
             .start_handler(|_| run_as_batch_work())
             .build()
-            .map_err(|e| AuthError::Internal(format!("hashing threads: {e}")))?;
+            .map_err(|e| AuthError::internal("starting the hashing threads", e))?;
         Ok(Self {
             params,
             pool,
@@ -122,7 +120,7 @@ impl Hasher {
                 argon2(&params)
                     .hash_password(password.expose().as_bytes())
                     .map(|hash| hash.to_string())
-                    .map_err(|e| AuthError::Internal(format!("hashing failed: {e}")))
+                    .map_err(|e| AuthError::internal("hashing a password", e))
             })
             .await?;
         metrics::histogram!("latchkey_password_hash_seconds").record(took.as_secs_f64());
@@ -143,9 +141,8 @@ impl Hasher {
         let password = password.clone();
         let ((verdict, current_cost), took) = self
             .run_on_pool(move || {
-                let parsed = PasswordHash::new(&phc).map_err(|e| {
-                    AuthError::Internal(format!("stored hash is not a PHC string: {e}"))
-                })?;
+                let parsed = PasswordHash::new(&phc)
+                    .map_err(|e| AuthError::internal("reading a stored hash (PHC string)", e))?;
                 let current_cost = uses_params(&parsed, &params);
                 // The parameters come from the stored hash, not from `params`.
                 let matches = argon2(&params)
@@ -207,7 +204,7 @@ impl Hasher {
             Arc::clone(&self.permits)
                 .acquire_owned()
                 .await
-                .map_err(|_| AuthError::Internal("hash semaphore closed".into()))?
+                .map_err(|e| AuthError::internal("waiting for a hashing slot", e))?
         };
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
@@ -219,7 +216,7 @@ impl Hasher {
         });
         result
             .await
-            .map_err(|_| AuthError::Internal("hashing thread failed".into()))?
+            .map_err(|e| AuthError::internal("a hashing thread", e))?
     }
 }
 
@@ -390,7 +387,7 @@ mod tests {
         let ((policy, name), _) = hasher
             .run_on_pool(|| {
                 let policy = thread_priority::thread_schedule_policy()
-                    .map_err(|e| AuthError::Internal(format!("{e:?}")))?;
+                    .map_err(|e| AuthError::bug(format!("{e:?}")))?;
                 Ok((policy, std::thread::current().name().map(str::to_owned)))
             })
             .await

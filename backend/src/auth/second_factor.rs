@@ -24,6 +24,7 @@ use super::{
     activity::{self, Event, Kind},
     attempt::{Action, Attempt, Claimant},
     password_hash::Verdict,
+    secrets::random_bytes,
     sessions::{self, Authenticated},
     standing::{self, Standing},
 };
@@ -128,12 +129,8 @@ pub async fn start_totp(
     if enabled_factor(&txn, caller.user.id).await?.is_some() {
         return Err(AuthError::MfaAlreadyEnabled);
     }
-    let mut secret = vec![0u8; SECRET_BYTES];
-    getrandom::fill(&mut secret).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let sealed = auth
-        .secrets
-        .seal(&secret, caller.user.id.as_bytes())
-        .map_err(AuthError::Internal)?;
+    let secret = random_bytes::<SECRET_BYTES>()?.to_vec();
+    let sealed = auth.secrets.seal(&secret, caller.user.id.as_bytes())?;
     totp_factor::Entity::delete_by_id(caller.user.id)
         .exec(&txn)
         .await?;
@@ -156,7 +153,7 @@ pub async fn start_totp(
         secret: Secret::from(secret).to_base32(),
         otpauth_uri: totp
             .to_url()
-            .map_err(|e| AuthError::Internal(format!("otpauth URI: {e}")))?,
+            .map_err(|e| AuthError::internal("an otpauth URI", e))?,
     })
 }
 
@@ -468,7 +465,7 @@ fn check_totp(
     let secret = auth
         .secrets
         .open(&factor.secret, factor.user_id.as_bytes())
-        .ok_or_else(|| AuthError::Internal("a TOTP secret cannot be opened".into()))?;
+        .ok_or_else(|| AuthError::bug("a TOTP secret cannot be opened"))?;
     let totp = totp(&auth.policy.mfa_issuer, username, secret)?;
     let Ok(time) = u64::try_from(now.timestamp()) else {
         return Ok(None);
@@ -488,7 +485,7 @@ fn totp(issuer: &str, username: &str, secret: Vec<u8>) -> Result<Totp, AuthError
         .with_account_name(username)
         .with_issuer(Some(issuer))
         .build()
-        .map_err(|e| AuthError::Internal(format!("TOTP: {e}")))
+        .map_err(|e| AuthError::internal("a TOTP generator", e))
 }
 
 /// Ten fresh recovery codes replace any old ones; returns them (never stored in clear).
@@ -519,9 +516,7 @@ async fn replace_codes(
 
 /// `xxxxx-xxxxx`: 50 random bits, easy to read aloud and type.
 fn new_recovery_code() -> Result<String, AuthError> {
-    let mut bytes = [0u8; 10];
-    getrandom::fill(&mut bytes).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let chars: String = bytes
+    let chars: String = random_bytes::<10>()?
         .iter()
         .map(|b| char::from(RECOVERY_ALPHABET[usize::from(b % 32)]))
         .collect();

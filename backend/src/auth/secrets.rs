@@ -14,6 +14,8 @@ use hkdf::Hkdf;
 use hmac::Hmac;
 use sha2::Sha256;
 
+use super::AuthError;
+
 /// Bumping a purpose's version rotates that derived key (everything it protects becomes invalid).
 const SALT: &[u8] = b"latchkey";
 const REFRESH_SUCCESSOR: &[u8] = b"latchkey/refresh-successor/v1";
@@ -49,16 +51,17 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    pub fn derive(secret: &Secret) -> Result<Self, String> {
+    pub fn derive(secret: &Secret) -> Result<Self, AuthError> {
         let hkdf = Hkdf::<Sha256>::new(Some(SALT), secret.expose().as_bytes());
-        let key = |info: &[u8]| -> Result<[u8; 32], String> {
+        let key = |info: &[u8]| -> Result<[u8; 32], AuthError> {
             let mut okm = [0u8; 32];
             hkdf.expand(info, &mut okm)
-                .map_err(|e| format!("HKDF: {e}"))?;
+                .map_err(|e| AuthError::internal("deriving a key (HKDF)", e))?;
             Ok(okm)
         };
         let mac = |info: &[u8]| {
-            Hmac::<Sha256>::new_from_slice(&key(info)?).map_err(|e| format!("HMAC key: {e}"))
+            Hmac::<Sha256>::new_from_slice(&key(info)?)
+                .map_err(|e| AuthError::internal("an HMAC key", e))
         };
         Ok(Self {
             successor_mac: mac(REFRESH_SUCCESSOR)?,
@@ -80,9 +83,8 @@ impl Secrets {
     /// Encrypts `plaintext` for storage: `base64url(nonce || ciphertext || tag)`. `context`
     /// (e.g. a key id or a user id) is authenticated, so a sealed value copied into another
     /// row does not open there.
-    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<String, String> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| format!("OS randomness: {e}"))?;
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<String, AuthError> {
+        let nonce = random_bytes::<NONCE_LEN>()?;
         let sealed = self
             .sealing
             .encrypt(
@@ -92,7 +94,7 @@ impl Secrets {
                     aad: context,
                 },
             )
-            .map_err(|_| "sealing failed".to_owned())?;
+            .map_err(|e| AuthError::internal("sealing a secret", e))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(URL_SAFE_NO_PAD.encode(out))
@@ -116,6 +118,13 @@ impl Secrets {
             )
             .ok()
     }
+}
+
+/// `N` bytes from the operating system's random number generator.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| AuthError::internal("OS randomness", e))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

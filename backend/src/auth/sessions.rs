@@ -63,7 +63,7 @@ pub async fn start_as(
 ) -> Result<IssuedSession, AuthError> {
     let policy = &auth.policy.sessions;
     let session_id = Uuid::new_v4();
-    let token = RefreshToken::generate().map_err(AuthError::Internal)?;
+    let token = RefreshToken::generate()?;
     let absolute_expires_at = now + duration(policy.max_lifetime);
     let expires_at = sliding_expiry(policy, now, absolute_expires_at);
     session::Entity::insert(session::ActiveModel {
@@ -530,9 +530,7 @@ fn issue(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
     let access_expires_at = (now + duration(policy.access_ttl)).min(absolute_expires_at);
-    let access_token = keys
-        .issue_access(&user, session_id, now, access_expires_at)
-        .map_err(AuthError::Internal)?;
+    let access_token = keys.issue_access(&user, session_id, now, access_expires_at)?;
     Ok(IssuedSession {
         user,
         session_id,

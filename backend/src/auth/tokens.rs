@@ -15,8 +15,9 @@ use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::{
-    Identity,
+    AuthError, Identity,
     keys::{CLIENT_ID, ISSUER, KeyRing},
+    secrets::random_bytes,
 };
 
 const REFRESH_TOKEN_BYTES: usize = 32;
@@ -58,7 +59,7 @@ impl KeyRing {
         session: Uuid,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<String, String> {
+    ) -> Result<String, AuthError> {
         self.sign(&AccessClaims {
             sub: user.id,
             sid: session,
@@ -80,10 +81,10 @@ pub struct RefreshToken(String);
 
 impl RefreshToken {
     /// A fresh token from the OS random number generator.
-    pub fn generate() -> Result<Self, String> {
-        let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
-        getrandom::fill(&mut bytes).map_err(|e| format!("OS randomness: {e}"))?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    pub fn generate() -> Result<Self, AuthError> {
+        Ok(Self(
+            URL_SAFE_NO_PAD.encode(random_bytes::<REFRESH_TOKEN_BYTES>()?),
+        ))
     }
 
     /// Accepts only strings shaped like a token we issued; everything else is rejected

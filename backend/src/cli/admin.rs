@@ -12,6 +12,7 @@ use crate::{
     config::Config,
     domain::describe_device,
     startup::connect_and_migrate,
+    telemetry::Chain,
 };
 
 #[derive(Subcommand)]
@@ -85,7 +86,7 @@ pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
     let db = match connect_and_migrate(&config.database_url, &config.database).await {
         Ok(db) => db,
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -104,7 +105,7 @@ pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             ExitCode::FAILURE
         }
     }

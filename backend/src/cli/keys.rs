@@ -14,6 +14,7 @@ use crate::{
     },
     config::Config,
     startup::connect_and_migrate,
+    telemetry::Chain,
 };
 
 #[derive(Subcommand)]
@@ -37,14 +38,14 @@ pub async fn run(config: Config, command: KeysCommand) -> ExitCode {
     let db = match connect_and_migrate(&config.database_url, &config.database).await {
         Ok(db) => db,
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             return ExitCode::FAILURE;
         }
     };
     let secrets = match Secrets::derive(&config.auth.jwt_secret) {
         Ok(secrets) => secrets,
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -101,7 +102,7 @@ pub async fn run(config: Config, command: KeysCommand) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             ExitCode::FAILURE
         }
     }

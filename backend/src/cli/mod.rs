@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::{
     config::Config,
     startup::{Application, connect_and_migrate, shutdown_signal},
-    telemetry::{self, LogFormat},
+    telemetry::{self, Chain, LogFormat},
 };
 
 /// Latchkey: username/password authentication with JWT access tokens and rotating refresh tokens.
@@ -108,8 +108,8 @@ async fn serve(config: Config) -> ExitCode {
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
-            tracing::error!(error = %e, "startup failed");
-            eprintln!("latchkey: startup failed: {e}");
+            tracing::error!(error = %Chain(&e), "startup failed");
+            eprintln!("latchkey: startup failed: {}", Chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -130,7 +130,7 @@ async fn migrate(config: Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("latchkey: {e}");
+            eprintln!("latchkey: {}", Chain(&e));
             ExitCode::FAILURE
         }
     }

@@ -9,7 +9,7 @@ mod batched_stderr;
 pub mod metrics;
 pub mod refusals;
 
-use std::{future::Future, io::IsTerminal as _};
+use std::{error::Error, future::Future, io::IsTerminal as _};
 
 use tracing::{Event, Subscriber};
 use tracing_subscriber::{
@@ -27,6 +27,27 @@ pub enum LogFormat {
     Pretty,
     /// For log shippers: one JSON object per line.
     Json,
+}
+
+/// An error with its causes, for a log line or a terminal: `what failed: why: why`. Our errors
+/// say only their own part and keep the cause as their source, so the chain is written here.
+pub struct Chain<'a>(pub &'a (dyn Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut line = self.0.to_string();
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            // Some errors (sea-orm's, sqlx's) already print their source: say it once.
+            if !line.contains(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            cause = error.source();
+        }
+        f.write_str(&line)
+    }
 }
 
 /// Keeps the background log writer alive; logs still buffered are written when it is dropped.
@@ -121,4 +142,33 @@ fn with_quiet_sql(filter: &str) -> String {
         }
     }
     directives
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("starting")]
+        Ours(#[source] Inner),
+        #[error("theirs: {0}")]
+        Theirs(#[source] Inner),
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the disk is full")]
+    struct Inner;
+
+    #[test]
+    fn a_chain_names_every_cause_once() {
+        assert_eq!(
+            Chain(&Outer::Ours(Inner)).to_string(),
+            "starting: the disk is full"
+        );
+        assert_eq!(
+            Chain(&Outer::Theirs(Inner)).to_string(),
+            "theirs: the disk is full"
+        );
+    }
 }

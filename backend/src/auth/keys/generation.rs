@@ -4,24 +4,17 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
 use super::{JwtAlgorithm, PublicJwk};
+use crate::auth::{AuthError, secrets::random_bytes};
 
 /// A new private key (PKCS#8 DER, or raw bytes for HS256) and its public JWK.
-pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<PublicJwk>), String> {
-    let random = |n: usize| -> Result<Vec<u8>, String> {
-        let mut bytes = vec![0u8; n];
-        getrandom::fill(&mut bytes).map_err(|e| format!("OS randomness: {e}"))?;
-        Ok(bytes)
-    };
+pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<PublicJwk>), AuthError> {
     match algorithm {
         JwtAlgorithm::EdDsa => {
             use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-            let seed: [u8; 32] = random(32)?
-                .try_into()
-                .map_err(|_| "seed length".to_owned())?;
-            let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+            let key = ed25519_dalek::SigningKey::from_bytes(&random_bytes::<32>()?);
             let der = key
                 .to_pkcs8_der()
-                .map_err(|e| format!("Ed25519 PKCS#8: {e}"))?;
+                .map_err(|e| AuthError::internal("an Ed25519 key as PKCS#8", e))?;
             let jwk = PublicJwk {
                 kty: "OKP".into(),
                 crv: "Ed25519".into(),
@@ -34,16 +27,18 @@ pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<Publi
             use p256::pkcs8::EncodePrivateKey as _;
             // A random scalar is valid unless it is zero or ≥ the group order (~2^-32).
             let key = loop {
-                if let Ok(key) = p256::SecretKey::from_slice(&random(32)?) {
+                if let Ok(key) = p256::SecretKey::from_slice(&random_bytes::<32>()?) {
                     break key;
                 }
             };
             let der = key
                 .to_pkcs8_der()
-                .map_err(|e| format!("P-256 PKCS#8: {e}"))?;
+                .map_err(|e| AuthError::internal("a P-256 key as PKCS#8", e))?;
             let point = key.public_key().to_sec1_bytes();
             if point.len() != 65 || point[0] != 4 {
-                return Err("P-256 public key is not an uncompressed point".to_owned());
+                return Err(AuthError::bug(
+                    "a P-256 public key is not an uncompressed point",
+                ));
             }
             let jwk = PublicJwk {
                 kty: "EC".into(),
@@ -53,17 +48,18 @@ pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<Publi
             };
             Ok((der.as_bytes().to_vec(), Some(jwk)))
         }
-        JwtAlgorithm::Hs256 => Ok((random(32)?, None)),
+        JwtAlgorithm::Hs256 => Ok((random_bytes::<32>()?.to_vec(), None)),
     }
 }
 
+/// The signing and verifying keys of a stored key (its private half opened).
 pub(super) fn keys_for(
     algorithm: JwtAlgorithm,
     private: &[u8],
     public: Option<&PublicJwk>,
-) -> Result<(Algorithm, EncodingKey, DecodingKey), String> {
-    let missing = || "public key missing".to_owned();
-    let key_error = |e: jsonwebtoken::errors::Error| e.to_string();
+) -> Result<(Algorithm, EncodingKey, DecodingKey), AuthError> {
+    let missing = || AuthError::bug("a stored key has no public half");
+    let key_error = |e| AuthError::internal("a stored signing key", e);
     Ok(match algorithm {
         JwtAlgorithm::EdDsa => (
             Algorithm::EdDSA,

@@ -141,19 +141,19 @@ impl KeyRing {
     }
 
     /// Signs `claims` with the key that signs at `claims.iat`.
-    pub fn sign(&self, claims: &AccessClaims) -> Result<String, String> {
+    pub fn sign(&self, claims: &AccessClaims) -> Result<String, AuthError> {
         let set = self.current();
         let signer = set
             .signers
             .iter()
             .rev()
             .find(|s| s.activates_at.timestamp() <= claims.iat)
-            .ok_or("no signing key is active")?;
+            .ok_or_else(|| AuthError::bug("no signing key is active"))?;
         let mut header = Header::new(signer.algorithm);
         header.kid = Some(signer.kid.clone());
         header.typ = Some(TOKEN_TYPE.to_owned());
         jsonwebtoken::encode(&header, claims, &signer.key)
-            .map_err(|e| format!("signing access token: {e}"))
+            .map_err(|e| AuthError::internal("signing an access token", e))
     }
 
     /// Checks signature (algorithm pinned by the key), type, issuer, audience and time.
@@ -290,9 +290,8 @@ fn build_set(
             .as_deref()
             .map(serde_json::from_str)
             .transpose()
-            .map_err(|e| AuthError::Internal(format!("stored public key {kid}: {e}")))?;
-        let (jwt_alg, encoding, decoding) = keys_for(algorithm, &private, public.as_ref())
-            .map_err(|e| AuthError::Internal(format!("signing key {kid}: {e}")))?;
+            .map_err(|e| AuthError::internal(format!("the stored public key of {kid}"), e))?;
+        let (jwt_alg, encoding, decoding) = keys_for(algorithm, &private, public.as_ref())?;
         if signs {
             set.signers.push(Signer {
                 kid: kid.clone(),

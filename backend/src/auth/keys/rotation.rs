@@ -14,7 +14,11 @@ use super::{
     timeline::{KeyState, due_activation, states},
 };
 use crate::{
-    auth::{AuthError, secrets::Secrets, sessions::duration},
+    auth::{
+        AuthError,
+        secrets::{Secrets, random_bytes},
+        sessions::duration,
+    },
     changes::{self, Topic},
     entity::signing_key,
     storage,
@@ -81,17 +85,13 @@ async fn insert_key(
     activates_at: DateTime<Utc>,
 ) -> Result<String, AuthError> {
     // Hex, not base64url: an id that starts with '-' reads as an option on a command line.
-    let mut id = [0u8; 12];
-    getrandom::fill(&mut id).map_err(|e| AuthError::Internal(format!("OS randomness: {e}")))?;
-    let kid = hex::encode(id);
-    let (private_der, public) = generate(algorithm).map_err(AuthError::Internal)?;
-    let sealed = secrets
-        .seal(&private_der, kid.as_bytes())
-        .map_err(AuthError::Internal)?;
+    let kid = hex::encode(random_bytes::<12>()?);
+    let (private_der, public) = generate(algorithm)?;
+    let sealed = secrets.seal(&private_der, kid.as_bytes())?;
     let public_jwk = public
         .map(|jwk| serde_json::to_string(&jwk))
         .transpose()
-        .map_err(|e| AuthError::Internal(format!("public key: {e}")))?;
+        .map_err(|e| AuthError::internal("storing a public key", e))?;
     signing_key::Entity::insert(signing_key::ActiveModel {
         kid: Set(kid.clone()),
         algorithm: Set(algorithm.as_str().to_owned()),
@@ -207,7 +207,7 @@ pub async fn retire(
         Ok(Some(successor))
     })
     .await?;
-    signer.ok_or_else(|| AuthError::Internal("retiring a key changed nothing".to_owned()))
+    signer.ok_or_else(|| AuthError::bug("retiring a key changed nothing"))
 }
 
 /// Deletes keys that are over (expired a day ago, or revoked a day ago).
