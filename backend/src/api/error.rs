@@ -241,7 +241,7 @@ impl ApiError {
     }
 
     /// The same code with another status (a re-entered password is 403, not 401).
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
@@ -295,6 +295,9 @@ impl From<AuthError> for ApiError {
             }
             AuthError::AccountDisabled => Self::new(ErrorCode::AccountDisabled),
             AuthError::InvalidMfaCode => Self::new(ErrorCode::InvalidMfaCode),
+            AuthError::WrongEnrolmentCode => {
+                Self::new(ErrorCode::InvalidMfaCode).with_status(StatusCode::BAD_REQUEST)
+            }
             AuthError::WrongSecondFactor => {
                 Self::new(ErrorCode::InvalidMfaCode).with_status(StatusCode::FORBIDDEN)
             }
@@ -303,6 +306,9 @@ impl From<AuthError> for ApiError {
             AuthError::MfaAlreadyEnabled => Self::new(ErrorCode::MfaAlreadyEnabled),
             AuthError::MfaNotEnabled => Self::new(ErrorCode::MfaNotEnabled),
             AuthError::InvalidPasskey => Self::new(ErrorCode::InvalidPasskey),
+            AuthError::InvalidPasskeyRegistration => {
+                Self::new(ErrorCode::InvalidPasskey).with_status(StatusCode::BAD_REQUEST)
+            }
             AuthError::PasskeyAlreadyRegistered => Self::new(ErrorCode::PasskeyAlreadyRegistered),
             AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
             AuthError::TooManyAttempts { retry_after } => {

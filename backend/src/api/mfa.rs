@@ -127,12 +127,6 @@ impl MfaApi {
             Ok(codes) => RecoveryCodesResponse::Ok(Json(RecoveryCodes {
                 recovery_codes: codes,
             })),
-            // A wrong first code is a form error, not a failed sign-in.
-            Err(AuthError::InvalidMfaCode) => {
-                ApiError::new(super::error::ErrorCode::InvalidMfaCode)
-                    .with_status(poem::http::StatusCode::BAD_REQUEST)
-                    .into()
-            }
             Err(e) => ApiError::from(e).into(),
         }
     }
@@ -294,12 +288,6 @@ impl MfaApi {
         .await;
         match result {
             Ok(row) => PasskeyAddedResponse::Created(Json(row.into())),
-            // A failed registration is a bad answer from this client, not a failed sign-in.
-            Err(AuthError::InvalidPasskey) => {
-                ApiError::new(super::error::ErrorCode::InvalidPasskey)
-                    .with_status(poem::http::StatusCode::BAD_REQUEST)
-                    .into()
-            }
             Err(e) => ApiError::from(e).into(),
         }
     }

@@ -157,6 +157,10 @@ pub enum AuthError {
     /// The authenticator or recovery code at sign-in is wrong (or already used).
     #[error("invalid second factor")]
     InvalidMfaCode,
+    /// The first code from a new authenticator app is wrong: the enrolment form is at fault,
+    /// not a sign-in.
+    #[error("wrong first code of a new authenticator")]
+    WrongEnrolmentCode,
     /// The sign-in challenge is missing, expired, used, or died of wrong codes.
     #[error("second-factor challenge expired")]
     MfaChallengeExpired,
@@ -170,9 +174,13 @@ pub enum AuthError {
     MfaAlreadyEnabled,
     #[error("second factor not enabled")]
     MfaNotEnabled,
-    /// A WebAuthn ceremony failed (wrong, expired or replayed).
+    /// A WebAuthn sign-in ceremony failed (wrong, expired or replayed).
     #[error("invalid passkey")]
     InvalidPasskey,
+    /// A passkey registration failed: the authenticator's answer did not verify, or its
+    /// ceremony expired or was used. The client's answer is at fault, not a sign-in.
+    #[error("passkey registration not verified")]
+    InvalidPasskeyRegistration,
     #[error("passkey already registered")]
     PasskeyAlreadyRegistered,
     /// A limit was reached; retry after the delay.

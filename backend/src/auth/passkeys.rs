@@ -133,7 +133,8 @@ fn require_discoverable(options: &mut serde_json::Value) {
 }
 
 /// Finishes a registration: verifies the authenticator's answer and stores the passkey under
-/// `name` (or the name suggested for this device).
+/// `name` (or the name suggested for this device). A failed ceremony is
+/// `InvalidPasskeyRegistration`: a bad answer from this client, not a failed sign-in.
 pub async fn finish_registration(
     auth: &Auth,
     caller: &Authenticated,
@@ -151,17 +152,19 @@ pub async fn finish_registration(
     )
     .await?
     .filter(|c| c.user_id == Some(caller.user.id))
-    .ok_or(AuthError::InvalidPasskey)?;
-    let standing = challenges::standing_of(&challenge).ok_or(AuthError::InvalidPasskey)?;
-    let state: PasskeyRegistration = from_json(challenge.state.as_deref())?;
+    .ok_or(AuthError::InvalidPasskeyRegistration)?;
+    let standing =
+        challenges::standing_of(&challenge).ok_or(AuthError::InvalidPasskeyRegistration)?;
+    let state: PasskeyRegistration =
+        from_json(challenge.state.as_deref())?.ok_or(AuthError::InvalidPasskeyRegistration)?;
     let response: RegisterPublicKeyCredential =
-        serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskey)?;
+        serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskeyRegistration)?;
     let key = auth
         .webauthn
         .finish_passkey_registration(&response, &state)
         .map_err(|e| {
             tracing::info!(event = "passkey_registration_failed", user_id = %caller.user.id, error = %e, "passkey registration failed");
-            AuthError::InvalidPasskey
+            AuthError::InvalidPasskeyRegistration
         })?;
     let name = name
         .unwrap_or_else(|| PasskeyName::suggested(&describe_device(client.user_agent.as_deref())));
@@ -176,9 +179,9 @@ pub async fn finish_registration(
     };
     let txn = storage::begin_write(&auth.db).await?;
     // A password change or factor reset during the ceremony ends it.
-    standing::confirm(&txn, standing, AuthError::InvalidPasskey).await?;
+    standing::confirm(&txn, standing, AuthError::InvalidPasskeyRegistration).await?;
     if !challenges::consume(&txn, &challenge).await? {
-        return Err(AuthError::InvalidPasskey);
+        return Err(AuthError::InvalidPasskeyRegistration);
     }
     let inserted = passkey::Entity::insert(passkey::ActiveModel {
         id: Set(row.id),
@@ -376,7 +379,8 @@ async fn verify_sign_in(
     if !challenges::consume(&auth.db, &challenge).await? {
         return Err(AuthError::InvalidPasskey);
     }
-    let state: DiscoverableAuthentication = from_json(challenge.state.as_deref())?;
+    let state: DiscoverableAuthentication =
+        from_json(challenge.state.as_deref())?.ok_or(AuthError::InvalidPasskey)?;
     let response: PublicKeyCredential =
         serde_json::from_value(credential).map_err(|_| AuthError::InvalidPasskey)?;
     let (user_handle, credential_id) = auth
@@ -419,8 +423,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, AuthError> {
     serde_json::to_string(value).map_err(|e| AuthError::internal("storing WebAuthn state", e))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(value: Option<&str>) -> Result<T, AuthError> {
-    serde_json::from_str(value.ok_or(AuthError::InvalidPasskey)?)
+/// The ceremony state stored with a challenge, if it has one.
+fn from_json<T: serde::de::DeserializeOwned>(value: Option<&str>) -> Result<Option<T>, AuthError> {
+    value
+        .map(serde_json::from_str)
+        .transpose()
         .map_err(|e| AuthError::internal("reading WebAuthn state", e))
 }
 

@@ -188,7 +188,7 @@ pub async fn confirm_totp(
     .await?;
     let Some(step) = check_totp(auth, &pending, &caller.user.username, code, now)? else {
         attempt.failed(auth, Some(Kind::SecondFactorFailed), client, now);
-        return Err(AuthError::InvalidMfaCode);
+        return Err(AuthError::WrongEnrolmentCode);
     };
     let standing = attempt.standing().ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
