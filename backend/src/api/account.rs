@@ -1,25 +1,28 @@
 //! Managing one's own account: where am I signed in, end a session, change the password,
 //! recent security events.
 
+use chrono::{DateTime, Utc};
 use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{OpenApi, param::Path, param::Query, payload::Json};
+use poem_openapi::{Enum, Object, OpenApi, param::Path, param::Query, payload::Json};
 use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    auth::now,
     client::client_info,
     error::{ApiError, api_response},
-    models::{
-        ActivityEventResponse, ActivityKind, ActivityList, PasswordChangeRequest, SessionInfo,
-        SessionList, StatusResponse, TrustedDeviceInfo, TrustedDeviceList, step_up_answer,
-    },
+    now,
     security::{AccessToken, authenticate},
+    shared::{StatusResponse, step_up_answer},
+    text::{LoginPassword, NewPassword, OneTimeCode, RecoveryCodeText, Text},
 };
-use crate::auth::{AuthError, accounts, activity, device, sessions};
+use crate::{
+    auth::{AuthError, accounts, activity, device, sessions},
+    domain::describe_device,
+    entity::{activity_event, session, trusted_device},
+};
 
 const DEFAULT_ACTIVITY: u32 = 50;
 const MAX_ACTIVITY: u32 = 200;
@@ -330,4 +333,239 @@ api_response! {
         404 => "`not_found`: `before` names no event of the caller's (it may have been pruned): start again from the newest.",
         503 => "`service_unavailable`."
     }
+}
+
+/// A password change.
+#[derive(Object)]
+pub struct PasswordChangeRequest {
+    /// The password in use now.
+    pub current_password: Text<LoginPassword>,
+    /// The new password, under the same rules as at registration.
+    pub new_password: Text<NewPassword>,
+    /// Required when 2FA is on (or `recovery_code`).
+    pub code: Option<Text<OneTimeCode>>,
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
+}
+
+/// A place where the user is signed in.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "SessionInfo")]
+pub struct SessionInfo {
+    pub id: Uuid,
+    /// When this session signed in.
+    pub created_at: DateTime<Utc>,
+    /// The last sign-in or token renewal (renewals happen about every access-token lifetime
+    /// while the app is in use).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless it is renewed.
+    pub expires_at: DateTime<Utc>,
+    /// The client address last seen for it.
+    pub ip: Option<String>,
+    /// Browser and operating system, from the user agent ("Firefox 128 on Linux").
+    pub device: String,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+impl SessionInfo {
+    pub fn new(row: session::Model, current_session: Uuid) -> Self {
+        Self {
+            current: row.id == current_session,
+            id: row.id,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            ip: row.ip,
+            device: describe_device(row.user_agent.as_deref()),
+        }
+    }
+}
+
+/// The caller's active sessions, most recently used first.
+#[derive(Object, Debug, Clone)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// What happened on an account. New kinds may be added in later versions.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// Signed in with the password.
+    SignedIn,
+    /// A sign-in with this username and a wrong password.
+    SignInFailed,
+    /// Signed out.
+    SignedOut,
+    /// A session was ended from another session.
+    SessionRevoked,
+    /// Every session was ended.
+    SignedOutEverywhere,
+    /// The password was changed by the user.
+    PasswordChanged,
+    /// A stolen or replayed refresh token was presented; the session it belonged to was ended.
+    RefreshTokenReuseDetected,
+    /// An administrator disabled the account.
+    AccountDisabled,
+    /// An administrator re-enabled the account.
+    AccountEnabled,
+    /// An administrator set a new password.
+    PasswordReset,
+    /// An authenticator app was turned on.
+    SecondFactorAdded,
+    /// The authenticator app was turned off.
+    SecondFactorRemoved,
+    /// A sign-in was completed with the authenticator app.
+    SecondFactorUsed,
+    /// A sign-in or a change was completed with a recovery code.
+    RecoveryCodeUsed,
+    /// A wrong authenticator or recovery code was entered.
+    SecondFactorFailed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesReplaced,
+    /// A passkey was added.
+    PasskeyAdded,
+    /// A passkey was removed.
+    PasskeyRemoved,
+    /// Signed in with a passkey.
+    SignedInWithPasskey,
+    /// An administrator removed every second factor (authenticator app, recovery codes,
+    /// passkeys).
+    FactorsReset,
+}
+
+impl From<activity::Kind> for ActivityKind {
+    fn from(kind: activity::Kind) -> Self {
+        use activity::Kind as K;
+        match kind {
+            K::SignedIn => Self::SignedIn,
+            K::SignInFailed => Self::SignInFailed,
+            K::SignedOut => Self::SignedOut,
+            K::SessionRevoked => Self::SessionRevoked,
+            K::SignedOutEverywhere => Self::SignedOutEverywhere,
+            K::PasswordChanged => Self::PasswordChanged,
+            K::RefreshTokenReuseDetected => Self::RefreshTokenReuseDetected,
+            K::AccountDisabled => Self::AccountDisabled,
+            K::AccountEnabled => Self::AccountEnabled,
+            K::PasswordReset => Self::PasswordReset,
+            K::SecondFactorAdded => Self::SecondFactorAdded,
+            K::SecondFactorRemoved => Self::SecondFactorRemoved,
+            K::SecondFactorUsed => Self::SecondFactorUsed,
+            K::RecoveryCodeUsed => Self::RecoveryCodeUsed,
+            K::SecondFactorFailed => Self::SecondFactorFailed,
+            K::RecoveryCodesReplaced => Self::RecoveryCodesReplaced,
+            K::PasskeyAdded => Self::PasskeyAdded,
+            K::PasskeyRemoved => Self::PasskeyRemoved,
+            K::SignedInWithPasskey => Self::SignedInWithPasskey,
+            K::FactorsReset => Self::FactorsReset,
+        }
+    }
+}
+
+impl From<ActivityKind> for activity::Kind {
+    fn from(kind: ActivityKind) -> Self {
+        use ActivityKind as A;
+        match kind {
+            A::SignedIn => Self::SignedIn,
+            A::SignInFailed => Self::SignInFailed,
+            A::SignedOut => Self::SignedOut,
+            A::SessionRevoked => Self::SessionRevoked,
+            A::SignedOutEverywhere => Self::SignedOutEverywhere,
+            A::PasswordChanged => Self::PasswordChanged,
+            A::RefreshTokenReuseDetected => Self::RefreshTokenReuseDetected,
+            A::AccountDisabled => Self::AccountDisabled,
+            A::AccountEnabled => Self::AccountEnabled,
+            A::PasswordReset => Self::PasswordReset,
+            A::SecondFactorAdded => Self::SecondFactorAdded,
+            A::SecondFactorRemoved => Self::SecondFactorRemoved,
+            A::SecondFactorUsed => Self::SecondFactorUsed,
+            A::RecoveryCodeUsed => Self::RecoveryCodeUsed,
+            A::SecondFactorFailed => Self::SecondFactorFailed,
+            A::RecoveryCodesReplaced => Self::RecoveryCodesReplaced,
+            A::PasskeyAdded => Self::PasskeyAdded,
+            A::PasskeyRemoved => Self::PasskeyRemoved,
+            A::SignedInWithPasskey => Self::SignedInWithPasskey,
+            A::FactorsReset => Self::FactorsReset,
+        }
+    }
+}
+
+/// One security event.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "ActivityEvent")]
+pub struct ActivityEventResponse {
+    pub id: Uuid,
+    pub kind: ActivityKind,
+    pub at: DateTime<Utc>,
+    /// The client address it came from, when it came from a client.
+    pub ip: Option<String>,
+    /// Browser and operating system, when it came from a client.
+    pub device: Option<String>,
+    /// The session it concerns, if any.
+    pub session_id: Option<Uuid>,
+}
+
+impl ActivityEventResponse {
+    /// `None` for a kind this version does not know (written by a newer one).
+    pub fn new(row: activity_event::Model) -> Option<Self> {
+        let kind = activity::Kind::parse(&row.kind)?;
+        Some(Self {
+            id: row.id,
+            kind: kind.into(),
+            at: row.at,
+            device: row
+                .user_agent
+                .as_deref()
+                .map(|ua| describe_device(Some(ua))),
+            ip: row.ip,
+            session_id: row.session_id,
+        })
+    }
+}
+
+/// The caller's recent security events, newest first.
+#[derive(Object, Debug, Clone)]
+pub struct ActivityList {
+    pub events: Vec<ActivityEventResponse>,
+    /// Present when there are older events: pass it as `before` for the next page.
+    pub next_before: Option<Uuid>,
+}
+
+/// A device this account trusts: it signed in before, and a sign-in from it is judged by its
+/// own failure count, so it can sign in while strangers have locked the username.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "TrustedDevice")]
+pub struct TrustedDeviceInfo {
+    pub id: Uuid,
+    /// Browser and operating system ("Firefox 128 on Linux"), or the client's product name.
+    pub device: String,
+    /// The address of its last sign-in.
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Its last sign-in.
+    pub last_used_at: DateTime<Utc>,
+    /// When trust ends unless it signs in again.
+    pub expires_at: DateTime<Utc>,
+    /// This is the device making the request.
+    pub current: bool,
+}
+
+impl TrustedDeviceInfo {
+    pub fn new(row: trusted_device::Model, presented: Option<&str>) -> Self {
+        Self {
+            current: device::is_presented(&row, presented),
+            id: row.id,
+            device: describe_device(row.user_agent.as_deref()),
+            ip: row.ip,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// The devices the caller's account trusts (at most ten, the most recently used).
+#[derive(Object, Debug, Clone)]
+pub struct TrustedDeviceList {
+    pub devices: Vec<TrustedDeviceInfo>,
 }

@@ -1,26 +1,26 @@
 //! Signing up, in and out: register, login, refresh, logout, logout-all.
 
-use chrono::{SubsecRound as _, Utc};
 use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{OpenApi, payload::Json};
+use poem_openapi::{Object, OpenApi, payload::Json};
 
 use super::{
     ApiTags, AppState,
     client::client_info,
     error::{ApiError, api_response},
-    models::{
-        LoginRequest, LoginResult, RegisterRequest, SecondFactorChallenge, SecondFactorRequest,
-        SessionResponse, StatusResponse, UserResponse, second_factor_of,
-    },
+    now,
     security::{AccessToken, OptionalAccessToken, authenticate},
+    shared::{SecondFactorMethod, SessionResponse, StatusResponse, UserResponse, second_factor_of},
+    text::{
+        AnyUsername, LoginPassword, NewPassword, NewUsername, OneTimeCode, RecoveryCodeText, Text,
+    },
 };
 use crate::{
     auth::{
         AuthError, accounts, challenges,
-        credentials::{self, LoginAttempt, LoginOutcome, SignedIn},
+        credentials::{self, LoginAttempt, LoginOutcome},
         keys::Verification,
         second_factor::Code,
         sessions,
@@ -91,8 +91,8 @@ impl AuthApi {
         };
         match credentials::login(&state.auth, attempt, &client_info(req), now).await {
             Ok(LoginOutcome::SignedIn(signed_in)) => {
-                let body = signed_in_with_cookies(&state, jar, &signed_in, now);
-                LoginResponse::Ok(Json(LoginResult::Session(body)))
+                state.cookies.set_signed_in(jar, &signed_in, now);
+                LoginResponse::Ok(Json(LoginResult::Session((&signed_in.session).into())))
             }
             Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
                 state
@@ -147,7 +147,8 @@ impl AuthApi {
         match result {
             Ok(signed_in) => {
                 state.cookies.clear_challenge(jar);
-                LoginMfaResponse::Ok(Json(signed_in_with_cookies(&state, jar, &signed_in, now)))
+                state.cookies.set_signed_in(jar, &signed_in, now);
+                LoginMfaResponse::Ok(Json((&signed_in.session).into()))
             }
             Err(e @ AuthError::MfaChallengeExpired) => {
                 state.cookies.clear_challenge(jar);
@@ -253,25 +254,6 @@ impl AuthApi {
             Err(e) => ApiError::from(e).into(),
         }
     }
-}
-
-/// Sets the session and device cookies of a sign-in; returns the body that describes it.
-pub(super) fn signed_in_with_cookies(
-    state: &AppState,
-    jar: &CookieJar,
-    signed_in: &SignedIn,
-    now: chrono::DateTime<Utc>,
-) -> SessionResponse {
-    state.cookies.set_session(jar, &signed_in.session, now);
-    if let Some(device) = &signed_in.device {
-        state.cookies.set_device(jar, device, now);
-    }
-    (&signed_in.session).into()
-}
-
-/// Times are stored with microsecond precision on both databases.
-pub(super) fn now() -> chrono::DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 api_response! {
@@ -403,4 +385,58 @@ api_response! {
         429 => "`too_many_attempts`: wait `Retry-After` seconds.",
         503 => "`service_unavailable`: retry."
     }
+}
+
+/// A new account.
+#[derive(Object)]
+pub struct RegisterRequest {
+    /// 3–32 characters: letters, digits, `_`, `.` and `-`, starting with a letter or digit.
+    /// Unique regardless of case; shown back exactly as typed.
+    pub username: Text<NewUsername>,
+    /// 12–128 characters, any characters, no composition rules; it must not contain the
+    /// username nor be easy to guess (zxcvbn score of at least `PASSWORD_MIN_SCORE`, default 3).
+    pub password: Text<NewPassword>,
+}
+
+/// Credentials for signing in.
+#[derive(Object)]
+pub struct LoginRequest {
+    /// The username, in any letter case.
+    pub username: Text<AnyUsername>,
+    /// The password exactly as registered.
+    pub password: Text<LoginPassword>,
+}
+
+/// The password was right and 2FA is on: finish at `/login/mfa` within five minutes (the
+/// challenge travels in an HttpOnly cookie).
+#[derive(Object, Debug, Clone)]
+pub struct SecondFactorChallenge {
+    /// Always `true`.
+    pub mfa_required: bool,
+    pub methods: Vec<SecondFactorMethod>,
+}
+
+impl Default for SecondFactorChallenge {
+    fn default() -> Self {
+        Self {
+            mfa_required: true,
+            methods: SecondFactorMethod::all(),
+        }
+    }
+}
+
+/// What `/login` answers with a right password: a session, or a second-factor step.
+#[derive(poem_openapi::Union, Debug, Clone)]
+pub enum LoginResult {
+    Session(SessionResponse),
+    SecondFactor(SecondFactorChallenge),
+}
+
+/// A second factor: one of the two (when both are sent, `code` is used).
+#[derive(Object)]
+pub struct SecondFactorRequest {
+    /// Six digits from the authenticator app.
+    pub code: Option<Text<OneTimeCode>>,
+    /// One unused recovery code (`xxxxx-xxxxx`; case and dashes do not matter).
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
 }

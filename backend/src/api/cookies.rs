@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::{
-    auth::{device::Remembered, sessions::IssuedSession},
+    auth::{credentials::SignedIn, device::Remembered, sessions::IssuedSession},
     config,
 };
 
@@ -70,6 +70,14 @@ impl CookieFactory {
     pub fn clear_session(&self, jar: &CookieJar) {
         for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
             jar.add(self.build(name, "", 0));
+        }
+    }
+
+    /// Sets the cookies of a sign-in: the session's, and the device's when it is trusted.
+    pub fn set_signed_in(&self, jar: &CookieJar, signed_in: &SignedIn, now: DateTime<Utc>) {
+        self.set_session(jar, &signed_in.session, now);
+        if let Some(device) = &signed_in.device {
+            self.set_device(jar, device, now);
         }
     }
 

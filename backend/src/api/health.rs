@@ -6,7 +6,7 @@ use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 use super::{
     ApiTags, AppState,
     error::{ApiError, ErrorCode, ErrorJson},
-    models::StatusResponse,
+    shared::StatusResponse,
 };
 use crate::telemetry::refusals::{self, Refusal};
 

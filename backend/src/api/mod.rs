@@ -4,18 +4,21 @@
 
 mod account;
 mod auth;
+mod authenticator;
 pub mod client;
 pub mod cookies;
 pub mod error;
 mod health;
-mod mfa;
 pub mod middleware;
-pub mod models;
+mod passkeys;
 mod profile;
 mod security;
+mod shared;
 mod state;
+mod text;
 mod tokens;
 
+use chrono::{DateTime, SubsecRound as _, Utc};
 use poem_openapi::{OpenApiService, Tags};
 
 pub use self::state::{AppState, Services};
@@ -38,7 +41,8 @@ pub type Apis = (
     auth::AuthApi,
     profile::ProfileApi,
     account::AccountApi,
-    mfa::MfaApi,
+    authenticator::AuthenticatorApi,
+    passkeys::PasskeysApi,
     tokens::TokensApi,
     health::HealthApi,
 );
@@ -66,7 +70,8 @@ pub fn service(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
             auth::AuthApi,
             profile::ProfileApi,
             account::AccountApi,
-            mfa::MfaApi,
+            authenticator::AuthenticatorApi,
+            passkeys::PasskeysApi,
             tokens::TokensApi,
             health::HealthApi,
         ),
@@ -104,4 +109,10 @@ pub fn spec_json() -> String {
 /// the server accepts and sends both.
 fn plain_media_types(document: &str) -> String {
     document.replace("application/json; charset=utf-8", "application/json")
+}
+
+/// The time an operation acts at. Times are stored with microsecond precision on both
+/// databases, so that is all `now` carries.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }

@@ -8,11 +8,11 @@ use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
     ApiTags, AppState,
-    auth::now,
     client::client_info,
     error::{ApiError, api_response},
-    models::{StatusResponse, StepUpRequest, UserResponse},
+    now,
     security::{AccessToken, authenticate},
+    shared::{StatusResponse, StepUpRequest, UserResponse},
 };
 use crate::auth::accounts;
 

@@ -6,28 +6,31 @@
 //! scripts can read it. A CLI, a mobile app or a server has no `Origin` and holds its tokens
 //! itself.
 
+use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
-use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    auth::now,
     client::client_info,
     error::{ApiError, ErrorCode, api_response},
     middleware::SentOrigin,
-    models::{
-        JwkSet, RefreshTokenRequest, SecondFactorChallenge, SessionStatus, StatusResponse, Text,
-        TokenRequest, TokenResponse, TokenResult, TokenSecondFactor, TokenSecondFactorRequest,
-        second_factor_of,
-    },
+    now,
     security::{AccessToken, authenticate},
+    shared::{SecondFactorMethod, StatusResponse, second_factor_of},
+    text::{
+        AnyUsername, DeviceTokenText, LoginPassword, OneTimeCode, OpaqueToken, RecoveryCodeText,
+        RefreshTokenText, Text,
+    },
 };
 use crate::{
     auth::{
         AuthError,
-        credentials::{self, LoginAttempt, LoginOutcome},
+        credentials::{self, LoginAttempt, LoginOutcome, SignedIn},
+        keys::PublishedKey,
         second_factor::Code,
-        sessions,
+        sessions::{self, IssuedSession},
     },
     domain::Password,
 };
@@ -106,10 +109,9 @@ impl TokensApi {
                 TokenResult::Tokens(TokenResponse::signed_in(&signed_in, now)),
             )),
             Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
-                let step = SecondFactorChallenge::default();
                 TokenIssueResponse::Ok(Json(TokenResult::SecondFactor(TokenSecondFactor {
                     mfa_required: true,
-                    methods: step.methods,
+                    methods: SecondFactorMethod::all(),
                     mfa_token: challenge,
                 })))
             }
@@ -312,4 +314,159 @@ api_response! {
         429 => "`too_many_attempts`: wait `Retry-After` seconds.",
         503 => "`service_unavailable`: retry."
     }
+}
+
+/// Credentials for a client that is not a browser.
+#[derive(Object)]
+pub struct TokenRequest {
+    /// The username, in any letter case.
+    pub username: Text<AnyUsername>,
+    /// The password exactly as registered.
+    pub password: Text<LoginPassword>,
+    /// The `device_token` an earlier sign-in of this client returned: the client is then
+    /// judged by its own failure count, so strangers who lock the username out do not lock
+    /// it out. Keep it, like a browser keeps its device cookie.
+    pub device_token: Option<Text<DeviceTokenText>>,
+}
+
+/// A refresh token held by a client that is not a browser.
+#[derive(Object)]
+pub struct RefreshTokenRequest {
+    /// The `refresh_token` from `/token` or the last `/token/refresh`.
+    pub refresh_token: Text<RefreshTokenText>,
+}
+
+/// Tokens for a client that is not a browser (RFC 6749 §5.1 field names).
+#[derive(Object, Debug, Clone)]
+pub struct TokenResponse {
+    /// The access token (a JWT): send it as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Exchange it at `/token/refresh` for a new pair; it works once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Seconds until the refresh token expires unless it is used.
+    pub refresh_expires_in: u64,
+    /// After a sign-in: this client's device token (the same one it sent, or a new one).
+    /// Send it as `device_token` with later sign-ins.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token: Option<String>,
+    /// Seconds this client stays trusted unless it signs in again.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token_expires_in: Option<u64>,
+}
+
+fn seconds_from(now: DateTime<Utc>, at: DateTime<Utc>) -> u64 {
+    u64::try_from((at - now).num_seconds()).unwrap_or(0)
+}
+
+impl TokenResponse {
+    pub fn new(issued: &IssuedSession, now: DateTime<Utc>) -> Self {
+        Self {
+            access_token: issued.access_token.clone(),
+            refresh_token: issued.refresh_token.expose().to_owned(),
+            token_type: "Bearer".to_owned(),
+            expires_in: seconds_from(now, issued.access_expires_at),
+            refresh_expires_in: seconds_from(now, issued.refresh_expires_at),
+            device_token: None,
+            device_token_expires_in: None,
+        }
+    }
+
+    /// The tokens of a sign-in, with its device token.
+    pub fn signed_in(signed_in: &SignedIn, now: DateTime<Utc>) -> Self {
+        Self {
+            device_token: signed_in.device.as_ref().map(|d| d.token.clone()),
+            device_token_expires_in: signed_in
+                .device
+                .as_ref()
+                .map(|d| seconds_from(now, d.expires_at)),
+            ..Self::new(&signed_in.session, now)
+        }
+    }
+}
+
+/// The password was right and 2FA is on: finish at `/token/mfa` within five minutes.
+#[derive(Object, Debug, Clone)]
+pub struct TokenSecondFactor {
+    /// Always `true`.
+    pub mfa_required: bool,
+    pub methods: Vec<SecondFactorMethod>,
+    /// Send it back to `/token/mfa` with the code; it works once.
+    pub mfa_token: String,
+}
+
+/// What `/token` answers with a right password: tokens, or a second-factor step.
+#[derive(poem_openapi::Union, Debug, Clone)]
+pub enum TokenResult {
+    Tokens(TokenResponse),
+    SecondFactor(TokenSecondFactor),
+}
+
+/// The second step of `/token` when 2FA is on.
+#[derive(Object)]
+pub struct TokenSecondFactorRequest {
+    pub mfa_token: Text<OpaqueToken>,
+    pub code: Option<Text<OneTimeCode>>,
+    pub recovery_code: Option<Text<RecoveryCodeText>>,
+    /// This client's `device_token`, as for `/token`.
+    pub device_token: Option<Text<DeviceTokenText>>,
+}
+
+/// A public key that verifies access tokens (RFC 7517).
+#[derive(Object, Debug, Clone)]
+pub struct Jwk {
+    /// `OKP` (Ed25519) or `EC` (P-256).
+    pub kty: String,
+    /// `Ed25519` or `P-256`.
+    pub crv: String,
+    pub x: String,
+    /// Present for `EC` keys.
+    #[oai(skip_serializing_if_is_none)]
+    pub y: Option<String>,
+    /// The `kid` in the header of the tokens this key signed.
+    pub kid: String,
+    /// `EdDSA` or `ES256`.
+    pub alg: String,
+    /// Always `sig`.
+    #[oai(rename = "use")]
+    pub use_: String,
+}
+
+/// Every key that may verify a token that is still valid, and the next key before it signs.
+#[derive(Object, Debug, Clone)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+impl From<Vec<PublishedKey>> for JwkSet {
+    fn from(keys: Vec<PublishedKey>) -> Self {
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|key| Jwk {
+                    kty: key.jwk.kty,
+                    crv: key.jwk.crv,
+                    x: key.jwk.x,
+                    y: key.jwk.y,
+                    kid: key.kid,
+                    alg: key.alg.to_owned(),
+                    use_: "sig".to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The state of the session behind an access token.
+#[derive(Object, Debug, Clone)]
+pub struct SessionStatus {
+    /// Always `true`: an inactive session answers 401.
+    pub active: bool,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    /// When this access token expires.
+    pub expires_at: DateTime<Utc>,
 }

@@ -1,200 +1,33 @@
-//! Second factors on one's own account: the authenticator app (TOTP), recovery codes and
-//! passkeys, and signing in with a passkey.
+//! Passkeys on one's own account (add, list, rename, remove), and signing in with one.
 
+use chrono::{DateTime, Utc};
 use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{OpenApi, param::Path, payload::Json};
+use poem_openapi::{Object, OpenApi, param::Path, payload::Json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
-    auth::{now, signed_in_with_cookies},
     client::client_info,
     error::{ApiError, api_response},
-    models::{
-        MfaStatus, PasskeyInfo, PasskeyList, PasskeyRegistrationCeremony,
-        PasskeyRegistrationFinish, PasskeyRename, PasskeySignInFinish, RecoveryCodes,
-        SessionResponse, StatusResponse, StepUpRequest, TotpConfirmation, TotpEnrolment,
-        WebauthnCeremony,
-    },
+    now,
     security::{AccessToken, authenticate},
+    shared::{SessionResponse, StatusResponse, StepUpRequest},
+    text::{OpaqueToken, PasskeyNameText, Text},
 };
 use crate::{
-    auth::{AuthError, passkeys, second_factor},
-    domain::{PasskeyName, Password},
+    auth::{AuthError, passkeys},
+    domain::PasskeyName,
+    entity::passkey,
 };
 
-pub struct MfaApi;
+pub struct PasskeysApi;
 
 #[OpenApi(tag = "ApiTags::SecondFactors")]
-impl MfaApi {
-    /// My second factors
-    ///
-    /// Whether the authenticator app is on, how many recovery codes are left, and how many
-    /// passkeys are registered.
-    #[oai(path = "/mfa", method = "get", operation_id = "mfa_status")]
-    async fn status(&self, state: Data<&AppState>, auth: AccessToken) -> MfaStatusResponse {
-        let result = async {
-            let caller = authenticate(&state, &auth, now()).await?;
-            second_factor::status(&state.auth.db, caller.user.id).await
-        }
-        .await;
-        match result {
-            Ok(status) => MfaStatusResponse::Ok(Json(MfaStatus {
-                totp_enabled: status.totp_enabled,
-                recovery_codes_remaining: status.recovery_codes_remaining,
-                passkeys: status.passkeys,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
-    }
-
-    /// Set up an authenticator app
-    ///
-    /// Checks the password and starts (or restarts) an enrolment: returns the secret and an
-    /// `otpauth://` URI for a QR code, shown this once. Nothing changes for sign-in until
-    /// `/mfa/totp/confirm` succeeds.
-    #[oai(path = "/mfa/totp", method = "post", operation_id = "totp_start")]
-    async fn totp_start(
-        &self,
-        state: Data<&AppState>,
-        jar: &CookieJar,
-        req: &Request,
-        auth: AccessToken,
-        body: Json<super::models::PasswordOnly>,
-    ) -> TotpStartResponse {
-        let now = now();
-        let result = async {
-            let caller = authenticate(&state, &auth, now).await?;
-            let password = Password::parse_for_login(body.0.password.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e]))?;
-            let device = state.cookies.device_token(jar);
-            second_factor::start_totp(
-                &state.auth,
-                &caller,
-                &password,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
-        }
-        .await;
-        match result {
-            Ok(enrolment) => TotpStartResponse::Ok(Json(TotpEnrolment {
-                secret: enrolment.secret,
-                otpauth_uri: enrolment.otpauth_uri,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
-    }
-
-    /// Turn the authenticator app on
-    ///
-    /// Confirms the enrolment with a first code from the app. From now on, signing in with the
-    /// password needs a code. Returns ten recovery codes, each good once, shown this once.
-    #[oai(
-        path = "/mfa/totp/confirm",
-        method = "post",
-        operation_id = "totp_confirm"
-    )]
-    async fn totp_confirm(
-        &self,
-        state: Data<&AppState>,
-        jar: &CookieJar,
-        req: &Request,
-        auth: AccessToken,
-        body: Json<TotpConfirmation>,
-    ) -> RecoveryCodesResponse {
-        let now = now();
-        let result = async {
-            let caller = authenticate(&state, &auth, now).await?;
-            let device = state.cookies.device_token(jar);
-            second_factor::confirm_totp(
-                &state.auth,
-                &caller,
-                &body.0.code.into_inner(),
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
-        }
-        .await;
-        match result {
-            Ok(codes) => RecoveryCodesResponse::Ok(Json(RecoveryCodes {
-                recovery_codes: codes,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
-    }
-
-    /// Turn the authenticator app off
-    ///
-    /// Needs the password and a current code (or a recovery code). The recovery codes go too.
-    #[oai(path = "/mfa/totp", method = "delete", operation_id = "totp_disable")]
-    async fn totp_disable(
-        &self,
-        state: Data<&AppState>,
-        jar: &CookieJar,
-        req: &Request,
-        auth: AccessToken,
-        body: Json<StepUpRequest>,
-    ) -> StepUpResponse {
-        let now = now();
-        let result = async {
-            let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            second_factor::disable_totp(&state.auth, &caller, &answer, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(()) => StepUpResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
-    }
-
-    /// Replace the recovery codes
-    ///
-    /// Needs the password and a current code (or a recovery code). Every old code stops
-    /// working; ten new ones are returned, shown this once.
-    #[oai(
-        path = "/mfa/recovery-codes",
-        method = "post",
-        operation_id = "recovery_codes_replace"
-    )]
-    async fn recovery_codes(
-        &self,
-        state: Data<&AppState>,
-        jar: &CookieJar,
-        req: &Request,
-        auth: AccessToken,
-        body: Json<StepUpRequest>,
-    ) -> RecoveryCodesResponse {
-        let now = now();
-        let result = async {
-            let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            second_factor::replace_recovery_codes(
-                &state.auth,
-                &caller,
-                &answer,
-                &client_info(req),
-                now,
-            )
-            .await
-        }
-        .await;
-        match result {
-            Ok(codes) => RecoveryCodesResponse::Ok(Json(RecoveryCodes {
-                recovery_codes: codes,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
-    }
-
+impl PasskeysApi {
     /// My passkeys
     #[oai(path = "/passkeys", method = "get", operation_id = "passkeys")]
     async fn passkeys(&self, state: Data<&AppState>, auth: AccessToken) -> PasskeysResponse {
@@ -414,79 +247,12 @@ impl MfaApi {
         )
         .await
         {
-            Ok(signed_in) => PasskeySignInFinishResponse::Ok(Json(signed_in_with_cookies(
-                &state, jar, &signed_in, now,
-            ))),
+            Ok(signed_in) => {
+                state.cookies.set_signed_in(jar, &signed_in, now);
+                PasskeySignInFinishResponse::Ok(Json((&signed_in.session).into()))
+            }
             Err(e) => ApiError::from(e).into(),
         }
-    }
-}
-
-api_response! {
-    pub enum MfaStatusResponse {
-        /// The caller's second factors.
-        #[oai(status = 200)]
-        Ok(Json<MfaStatus>),
-    }
-    errors {
-        400 => "`malformed_request`.",
-        401 => "`unauthenticated`: try `/refresh`.",
-        403 => "`forbidden_origin`.",
-        503 => "`service_unavailable`: retry."
-    }
-}
-
-api_response! {
-    pub enum TotpStartResponse {
-        /// The pending enrolment: the secret and its `otpauth://` URI.
-        #[oai(status = 200)]
-        Ok(Json<TotpEnrolment>),
-    }
-    errors {
-        400 => "`validation_failed` or `malformed_request`.",
-        401 => "`unauthenticated`: try `/refresh`.",
-        403 => "`invalid_credentials` (wrong password; the session is fine) or `forbidden_origin`.",
-        409 => "`mfa_already_enabled`: turn it off first.",
-        413,
-        415,
-        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
-        503
-    }
-}
-
-api_response! {
-    pub enum RecoveryCodesResponse {
-        /// Ten recovery codes, shown this once.
-        #[oai(status = 200)]
-        Ok(Json<RecoveryCodes>),
-    }
-    errors {
-        400 => "`validation_failed`, `malformed_request`, or `invalid_mfa_code` (a wrong first code when confirming).",
-        401 => "`unauthenticated`: try `/refresh`.",
-        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
-        409 => "`mfa_not_enabled`: there is no authenticator app (to confirm or to replace codes for).",
-        413,
-        415,
-        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
-        503
-    }
-}
-
-api_response! {
-    pub enum StepUpResponse {
-        /// Done.
-        #[oai(status = 200)]
-        Ok(Json<StatusResponse>),
-    }
-    errors {
-        400 => "`validation_failed` or `malformed_request`.",
-        401 => "`unauthenticated`: try `/refresh`.",
-        403 => "`invalid_credentials` (wrong password; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
-        409 => "`mfa_not_enabled`: there is no authenticator app to turn off.",
-        413,
-        415,
-        429 => "`too_many_attempts`: too many wrong passwords or codes; wait `Retry-After`.",
-        503
     }
 }
 
@@ -611,4 +377,78 @@ api_response! {
         429 => "`too_many_attempts`: too many failures from this address; wait `Retry-After`.",
         503 => "`service_unavailable`."
     }
+}
+
+/// A registered passkey.
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Passkey")]
+pub struct PasskeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// The last sign-in with it.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<passkey::Model> for PasskeyInfo {
+    fn from(row: passkey::Model) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct PasskeyList {
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// A passkey registration ceremony (see `WebauthnCeremony`), with a name for the new passkey
+/// suggested from this device ("Chrome on macOS"), for the person to keep or change.
+#[derive(Object, Debug, Clone)]
+pub struct PasskeyRegistrationCeremony {
+    pub ceremony: String,
+    /// `{publicKey: …}`, binary fields in base64url, for `navigator.credentials.create()`.
+    pub options: Value,
+    pub suggested_name: String,
+}
+
+/// A new name for a passkey.
+#[derive(Object)]
+pub struct PasskeyRename {
+    /// 1–64 characters; no control or invisible formatting characters.
+    pub name: Text<PasskeyNameText>,
+}
+
+/// A WebAuthn ceremony: pass `options` to `navigator.credentials.create()` or `.get()`
+/// (`PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey)` or
+/// `parseRequestOptionsFromJSON`), then send the result with `ceremony` to the finish step
+/// within five minutes.
+#[derive(Object, Debug, Clone)]
+pub struct WebauthnCeremony {
+    pub ceremony: String,
+    /// `{publicKey: …}`, binary fields in base64url.
+    pub options: Value,
+}
+
+/// The authenticator's answer to a registration.
+#[derive(Object)]
+pub struct PasskeyRegistrationFinish {
+    pub ceremony: Text<OpaqueToken>,
+    /// What the user calls this passkey (1–64 characters; no control or invisible formatting
+    /// characters). Without it, the name suggested when the ceremony started.
+    pub name: Option<Text<PasskeyNameText>>,
+    /// `credential.toJSON()` of the new credential.
+    pub credential: Value,
+}
+
+/// The authenticator's answer to a sign-in.
+#[derive(Object)]
+pub struct PasskeySignInFinish {
+    pub ceremony: Text<OpaqueToken>,
+    /// `credential.toJSON()` of the assertion.
+    pub credential: Value,
 }
