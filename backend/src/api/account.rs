@@ -12,14 +12,14 @@ use uuid::Uuid;
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, api_response},
+    error::{answer, api_response},
     now,
     security::{AccessToken, authenticate},
     shared::{StatusResponse, step_up_answer},
     text::{LoginPassword, NewPassword, OneTimeCode, RecoveryCodeText, Text},
 };
 use crate::{
-    auth::{AuthError, accounts, activity, device, sessions},
+    auth::{accounts, activity, device, sessions},
     domain::describe_device,
     entity::{activity_event, session, trusted_device},
 };
@@ -37,22 +37,18 @@ impl AccountApi {
     /// one making this request.
     #[oai(path = "/sessions", method = "get", operation_id = "list_sessions")]
     async fn list_sessions(&self, state: Data<&AppState>, auth: AccessToken) -> SessionsResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
             let rows = sessions::active(&state.auth.db, caller.user.id, now).await?;
-            Ok::<_, AuthError>(SessionList {
+            Ok(SessionsResponse::Ok(Json(SessionList {
                 sessions: rows
                     .into_iter()
                     .map(|row| SessionInfo::new(row, caller.session_id))
                     .collect(),
-            })
-        }
-        .await;
-        match result {
-            Ok(list) => SessionsResponse::Ok(Json(list)),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// End one session
@@ -73,16 +69,13 @@ impl AccountApi {
         /// The session's `id` from `GET /sessions`.
         id: Path<Uuid>,
     ) -> RevokeSessionResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            sessions::revoke(&state.auth.db, caller.user.id, id.0, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(()) => RevokeSessionResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            sessions::revoke(&state.auth.db, caller.user.id, id.0, &client_info(req), now).await?;
+            Ok(RevokeSessionResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 
     /// Devices I trust
@@ -99,22 +92,19 @@ impl AccountApi {
         jar: &CookieJar,
         auth: AccessToken,
     ) -> DevicesResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            device::trusted(&state.auth.db, caller.user.id, now).await
-        }
-        .await;
-        let presented = state.cookies.device_token(jar);
-        match result {
-            Ok(rows) => DevicesResponse::Ok(Json(TrustedDeviceList {
+            let rows = device::trusted(&state.auth.db, caller.user.id, now).await?;
+            let presented = state.cookies.device_token(jar);
+            Ok(DevicesResponse::Ok(Json(TrustedDeviceList {
                 devices: rows
                     .into_iter()
                     .map(|row| TrustedDeviceInfo::new(row, presented.as_deref()))
                     .collect(),
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Stop trusting a device
@@ -134,15 +124,12 @@ impl AccountApi {
         /// The device's `id` from `GET /devices`.
         id: Path<Uuid>,
     ) -> ForgetDeviceResponse {
-        let result = async {
+        answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            device::forget(&state.auth.db, caller.user.id, id.0).await
-        }
-        .await;
-        match result {
-            Ok(()) => ForgetDeviceResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            device::forget(&state.auth.db, caller.user.id, id.0).await?;
+            Ok(ForgetDeviceResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 
     /// Change my password
@@ -160,14 +147,14 @@ impl AccountApi {
         auth: AccessToken,
         body: Json<PasswordChangeRequest>,
     ) -> ChangePasswordResponse {
-        let now = now();
-        let Json(PasswordChangeRequest {
-            current_password,
-            new_password,
-            code,
-            recovery_code,
-        }) = body;
-        let result = async {
+        answer(async {
+            let now = now();
+            let Json(PasswordChangeRequest {
+                current_password,
+                new_password,
+                code,
+                recovery_code,
+            }) = body;
             let caller = authenticate(&state, &auth, now).await?;
             let current = step_up_answer(
                 current_password,
@@ -184,13 +171,10 @@ impl AccountApi {
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(()) => ChangePasswordResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            .await?;
+            Ok(ChangePasswordResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 
     /// Recent activity
@@ -212,9 +196,8 @@ impl AccountApi {
         /// Only events of these kinds (repeat the parameter for several).
         kind: Query<Option<Vec<ActivityKind>>>,
     ) -> ActivityResponse {
-        let now = now();
-        let result = async {
-            let caller = authenticate(&state, &auth, now).await?;
+        answer(async {
+            let caller = authenticate(&state, &auth, now()).await?;
             let request = activity::PageRequest {
                 before: before.0,
                 kinds: kind
@@ -226,20 +209,16 @@ impl AccountApi {
                 limit: u64::from(limit.0.unwrap_or(DEFAULT_ACTIVITY).min(MAX_ACTIVITY)),
             };
             let page = activity::page(&state.auth.db, caller.user.id, &request).await?;
-            Ok::<_, AuthError>(ActivityList {
+            Ok(ActivityResponse::Ok(Json(ActivityList {
                 events: page
                     .events
                     .into_iter()
                     .filter_map(ActivityEventResponse::new)
                     .collect(),
                 next_before: page.next_before,
-            })
-        }
-        .await;
-        match result {
-            Ok(list) => ActivityResponse::Ok(Json(list)),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 }
 

@@ -9,7 +9,7 @@ use poem_openapi::{Object, OpenApi, payload::Json};
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, api_response},
+    error::{answer, api_response},
     now,
     security::{AccessToken, OptionalAccessToken, authenticate},
     shared::{SecondFactorMethod, SessionResponse, StatusResponse, UserResponse, second_factor_of},
@@ -44,22 +44,20 @@ impl AuthApi {
         req: &Request,
         body: Json<RegisterRequest>,
     ) -> RegisterResponse {
-        let now = now();
-        let Json(RegisterRequest { username, password }) = body;
-        let result = async {
+        answer(async {
+            let Json(RegisterRequest { username, password }) = body;
             let (username, password) = credentials::parse_registration(
                 &state.auth,
                 username.into_inner(),
                 password.into_inner(),
             )
             .await?;
-            credentials::register(&state.auth, username, password, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(user) => RegisterResponse::Created(Json(user.into())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            let user =
+                credentials::register(&state.auth, username, password, &client_info(req), now())
+                    .await?;
+            Ok(RegisterResponse::Created(Json(user.into())))
+        })
+        .await
     }
 
     /// Sign in
@@ -78,32 +76,30 @@ impl AuthApi {
         req: &Request,
         body: Json<LoginRequest>,
     ) -> LoginResponse {
-        let now = now();
-        let Json(LoginRequest { username, password }) = body;
-        let password = match Password::parse_for_login(password.into_inner()) {
-            Ok(password) => password,
-            Err(e) => return ApiError::from(AuthError::Validation(vec![e])).into(),
-        };
-        let attempt = LoginAttempt {
-            username: username.into_inner(),
-            password,
-            device_token: state.cookies.device_token(jar),
-        };
-        match credentials::login(&state.auth, attempt, &client_info(req), now).await {
-            Ok(LoginOutcome::SignedIn(signed_in)) => {
-                state.cookies.set_signed_in(jar, &signed_in, now);
-                LoginResponse::Ok(Json(LoginResult::Session((&signed_in.session).into())))
-            }
-            Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
-                state
-                    .cookies
-                    .set_challenge(jar, &challenge, challenges::LIFETIME);
-                LoginResponse::Ok(Json(LoginResult::SecondFactor(
-                    SecondFactorChallenge::default(),
-                )))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+        answer(async {
+            let now = now();
+            let Json(LoginRequest { username, password }) = body;
+            let attempt = LoginAttempt {
+                username: username.into_inner(),
+                password: Password::parse_for_login(password.into_inner())?,
+                device_token: state.cookies.device_token(jar),
+            };
+            let result =
+                match credentials::login(&state.auth, attempt, &client_info(req), now).await? {
+                    LoginOutcome::SignedIn(signed_in) => {
+                        state.cookies.set_signed_in(jar, &signed_in, now);
+                        LoginResult::Session((&signed_in.session).into())
+                    }
+                    LoginOutcome::SecondFactorRequired { challenge } => {
+                        state
+                            .cookies
+                            .set_challenge(jar, &challenge, challenges::LIFETIME);
+                        LoginResult::SecondFactor(SecondFactorChallenge::default())
+                    }
+                };
+            Ok(LoginResponse::Ok(Json(result)))
+        })
+        .await
     }
 
     /// Finish signing in with a second factor
@@ -120,42 +116,40 @@ impl AuthApi {
         req: &Request,
         body: Json<SecondFactorRequest>,
     ) -> LoginMfaResponse {
-        let now = now();
-        let Json(SecondFactorRequest {
-            code,
-            recovery_code,
-        }) = body;
-        let result = async {
+        answer(async {
+            let now = now();
+            let Json(SecondFactorRequest {
+                code,
+                recovery_code,
+            }) = body;
             // No code at all is just a wrong one: it fails, and counts, like any other.
             let code = second_factor_of(code, recovery_code).unwrap_or(Code::Totp(String::new()));
-            let challenge = state
-                .cookies
-                .challenge_token(jar)
-                .ok_or(AuthError::MfaChallengeExpired)?;
             let device = state.cookies.device_token(jar);
-            credentials::complete_second_factor(
-                &state.auth,
-                &challenge,
-                code,
-                device.as_deref(),
-                &client_info(req),
-                now,
-            )
-            .await
-        }
-        .await;
-        match result {
-            Ok(signed_in) => {
-                state.cookies.clear_challenge(jar);
-                state.cookies.set_signed_in(jar, &signed_in, now);
-                LoginMfaResponse::Ok(Json((&signed_in.session).into()))
+            let signed_in = match state.cookies.challenge_token(jar) {
+                Some(challenge) => {
+                    credentials::complete_second_factor(
+                        &state.auth,
+                        &challenge,
+                        code,
+                        device.as_deref(),
+                        &client_info(req),
+                        now,
+                    )
+                    .await
+                }
+                None => Err(AuthError::MfaChallengeExpired),
             }
-            Err(e @ AuthError::MfaChallengeExpired) => {
-                state.cookies.clear_challenge(jar);
-                ApiError::from(e).into()
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+            .inspect_err(|e| {
+                // The challenge is over: the browser forgets it.
+                if matches!(e, AuthError::MfaChallengeExpired) {
+                    state.cookies.clear_challenge(jar);
+                }
+            })?;
+            state.cookies.clear_challenge(jar);
+            state.cookies.set_signed_in(jar, &signed_in, now);
+            Ok(LoginMfaResponse::Ok(Json((&signed_in.session).into())))
+        })
+        .await
     }
 
     /// Renew the session
@@ -170,25 +164,24 @@ impl AuthApi {
         jar: &CookieJar,
         req: &Request,
     ) -> RefreshResponse {
-        let now = now();
-        let rotated = match state.cookies.refresh_token(jar) {
-            Some(presented) => {
-                sessions::rotate(&state.auth, &presented, &client_info(req), now).await
+        answer(async {
+            let now = now();
+            let issued = match state.cookies.refresh_token(jar) {
+                Some(presented) => {
+                    sessions::rotate(&state.auth, &presented, &client_info(req), now).await
+                }
+                None => Err(AuthError::InvalidRefreshToken),
             }
-            None => Err(AuthError::InvalidRefreshToken),
-        };
-        match rotated {
-            Ok(issued) => {
-                state.cookies.set_session(jar, &issued, now);
-                RefreshResponse::Ok(Json((&issued).into()))
-            }
-            Err(e @ AuthError::InvalidRefreshToken) => {
+            .inspect_err(|e| {
                 // The token is worthless: make the browser forget both cookies.
-                state.cookies.clear_session(jar);
-                ApiError::from(e).into()
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+                if matches!(e, AuthError::InvalidRefreshToken) {
+                    state.cookies.clear_session(jar);
+                }
+            })?;
+            state.cookies.set_session(jar, &issued, now);
+            Ok(RefreshResponse::Ok(Json((&issued).into())))
+        })
+        .await
     }
 
     /// Sign out
@@ -203,29 +196,27 @@ impl AuthApi {
         req: &Request,
         auth: OptionalAccessToken,
     ) -> LogoutResponse {
-        let now = now();
-        let access_session =
-            auth.token(&state.cookies)
-                .and_then(|t| match state.auth.keys.verify(t, now) {
-                    Verification::Valid(claims) => Some(claims.sid),
-                    _ => None,
-                });
-        let refresh = state.cookies.refresh_token(jar);
-        match sessions::logout(
-            &state.auth.db,
-            refresh.as_deref(),
-            access_session,
-            &client_info(req),
-            now,
-        )
+        answer(async {
+            let now = now();
+            let access_session =
+                auth.token(&state.cookies)
+                    .and_then(|t| match state.auth.keys.verify(t, now) {
+                        Verification::Valid(claims) => Some(claims.sid),
+                        _ => None,
+                    });
+            let refresh = state.cookies.refresh_token(jar);
+            sessions::logout(
+                &state.auth.db,
+                refresh.as_deref(),
+                access_session,
+                &client_info(req),
+                now,
+            )
+            .await?;
+            state.cookies.clear_session(jar);
+            Ok(LogoutResponse::Ok(Json(StatusResponse::ok())))
+        })
         .await
-        {
-            Ok(()) => {
-                state.cookies.clear_session(jar);
-                LogoutResponse::Ok(Json(StatusResponse::ok()))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
     }
 
     /// Sign out everywhere
@@ -240,19 +231,14 @@ impl AuthApi {
         req: &Request,
         auth: AccessToken,
     ) -> LogoutAllResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            accounts::sign_out_everywhere(&state.auth.db, &caller, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(_) => {
-                state.cookies.clear_session(jar);
-                LogoutAllResponse::Ok(Json(StatusResponse::ok()))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+            accounts::sign_out_everywhere(&state.auth.db, &caller, &client_info(req), now).await?;
+            state.cookies.clear_session(jar);
+            Ok(LogoutAllResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 }
 

@@ -10,16 +10,13 @@ use poem_openapi::{Object, OpenApi, payload::Json};
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, api_response},
+    error::{answer, api_response},
     now,
     security::{AccessToken, authenticate},
     shared::{StatusResponse, StepUpRequest},
     text::{LoginPassword, OneTimeCode, Text},
 };
-use crate::{
-    auth::{AuthError, second_factor},
-    domain::Password,
-};
+use crate::{auth::second_factor, domain::Password};
 
 pub struct AuthenticatorApi;
 
@@ -31,19 +28,16 @@ impl AuthenticatorApi {
     /// passkeys are registered.
     #[oai(path = "/mfa", method = "get", operation_id = "mfa_status")]
     async fn status(&self, state: Data<&AppState>, auth: AccessToken) -> MfaStatusResponse {
-        let result = async {
+        answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            second_factor::status(&state.auth.db, caller.user.id).await
-        }
-        .await;
-        match result {
-            Ok(status) => MfaStatusResponse::Ok(Json(MfaStatus {
+            let status = second_factor::status(&state.auth.db, caller.user.id).await?;
+            Ok(MfaStatusResponse::Ok(Json(MfaStatus {
                 totp_enabled: status.totp_enabled,
                 recovery_codes_remaining: status.recovery_codes_remaining,
                 passkeys: status.passkeys,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Set up an authenticator app
@@ -60,13 +54,12 @@ impl AuthenticatorApi {
         auth: AccessToken,
         body: Json<PasswordOnly>,
     ) -> TotpStartResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let password = Password::parse_for_login(body.0.password.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e]))?;
+            let password = Password::parse_for_login(body.0.password.into_inner())?;
             let device = state.cookies.device_token(jar);
-            second_factor::start_totp(
+            let enrolment = second_factor::start_totp(
                 &state.auth,
                 &caller,
                 &password,
@@ -74,16 +67,13 @@ impl AuthenticatorApi {
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(enrolment) => TotpStartResponse::Ok(Json(TotpEnrolment {
+            .await?;
+            Ok(TotpStartResponse::Ok(Json(TotpEnrolment {
                 secret: enrolment.secret,
                 otpauth_uri: enrolment.otpauth_uri,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Turn the authenticator app on
@@ -103,11 +93,11 @@ impl AuthenticatorApi {
         auth: AccessToken,
         body: Json<TotpConfirmation>,
     ) -> RecoveryCodesResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
             let device = state.cookies.device_token(jar);
-            second_factor::confirm_totp(
+            let codes = second_factor::confirm_totp(
                 &state.auth,
                 &caller,
                 &body.0.code.into_inner(),
@@ -115,15 +105,12 @@ impl AuthenticatorApi {
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(codes) => RecoveryCodesResponse::Ok(Json(RecoveryCodes {
+            .await?;
+            Ok(RecoveryCodesResponse::Ok(Json(RecoveryCodes {
                 recovery_codes: codes,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Turn the authenticator app off
@@ -138,17 +125,15 @@ impl AuthenticatorApi {
         auth: AccessToken,
         body: Json<StepUpRequest>,
     ) -> StepUpResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            second_factor::disable_totp(&state.auth, &caller, &answer, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(()) => StepUpResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            let step_up = body.0.into_answer(state.cookies.device_token(jar))?;
+            second_factor::disable_totp(&state.auth, &caller, &step_up, &client_info(req), now)
+                .await?;
+            Ok(StepUpResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 
     /// Replace the recovery codes
@@ -168,26 +153,23 @@ impl AuthenticatorApi {
         auth: AccessToken,
         body: Json<StepUpRequest>,
     ) -> RecoveryCodesResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            second_factor::replace_recovery_codes(
+            let step_up = body.0.into_answer(state.cookies.device_token(jar))?;
+            let codes = second_factor::replace_recovery_codes(
                 &state.auth,
                 &caller,
-                &answer,
+                &step_up,
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(codes) => RecoveryCodesResponse::Ok(Json(RecoveryCodes {
+            .await?;
+            Ok(RecoveryCodesResponse::Ok(Json(RecoveryCodes {
                 recovery_codes: codes,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 }
 

@@ -335,6 +335,20 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::validation(vec![error])
+    }
+}
+
+/// Runs an operation's body, written once with `?`, and answers with its documented response
+/// enum: the body's own response, or the variant for the error's status. Whatever an error must
+/// still do (clear a cookie) the body does before it returns the error; the operation itself
+/// always returns its enum, never `Err`, so poem keeps what the cookie jar collected.
+pub async fn answer<R: From<ApiError>>(body: impl Future<Output = Result<R, ApiError>>) -> R {
+    body.await.unwrap_or_else(R::from)
+}
+
 /// Used as every operation's `bad_request_handler`.
 pub fn rejected<R: From<ApiError>>(err: poem::Error) -> R {
     ApiError::from_rejection(&err).into()

@@ -12,17 +12,13 @@ use uuid::Uuid;
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, api_response},
+    error::{answer, api_response},
     now,
     security::{AccessToken, authenticate},
     shared::{SessionResponse, StatusResponse, StepUpRequest},
     text::{OpaqueToken, PasskeyNameText, Text},
 };
-use crate::{
-    auth::{AuthError, passkeys},
-    domain::PasskeyName,
-    entity::passkey,
-};
+use crate::{auth::passkeys, domain::PasskeyName, entity::passkey};
 
 pub struct PasskeysApi;
 
@@ -31,17 +27,14 @@ impl PasskeysApi {
     /// My passkeys
     #[oai(path = "/passkeys", method = "get", operation_id = "passkeys")]
     async fn passkeys(&self, state: Data<&AppState>, auth: AccessToken) -> PasskeysResponse {
-        let result = async {
+        answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            passkeys::passkeys_of(&state.auth.db, caller.user.id).await
-        }
-        .await;
-        match result {
-            Ok(rows) => PasskeysResponse::Ok(Json(PasskeyList {
+            let rows = passkeys::passkeys_of(&state.auth.db, caller.user.id).await?;
+            Ok(PasskeysResponse::Ok(Json(PasskeyList {
                 passkeys: rows.into_iter().map(PasskeyInfo::from).collect(),
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Add a passkey: start
@@ -61,22 +54,25 @@ impl PasskeysApi {
         auth: AccessToken,
         body: Json<StepUpRequest>,
     ) -> CeremonyResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            passkeys::start_registration(&state.auth, &caller, &answer, &client_info(req), now)
-                .await
-        }
-        .await;
-        match result {
-            Ok(registration) => CeremonyResponse::Ok(Json(PasskeyRegistrationCeremony {
+            let step_up = body.0.into_answer(state.cookies.device_token(jar))?;
+            let registration = passkeys::start_registration(
+                &state.auth,
+                &caller,
+                &step_up,
+                &client_info(req),
+                now,
+            )
+            .await?;
+            Ok(CeremonyResponse::Ok(Json(PasskeyRegistrationCeremony {
                 ceremony: registration.ceremony.token,
                 options: registration.ceremony.options,
                 suggested_name: registration.suggested_name.as_str().to_owned(),
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Add a passkey: finish
@@ -95,19 +91,18 @@ impl PasskeysApi {
         auth: AccessToken,
         body: Json<PasskeyRegistrationFinish>,
     ) -> PasskeyAddedResponse {
-        let now = now();
-        let Json(PasskeyRegistrationFinish {
-            ceremony,
-            name,
-            credential,
-        }) = body;
-        let result = async {
+        answer(async {
+            let now = now();
+            let Json(PasskeyRegistrationFinish {
+                ceremony,
+                name,
+                credential,
+            }) = body;
             let caller = authenticate(&state, &auth, now).await?;
             let name = name
                 .map(|name| PasskeyName::parse(&name.into_inner()))
-                .transpose()
-                .map_err(|e| AuthError::Validation(vec![e]))?;
-            passkeys::finish_registration(
+                .transpose()?;
+            let row = passkeys::finish_registration(
                 &state.auth,
                 &caller,
                 &ceremony.into_inner(),
@@ -116,13 +111,10 @@ impl PasskeysApi {
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(row) => PasskeyAddedResponse::Created(Json(row.into())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            .await?;
+            Ok(PasskeyAddedResponse::Created(Json(row.into())))
+        })
+        .await
     }
 
     /// Rename a passkey
@@ -141,17 +133,13 @@ impl PasskeysApi {
         id: Path<Uuid>,
         body: Json<PasskeyRename>,
     ) -> PasskeyRenamedResponse {
-        let result = async {
+        answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            let name = PasskeyName::parse(&body.0.name.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e]))?;
-            passkeys::rename(&state.auth.db, &caller, id.0, &name).await
-        }
-        .await;
-        match result {
-            Ok(row) => PasskeyRenamedResponse::Ok(Json(row.into())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            let name = PasskeyName::parse(&body.0.name.into_inner())?;
+            let row = passkeys::rename(&state.auth.db, &caller, id.0, &name).await?;
+            Ok(PasskeyRenamedResponse::Ok(Json(row.into())))
+        })
+        .await
     }
 
     /// Remove a passkey
@@ -173,17 +161,14 @@ impl PasskeysApi {
         id: Path<Uuid>,
         body: Json<StepUpRequest>,
     ) -> PasskeyRemovedResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            passkeys::remove(&state.auth, &caller, id.0, &answer, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(()) => PasskeyRemovedResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
+            let step_up = body.0.into_answer(state.cookies.device_token(jar))?;
+            passkeys::remove(&state.auth, &caller, id.0, &step_up, &client_info(req), now).await?;
+            Ok(PasskeyRemovedResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 
     /// Sign in with a passkey: start
@@ -205,13 +190,14 @@ impl PasskeysApi {
         state: Data<&AppState>,
         req: &Request,
     ) -> PasskeySignInStartResponse {
-        match passkeys::start_sign_in(&state.auth, &client_info(req), now()).await {
-            Ok(ceremony) => PasskeySignInStartResponse::Ok(Json(WebauthnCeremony {
+        answer(async {
+            let ceremony = passkeys::start_sign_in(&state.auth, &client_info(req), now()).await?;
+            Ok(PasskeySignInStartResponse::Ok(Json(WebauthnCeremony {
                 ceremony: ceremony.token,
                 options: ceremony.options,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Sign in with a passkey: finish
@@ -231,28 +217,28 @@ impl PasskeysApi {
         req: &Request,
         body: Json<PasskeySignInFinish>,
     ) -> PasskeySignInFinishResponse {
-        let now = now();
-        let Json(PasskeySignInFinish {
-            ceremony,
-            credential,
-        }) = body;
-        let device = state.cookies.device_token(jar);
-        match passkeys::finish_sign_in(
-            &state.auth,
-            &ceremony.into_inner(),
-            credential,
-            device.as_deref(),
-            &client_info(req),
-            now,
-        )
+        answer(async {
+            let now = now();
+            let Json(PasskeySignInFinish {
+                ceremony,
+                credential,
+            }) = body;
+            let device = state.cookies.device_token(jar);
+            let signed_in = passkeys::finish_sign_in(
+                &state.auth,
+                &ceremony.into_inner(),
+                credential,
+                device.as_deref(),
+                &client_info(req),
+                now,
+            )
+            .await?;
+            state.cookies.set_signed_in(jar, &signed_in, now);
+            Ok(PasskeySignInFinishResponse::Ok(Json(
+                (&signed_in.session).into(),
+            )))
+        })
         .await
-        {
-            Ok(signed_in) => {
-                state.cookies.set_signed_in(jar, &signed_in, now);
-                PasskeySignInFinishResponse::Ok(Json((&signed_in.session).into()))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
     }
 }
 

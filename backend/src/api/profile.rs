@@ -9,7 +9,7 @@ use poem_openapi::{OpenApi, payload::Json};
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, api_response},
+    error::{answer, api_response},
     now,
     security::{AccessToken, authenticate},
     shared::{StatusResponse, StepUpRequest, UserResponse},
@@ -27,10 +27,11 @@ impl ProfileApi {
     /// or of a deleted account, is rejected even before it expires.
     #[oai(path = "/profile", method = "get", operation_id = "profile")]
     async fn profile(&self, state: Data<&AppState>, auth: AccessToken) -> ProfileResponse {
-        match authenticate(&state, &auth, now()).await {
-            Ok(caller) => ProfileResponse::Ok(Json(caller.user.into())),
-            Err(e) => ApiError::from(e).into(),
-        }
+        answer(async {
+            let caller = authenticate(&state, &auth, now()).await?;
+            Ok(ProfileResponse::Ok(Json(caller.user.into())))
+        })
+        .await
     }
 
     /// Delete my account
@@ -48,22 +49,17 @@ impl ProfileApi {
         auth: AccessToken,
         body: Json<StepUpRequest>,
     ) -> DeleteAccountResponse {
-        let now = now();
-        let result = async {
+        answer(async {
+            let now = now();
             let caller = authenticate(&state, &auth, now).await?;
-            let answer = body.0.into_answer(state.cookies.device_token(jar))?;
-            accounts::delete_own_account(&state.auth, &caller, &answer, &client_info(req), now)
-                .await
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                state.cookies.clear_session(jar);
-                state.cookies.clear_device(jar);
-                DeleteAccountResponse::Ok(Json(StatusResponse::ok()))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+            let step_up = body.0.into_answer(state.cookies.device_token(jar))?;
+            accounts::delete_own_account(&state.auth, &caller, &step_up, &client_info(req), now)
+                .await?;
+            state.cookies.clear_session(jar);
+            state.cookies.clear_device(jar);
+            Ok(DeleteAccountResponse::Ok(Json(StatusResponse::ok())))
+        })
+        .await
     }
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     ApiTags, AppState,
     client::client_info,
-    error::{ApiError, ErrorCode, api_response},
+    error::{ApiError, ErrorCode, answer, api_response},
     middleware::SentOrigin,
     now,
     security::{AccessToken, authenticate},
@@ -26,7 +26,6 @@ use super::{
 };
 use crate::{
     auth::{
-        AuthError,
         credentials::{self, LoginAttempt, LoginOutcome, SignedIn},
         keys::PublishedKey,
         second_factor::Code,
@@ -61,15 +60,16 @@ impl TokensApi {
     /// or expired (a token keeps verifying elsewhere until its `exp`).
     #[oai(path = "/session", method = "get", operation_id = "session")]
     async fn session(&self, state: Data<&AppState>, auth: AccessToken) -> SessionCheckResponse {
-        match authenticate(&state, &auth, now()).await {
-            Ok(caller) => SessionCheckResponse::Ok(Json(SessionStatus {
+        answer(async {
+            let caller = authenticate(&state, &auth, now()).await?;
+            Ok(SessionCheckResponse::Ok(Json(SessionStatus {
                 active: true,
                 user_id: caller.user.id,
                 session_id: caller.session_id,
                 expires_at: caller.token_expires_at,
-            })),
-            Err(e) => ApiError::from(e).into(),
-        }
+            })))
+        })
+        .await
     }
 
     /// Sign in (tokens in the body)
@@ -84,39 +84,35 @@ impl TokensApi {
         req: &Request,
         body: Json<TokenRequest>,
     ) -> TokenIssueResponse {
-        let now = now();
-        if refused_for_browsers(req) {
-            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
-        }
-        let Json(TokenRequest {
-            username,
-            password,
-            device_token,
-        }) = body;
-        let result = async {
-            let password = Password::parse_for_login(password.into_inner())
-                .map_err(|e| AuthError::Validation(vec![e]))?;
+        answer(async {
+            let now = now();
+            not_from_a_browser(req)?;
+            let Json(TokenRequest {
+                username,
+                password,
+                device_token,
+            }) = body;
             let attempt = LoginAttempt {
                 username: username.into_inner(),
-                password,
+                password: Password::parse_for_login(password.into_inner())?,
                 device_token: device_token.map(Text::into_inner),
             };
-            credentials::login(&state.auth, attempt, &client_info(req), now).await
-        }
-        .await;
-        match result {
-            Ok(LoginOutcome::SignedIn(signed_in)) => TokenIssueResponse::Ok(Json(
-                TokenResult::Tokens(TokenResponse::signed_in(&signed_in, now)),
-            )),
-            Ok(LoginOutcome::SecondFactorRequired { challenge }) => {
-                TokenIssueResponse::Ok(Json(TokenResult::SecondFactor(TokenSecondFactor {
-                    mfa_required: true,
-                    methods: SecondFactorMethod::all(),
-                    mfa_token: challenge,
-                })))
-            }
-            Err(e) => ApiError::from(e).into(),
-        }
+            let result =
+                match credentials::login(&state.auth, attempt, &client_info(req), now).await? {
+                    LoginOutcome::SignedIn(signed_in) => {
+                        TokenResult::Tokens(TokenResponse::signed_in(&signed_in, now))
+                    }
+                    LoginOutcome::SecondFactorRequired { challenge } => {
+                        TokenResult::SecondFactor(TokenSecondFactor {
+                            mfa_required: true,
+                            methods: SecondFactorMethod::all(),
+                            mfa_token: challenge,
+                        })
+                    }
+                };
+            Ok(TokenIssueResponse::Ok(Json(result)))
+        })
+        .await
     }
 
     /// Finish signing in with a second factor (body)
@@ -131,21 +127,19 @@ impl TokensApi {
         req: &Request,
         body: Json<TokenSecondFactorRequest>,
     ) -> TokenMfaResponse {
-        let now = now();
-        if refused_for_browsers(req) {
-            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
-        }
-        let Json(TokenSecondFactorRequest {
-            mfa_token,
-            code,
-            recovery_code,
-            device_token,
-        }) = body;
-        let result = async {
+        answer(async {
+            let now = now();
+            not_from_a_browser(req)?;
+            let Json(TokenSecondFactorRequest {
+                mfa_token,
+                code,
+                recovery_code,
+                device_token,
+            }) = body;
             // No code at all is just a wrong one: it fails, and counts, like any other.
             let code = second_factor_of(code, recovery_code).unwrap_or(Code::Totp(String::new()));
             let device_token = device_token.map(Text::into_inner);
-            credentials::complete_second_factor(
+            let signed_in = credentials::complete_second_factor(
                 &state.auth,
                 &mfa_token.into_inner(),
                 code,
@@ -153,13 +147,12 @@ impl TokensApi {
                 &client_info(req),
                 now,
             )
-            .await
-        }
-        .await;
-        match result {
-            Ok(signed_in) => TokenMfaResponse::Ok(Json(TokenResponse::signed_in(&signed_in, now))),
-            Err(e) => ApiError::from(e).into(),
-        }
+            .await?;
+            Ok(TokenMfaResponse::Ok(Json(TokenResponse::signed_in(
+                &signed_in, now,
+            ))))
+        })
+        .await
     }
 
     /// Renew tokens (body)
@@ -177,15 +170,16 @@ impl TokensApi {
         req: &Request,
         body: Json<RefreshTokenRequest>,
     ) -> TokenRefreshResponse {
-        let now = now();
-        if refused_for_browsers(req) {
-            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
-        }
-        let presented = body.0.refresh_token.into_inner();
-        match sessions::rotate(&state.auth, &presented, &client_info(req), now).await {
-            Ok(issued) => TokenRefreshResponse::Ok(Json(TokenResponse::new(&issued, now))),
-            Err(e) => ApiError::from(e).into(),
-        }
+        answer(async {
+            let now = now();
+            not_from_a_browser(req)?;
+            let presented = body.0.refresh_token.into_inner();
+            let issued = sessions::rotate(&state.auth, &presented, &client_info(req), now).await?;
+            Ok(TokenRefreshResponse::Ok(Json(TokenResponse::new(
+                &issued, now,
+            ))))
+        })
+        .await
     }
 
     /// Sign out (body)
@@ -199,29 +193,29 @@ impl TokensApi {
         req: &Request,
         body: Json<RefreshTokenRequest>,
     ) -> TokenRevokeResponse {
-        let now = now();
-        if refused_for_browsers(req) {
-            return ApiError::new(ErrorCode::ForbiddenOrigin).into();
-        }
-        let presented = body.0.refresh_token.into_inner();
-        match sessions::logout(
-            &state.auth.db,
-            Some(&presented),
-            None,
-            &client_info(req),
-            now,
-        )
+        answer(async {
+            not_from_a_browser(req)?;
+            let presented = body.0.refresh_token.into_inner();
+            sessions::logout(
+                &state.auth.db,
+                Some(&presented),
+                None,
+                &client_info(req),
+                now(),
+            )
+            .await?;
+            Ok(TokenRevokeResponse::Ok(Json(StatusResponse::ok())))
+        })
         .await
-        {
-            Ok(()) => TokenRevokeResponse::Ok(Json(StatusResponse::ok())),
-            Err(e) => ApiError::from(e).into(),
-        }
     }
 }
 
-/// Whether the request came from a browser page (it carried `Origin`, same-origin included).
-fn refused_for_browsers(req: &Request) -> bool {
-    req.extensions().get::<SentOrigin>().is_some()
+/// Refuses a request from a browser page (one that carried `Origin`, same-origin included).
+fn not_from_a_browser(req: &Request) -> Result<(), ApiError> {
+    match req.extensions().get::<SentOrigin>() {
+        Some(SentOrigin) => Err(ApiError::new(ErrorCode::ForbiddenOrigin)),
+        None => Ok(()),
+    }
 }
 
 #[derive(ApiResponse)]
