@@ -5,8 +5,9 @@ use std::{fmt, time::Duration};
 
 use migration::{Migrator, MigratorTrait as _};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait as _, sqlx,
+    ColumnTrait as _, Condition, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, QueryFilter as _, QuerySelect as _, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait as _, TryGetableMany, Value, sqlx,
 };
 
 /// A database failure, split by what the client should hear: "try again" or "our fault". The
@@ -207,6 +208,39 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     })
     .await
+}
+
+/// Deletes up to `batch` rows of `E` that match `condition`; returns how many went. The rows are
+/// chosen first, by their `key` (a short read over an index), then deleted by key with the
+/// condition checked again, so a row that changed meanwhile (a bucket that counted something
+/// new) stays. Background purges call it until it deletes less than a batch.
+pub async fn delete_batch<E, K>(
+    db: &DatabaseConnection,
+    key: E::Column,
+    condition: Condition,
+    batch: u64,
+) -> Result<u64, DbErr>
+where
+    E: EntityTrait,
+    K: TryGetableMany + Into<Value>,
+{
+    let keys: Vec<K> = E::find()
+        .select_only()
+        .column(key)
+        .filter(condition.clone())
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    Ok(E::delete_many()
+        .filter(key.is_in(keys))
+        .filter(condition)
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// The file a SQLite URL names, or `None` for an in-memory database.

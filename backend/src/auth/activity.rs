@@ -170,28 +170,9 @@ pub async fn page(
     })
 }
 
-/// Deletes up to `batch` events older than `before`; returns how many.
-pub async fn prune(
-    db: &DatabaseConnection,
-    before: DateTime<Utc>,
-    batch: u64,
-) -> Result<u64, AuthError> {
-    let old: Vec<Uuid> = activity_event::Entity::find()
-        .select_only()
-        .column(activity_event::Column::Id)
-        .filter(activity_event::Column::At.lt(before))
-        .limit(batch)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if old.is_empty() {
-        return Ok(0);
-    }
-    Ok(activity_event::Entity::delete_many()
-        .filter(activity_event::Column::Id.is_in(old))
-        .exec(db)
-        .await?
-        .rows_affected)
+/// Events older than `before` (past their retention).
+pub fn older_than(before: DateTime<Utc>) -> Condition {
+    Condition::all().add(activity_event::Column::At.lt(before))
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
-    QuerySelect as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _,
     sea_query::{Expr, ExprTrait as _},
 };
 use sha2::{Digest as _, Sha256};
@@ -158,26 +158,7 @@ pub async fn end_all_of(txn: &impl ConnectionTrait, user_id: Uuid) -> Result<u64
         .rows_affected)
 }
 
-/// Deletes up to `batch` expired ceremonies; returns how many.
-pub async fn purge_expired(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    batch: u64,
-) -> Result<u64, AuthError> {
-    let expired: Vec<String> = auth_challenge::Entity::find()
-        .select_only()
-        .column(auth_challenge::Column::Id)
-        .filter(auth_challenge::Column::ExpiresAt.lt(now))
-        .limit(batch)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if expired.is_empty() {
-        return Ok(0);
-    }
-    Ok(auth_challenge::Entity::delete_many()
-        .filter(auth_challenge::Column::Id.is_in(expired))
-        .exec(db)
-        .await?
-        .rows_affected)
+/// Ceremonies past their expiry at `now`.
+pub fn expired(now: DateTime<Utc>) -> Condition {
+    Condition::all().add(auth_challenge::Column::ExpiresAt.lt(now))
 }

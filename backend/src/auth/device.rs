@@ -15,8 +15,8 @@ use std::time::Duration;
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection,
+    EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, sea_query::Expr,
 };
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -214,26 +214,7 @@ pub(super) async fn forget_all_but(
     Ok(())
 }
 
-/// Deletes up to `batch` devices whose trust has run out; returns how many.
-pub async fn purge_expired(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    batch: u64,
-) -> Result<u64, AuthError> {
-    let expired: Vec<Uuid> = trusted_device::Entity::find()
-        .select_only()
-        .column(trusted_device::Column::Id)
-        .filter(trusted_device::Column::ExpiresAt.lt(now))
-        .limit(batch)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if expired.is_empty() {
-        return Ok(0);
-    }
-    Ok(trusted_device::Entity::delete_many()
-        .filter(trusted_device::Column::Id.is_in(expired))
-        .exec(db)
-        .await?
-        .rows_affected)
+/// Devices whose trust has run out at `now`.
+pub fn expired(now: DateTime<Utc>) -> Condition {
+    Condition::all().add(trusted_device::Column::ExpiresAt.lt(now))
 }

@@ -6,13 +6,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseConnection, DbBackend,
-    EntityTrait as _, QueryFilter as _, QuerySelect as _, Statement, TransactionTrait as _,
+    ColumnTrait as _, Condition, ConnectionTrait as _, DatabaseConnection, DbBackend, EntityTrait,
+    Statement, TransactionTrait as _, TryGetableMany, Value,
 };
 use uuid::Uuid;
 
 use super::{AuthError, activity, challenges, device, sessions::duration, throttle};
-use crate::entity::{refresh_token, session};
+use crate::{
+    entity::{
+        activity_event, auth_challenge, refresh_token, session, throttle_bucket, trusted_device,
+    },
+    storage,
+};
 
 /// Rows deleted per statement: small enough never to hold locks for long.
 const BATCH: u64 = 500;
@@ -80,28 +85,61 @@ async fn purge_all(
 ) -> Result<Purged, AuthError> {
     let sessions_cutoff = now - duration(KEEP_ENDED_SESSIONS);
     let tokens_cutoff = now - duration(retention.refresh_token) - duration(KEEP_ENDED_SESSIONS);
+    let activity_cutoff = now - duration(retention.activity);
     Ok(Purged {
-        sessions: in_batches(|| ended_sessions(db, sessions_cutoff)).await?,
-        refresh_tokens: in_batches(|| expired_token_history(db, tokens_cutoff)).await?,
-        throttle_buckets: in_batches(|| throttle::purge_expired(db, now, BATCH)).await?,
-        activity_events: in_batches(|| {
-            activity::prune(db, now - duration(retention.activity), BATCH)
-        })
+        sessions: purge_table::<session::Entity, Uuid>(
+            db,
+            session::Column::Id,
+            ended_sessions(sessions_cutoff),
+        )
         .await?,
-        challenges: in_batches(|| challenges::purge_expired(db, now, BATCH)).await?,
-        trusted_devices: in_batches(|| device::purge_expired(db, now, BATCH)).await?,
+        refresh_tokens: purge_table::<refresh_token::Entity, String>(
+            db,
+            refresh_token::Column::TokenHash,
+            expired_token_history(tokens_cutoff),
+        )
+        .await?,
+        throttle_buckets: purge_table::<throttle_bucket::Entity, String>(
+            db,
+            throttle_bucket::Column::Key,
+            throttle::expired(now),
+        )
+        .await?,
+        activity_events: purge_table::<activity_event::Entity, Uuid>(
+            db,
+            activity_event::Column::Id,
+            activity::older_than(activity_cutoff),
+        )
+        .await?,
+        challenges: purge_table::<auth_challenge::Entity, String>(
+            db,
+            auth_challenge::Column::Id,
+            challenges::expired(now),
+        )
+        .await?,
+        trusted_devices: purge_table::<trusted_device::Entity, Uuid>(
+            db,
+            trusted_device::Column::Id,
+            device::expired(now),
+        )
+        .await?,
     })
 }
 
-/// Repeats `batch` until it deletes less than a full batch; returns the total.
-async fn in_batches<F, Fut>(mut batch: F) -> Result<u64, AuthError>
+/// Deletes the rows of `E` that match `condition`, `BATCH` at a time, each batch committed on
+/// its own, until a batch comes back short; returns how many went.
+async fn purge_table<E, K>(
+    db: &DatabaseConnection,
+    key: E::Column,
+    condition: Condition,
+) -> Result<u64, AuthError>
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<u64, AuthError>>,
+    E: EntityTrait,
+    K: TryGetableMany + Into<Value>,
 {
     let mut total = 0;
     loop {
-        let deleted = batch().await?;
+        let deleted = storage::delete_batch::<E, K>(db, key, condition.clone(), BATCH).await?;
         total += deleted;
         if deleted < BATCH {
             return Ok(total);
@@ -109,53 +147,18 @@ where
     }
 }
 
-/// Sessions that expired, hit their absolute end, or were revoked before `cutoff`, with their
-/// token history (by foreign key).
-async fn ended_sessions(db: &DatabaseConnection, cutoff: DateTime<Utc>) -> Result<u64, AuthError> {
-    let ended = Condition::any()
+/// Sessions that expired, hit their absolute end, or were revoked before `cutoff`; their token
+/// history goes with them (by foreign key).
+fn ended_sessions(cutoff: DateTime<Utc>) -> Condition {
+    Condition::any()
         .add(session::Column::AbsoluteExpiresAt.lt(cutoff))
         .add(session::Column::ExpiresAt.lt(cutoff))
-        .add(session::Column::RevokedAt.lt(cutoff));
-    let ids: Vec<Uuid> = session::Entity::find()
-        .select_only()
-        .column(session::Column::Id)
-        .filter(ended.clone())
-        .limit(BATCH)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(session::Entity::delete_many()
-        .filter(session::Column::Id.is_in(ids))
-        .filter(ended)
-        .exec(db)
-        .await?
-        .rows_affected)
+        .add(session::Column::RevokedAt.lt(cutoff))
 }
 
 /// Spent refresh tokens of live sessions that would have expired by now anyway. The current
 /// token of a live session is never this old (it expires `REFRESH_TOKEN_EXPIRATION` after
 /// its issue), so only history goes, and a session's history stays bounded.
-async fn expired_token_history(
-    db: &DatabaseConnection,
-    cutoff: DateTime<Utc>,
-) -> Result<u64, AuthError> {
-    let hashes: Vec<String> = refresh_token::Entity::find()
-        .select_only()
-        .column(refresh_token::Column::TokenHash)
-        .filter(refresh_token::Column::CreatedAt.lt(cutoff))
-        .limit(BATCH)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if hashes.is_empty() {
-        return Ok(0);
-    }
-    Ok(refresh_token::Entity::delete_many()
-        .filter(refresh_token::Column::TokenHash.is_in(hashes))
-        .exec(db)
-        .await?
-        .rows_affected)
+fn expired_token_history(cutoff: DateTime<Utc>) -> Condition {
+    Condition::all().add(refresh_token::Column::CreatedAt.lt(cutoff))
 }

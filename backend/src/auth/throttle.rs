@@ -17,8 +17,8 @@ use std::{net::IpAddr, time::Duration};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
-    QuerySelect as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _,
     sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest as _, Sha256};
@@ -340,31 +340,9 @@ pub async fn clear(db: &impl ConnectionTrait, keys: &[Key]) -> Result<u64, AuthE
     Ok(deleted)
 }
 
-/// Deletes up to `batch` rows that no longer count anything; returns how many.
-pub async fn purge_expired(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    batch: u64,
-) -> Result<u64, AuthError> {
-    let expired: Vec<String> = throttle_bucket::Entity::find()
-        .select_only()
-        .column(throttle_bucket::Column::Key)
-        .filter(throttle_bucket::Column::ExpiresAt.lt(now))
-        .limit(batch)
-        .into_tuple()
-        .all(db)
-        .await?;
-    if expired.is_empty() {
-        return Ok(0);
-    }
-    // Re-checked in the delete: a bucket that counted something new meanwhile stays.
-    let deleted = throttle_bucket::Entity::delete_many()
-        .filter(throttle_bucket::Column::Key.is_in(expired))
-        .filter(throttle_bucket::Column::ExpiresAt.lt(now))
-        .exec(db)
-        .await?
-        .rows_affected;
-    Ok(deleted)
+/// Buckets that no longer count anything at `now` (both their instants have passed).
+pub fn expired(now: DateTime<Utc>) -> Condition {
+    Condition::all().add(throttle_bucket::Column::ExpiresAt.lt(now))
 }
 
 /// The buckets for `checks`, in the same order, each row locked (created empty if missing), in
