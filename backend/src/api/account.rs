@@ -27,6 +27,7 @@ use crate::{
 const DEFAULT_ACTIVITY: u32 = 50;
 const MAX_ACTIVITY: u32 = 200;
 
+#[derive(Default)]
 pub struct AccountApi;
 
 #[OpenApi(tag = "ApiTags::Account")]

@@ -28,6 +28,7 @@ use crate::{
     domain::Password,
 };
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(tag = "ApiTags::Auth")]

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{auth::second_factor, domain::Password};
 
+#[derive(Default)]
 pub struct AuthenticatorApi;
 
 #[OpenApi(tag = "ApiTags::SecondFactors")]

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::telemetry::refusals::{self, Refusal};
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]

@@ -65,22 +65,10 @@ must be `application/json`. A `429` or `503` says how long to wait in `Retry-Aft
 /// `PUBLIC_URL` setting) becomes the spec's server; without it the server is relative, so
 /// Swagger UI's "Try it out" calls whatever host served the page.
 pub fn service(public_url: Option<&str>) -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            auth::AuthApi,
-            profile::ProfileApi,
-            account::AccountApi,
-            authenticator::AuthenticatorApi,
-            passkeys::PasskeysApi,
-            tokens::TokensApi,
-            health::HealthApi,
-        ),
-        "Latchkey",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(DESCRIPTION)
-    .license(poem_openapi::LicenseObject::new("MIT"))
-    .server(public_url.unwrap_or("/"))
+    OpenApiService::new(Apis::default(), "Latchkey", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .license(poem_openapi::LicenseObject::new("MIT"))
+        .server(public_url.unwrap_or("/"))
 }
 
 /// The spec and the Swagger UI page that embeds it, as served.

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::{auth::passkeys, domain::PasskeyName, entity::passkey};
 
+#[derive(Default)]
 pub struct PasskeysApi;
 
 #[OpenApi(tag = "ApiTags::SecondFactors")]

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::auth::accounts;
 
+#[derive(Default)]
 pub struct ProfileApi;
 
 #[OpenApi(tag = "ApiTags::Account")]

@@ -34,6 +34,7 @@ use crate::{
     domain::Password,
 };
 
+#[derive(Default)]
 pub struct TokensApi;
 
 #[OpenApi(tag = "ApiTags::Tokens")]

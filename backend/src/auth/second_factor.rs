@@ -123,7 +123,7 @@ pub async fn start_totp(
         code: None,
         device_token: device_token.map(str::to_owned),
     };
-    let step_up = password_check(auth, caller, &answer, client, now).await?;
+    let step_up = judge(auth, caller, &answer, client, Asks::PasswordOnly, now).await?;
     let txn = storage::begin_write(&auth.db).await?;
     step_up.apply(&txn, now).await?;
     if enabled_factor(&txn, caller.user.id).await?.is_some() {
@@ -318,19 +318,17 @@ pub async fn step_up(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<StepUp, AuthError> {
-    judge(auth, caller, answer, client, true, now).await
+    judge(auth, caller, answer, client, Asks::Everything, now).await
 }
 
-/// The password alone, whether or not 2FA is on (starting an enrolment, which a code could not
-/// protect more: the factor it adds is not on yet).
-async fn password_check(
-    auth: &Auth,
-    caller: &Authenticated,
-    answer: &StepUpAnswer,
-    client: &ClientInfo,
-    now: DateTime<Utc>,
-) -> Result<StepUp, AuthError> {
-    judge(auth, caller, answer, client, false, now).await
+/// What a step-up asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asks {
+    /// The password, and the second factor when 2FA is on.
+    Everything,
+    /// The password alone, whether or not 2FA is on: starting an enrolment, which a code could
+    /// not protect more (the factor it adds is not on yet).
+    PasswordOnly,
 }
 
 async fn judge(
@@ -338,7 +336,7 @@ async fn judge(
     caller: &Authenticated,
     answer: &StepUpAnswer,
     client: &ClientInfo,
-    with_second_factor: bool,
+    asks: Asks,
     now: DateTime<Utc>,
 ) -> Result<StepUp, AuthError> {
     let account = user::Entity::find_by_id(caller.user.id)
@@ -358,9 +356,9 @@ async fn judge(
         attempt.failed(auth, None, client, now);
         return Err(AuthError::WrongPassword);
     }
-    let factor = match with_second_factor {
-        true => enabled_factor(&auth.db, account.id).await?,
-        false => None,
+    let factor = match asks {
+        Asks::Everything => enabled_factor(&auth.db, account.id).await?,
+        Asks::PasswordOnly => None,
     };
     let proof = match (factor, &answer.code) {
         (None, _) => None,
