@@ -163,7 +163,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{keys::JwtAlgorithm, password_hash::Argon2Settings};
+    use crate::auth::keys::JwtAlgorithm;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let mut map: HashMap<String, String> = pairs
@@ -182,26 +182,83 @@ mod tests {
         }
     }
 
+    /// Every row of the README's configuration tables: the variable and its default as
+    /// written there (`` `900` ``, `unset`, `required` …).
+    fn documented_defaults() -> Vec<(String, String)> {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md is readable");
+        let section = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the README has a Configuration section");
+        section
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.split('|').map(str::trim).skip(1);
+                let name = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), cells.next()?.to_owned()))
+            })
+            .collect()
+    }
+
     #[test]
     fn defaults_match_the_readme() {
-        let config = Config::from_vars(&vars(&[])).expect("defaults parse");
-        assert_eq!(config.database_url.as_str(), DEFAULT_DATABASE_URL);
-        assert_eq!(config.auth.sessions.access_ttl, secs(900));
-        assert_eq!(config.auth.sessions.refresh_ttl, secs(604_800));
-        assert_eq!(config.auth.sessions.max_lifetime, secs(2_592_000));
-        assert_eq!(config.auth.sessions.reuse_interval, secs(10));
-        assert_eq!(config.port, 8000);
-        assert_eq!(config.header_read_timeout, millis(10_000));
-        assert_eq!(config.cors_origins, vec!["http://localhost:5173"]);
-        assert!(!config.cookie_secure);
-        assert_eq!(config.cookie_same_site, SameSite::Lax);
-        assert_eq!(
-            config.auth.argon2,
-            Argon2Settings {
-                memory_kib: 19_456,
-                iterations: 2,
-                parallelism: 1
+        let documented = documented_defaults();
+        let unset = Config::from_vars(&vars(&[])).expect("defaults parse");
+        for (name, default) in &documented {
+            if let Some(literal) = default.strip_prefix('`').and_then(|d| d.strip_suffix('`')) {
+                // Setting the documented default must change nothing.
+                let set = Config::from_vars(&vars(&[(name, literal)]))
+                    .unwrap_or_else(|e| panic!("the README's default of {name} is refused: {e}"));
+                assert_eq!(
+                    format!("{set:?}"),
+                    format!("{unset:?}"),
+                    "{name}: the README says `{literal}`, the code uses something else"
+                );
+                continue;
             }
+            let holds = match (name.as_str(), default.as_str()) {
+                ("JWT_SECRET", "required") => {
+                    Config::from_vars(&HashMap::new()).is_err_and(|e| e.variable == "JWT_SECRET")
+                }
+                ("PUBLIC_URL", "unset") => unset.public_url.is_none(),
+                ("METRICS_ADDR", "unset (off)") => unset.metrics_addr.is_none(),
+                ("TRUSTED_PROXIES", "empty") => unset.trusted_proxies.is_empty(),
+                ("HASH_CONCURRENCY", "number of CPUs") => {
+                    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    unset.auth.hash_concurrency == cpus
+                }
+                _ => panic!("{name}: teach this test what the README's default {default:?} means"),
+            };
+            assert!(
+                holds,
+                "{name}: the README says {default:?}, the code does not"
+            );
+        }
+        // Every variable read is documented, and every documented one is read.
+        let values = vars(&[]);
+        let env = Vars::new(&values);
+        Config::read(&env).expect("defaults parse");
+        let read = env.asked();
+        let names: Vec<&str> = documented.iter().map(|(name, _)| name.as_str()).collect();
+        let undocumented: Vec<&str> = read
+            .iter()
+            .copied()
+            .filter(|n| !names.contains(n))
+            .collect();
+        let unread: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| !read.contains(n))
+            .collect();
+        assert!(
+            undocumented.is_empty(),
+            "read but not in the README: {undocumented:?}"
+        );
+        assert!(
+            unread.is_empty(),
+            "in the README but never read: {unread:?}"
         );
     }
 

@@ -1,6 +1,6 @@
 //! Reading variables: a value or its default, and the error that names the variable.
 
-use std::collections::HashMap;
+use std::{cell::RefCell, collections::HashMap};
 
 /// Why startup stopped: always names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -10,14 +10,25 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// The variables to read.
+/// The variables to read, and the names asked for: the README test holds them against the
+/// documented ones.
 pub(super) struct Vars<'a> {
     values: &'a HashMap<String, String>,
+    asked: RefCell<Vec<&'static str>>,
 }
 
 impl<'a> Vars<'a> {
     pub(super) fn new(values: &'a HashMap<String, String>) -> Self {
-        Self { values }
+        Self {
+            values,
+            asked: RefCell::default(),
+        }
+    }
+
+    /// Every name asked for so far, in order.
+    #[cfg(test)]
+    pub(super) fn asked(&self) -> Vec<&'static str> {
+        self.asked.borrow().clone()
     }
 
     /// The parsed value of `name`, or `default` when it is unset or empty. A value that is set
@@ -56,6 +67,7 @@ impl<'a> Vars<'a> {
     }
 
     fn get(&self, name: &'static str) -> Option<&'a str> {
+        self.asked.borrow_mut().push(name);
         self.values
             .get(name)
             .map(|v| v.trim())
