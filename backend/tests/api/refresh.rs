@@ -57,18 +57,30 @@ async fn refresh_without_a_valid_cookie_is_401_and_clears_cookies() {
 
 #[tokio::test]
 async fn the_stored_hash_of_a_token_is_not_a_token() {
+    use sha2::{Digest as _, Sha256};
     let app = spawn_app().await;
     app.signed_in("alice").await;
     let token = app.cookie("refresh_token").unwrap();
-    let stored = latchkey::auth::tokens::RefreshToken::parse(&token)
+    let session = session_id_of(&app).await;
+    let stored: Vec<String> = latchkey::entity::refresh_token::Entity::find()
+        .filter(latchkey::entity::refresh_token::Column::SessionId.eq(session))
+        .all(&app.state.auth.db)
+        .await
         .unwrap()
-        .hash();
+        .into_iter()
+        .map(|row| row.token_hash)
+        .collect();
+    // What the database holds for the token is its SHA-256, not the token.
+    assert_eq!(stored, [hex::encode(Sha256::digest(token.as_bytes()))]);
+    assert!(!stored[0].contains(&token));
+    // Whoever reads it from a dump cannot present it.
     assert_error(
-        app.refresh_with(&stored).await,
+        app.refresh_with(&stored[0]).await,
         401,
         "invalid_refresh_token",
     )
     .await;
+    assert_eq!(app.refresh().await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
