@@ -1,5 +1,7 @@
 //! Brute-force protection: limits counted before any hash, per name, per device, per address.
 
+use std::time::Instant;
+
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -234,18 +236,47 @@ async fn a_full_hash_queue_answers_503_at_once_with_retry_after() {
     let app = spawn_app_with(&[
         ("HASH_CONCURRENCY", "1"),
         ("HASH_QUEUE_LIMIT", "1"),
+        // Slow hashes: a refusal that waited for the queue would stand out.
         ("ARGON2_MEMORY_KIB", "32768"),
+        ("ARGON2_ITERATIONS", "16"),
         ("LOGIN_THROTTLE_IP_FAILURES", "0"),
     ])
     .await;
-    let names: Vec<String> = (0..12).map(|i| format!("someone{i}")).collect();
-    let statuses = parallel_logins(&app.address, &names, "not the password at all").await;
-    let busy = statuses.iter().filter(|&&s| s == 503).count();
-    assert!(busy >= 1, "{statuses:?}");
+    let answers = join_all((0..12).map(|i| {
+        let request = reqwest::Client::new().post(app.url("/login")).json(
+            &json!({ "username": format!("someone{i}"), "password": "not the password at all" }),
+        );
+        async move {
+            let sent = Instant::now();
+            let response = request.send().await.unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (response.status().as_u16(), retry_after, sent.elapsed())
+        }
+    }))
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, ..)| *status).collect();
+    assert!(statuses.contains(&503), "{answers:?}");
     assert!(
         statuses.iter().all(|&s| s == 401 || s == 503),
-        "{statuses:?}"
+        "{answers:?}"
     );
+    // Each refusal says when to come back, and comes at once: before the checks it was refused
+    // a place behind have finished (the last of them waited for the one before).
+    let last_check = answers
+        .iter()
+        .filter(|(status, ..)| *status == 401)
+        .map(|(.., took)| *took)
+        .max()
+        .unwrap();
+    for (status, retry_after, took) in &answers {
+        if *status == 503 {
+            assert_eq!(retry_after.as_deref(), Some("1"), "{answers:?}");
+            assert!(*took < last_check, "{answers:?}");
+        }
+    }
     // A refused attempt was never checked, so it is not held against the name.
     let response = app.login("someone0", "not the password at all").await;
     assert_ne!(response.status(), 429);
