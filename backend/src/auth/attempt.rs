@@ -282,6 +282,25 @@ fn limits(
     by_device_or_name.into_iter().chain(by_address).collect()
 }
 
+/// Counts one `action` from the client's address against `rule` (a rate on something anyone may
+/// do, such as registering: not a credential, so nothing is given back); a rate reached is
+/// `TooManyAttempts`.
+pub(crate) async fn count_address(
+    auth: &Auth,
+    rule: Option<Rule>,
+    key: fn(IpAddr) -> Key,
+    client: &ClientInfo,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    if let (Some(rule), Some(ip)) = (rule, client.ip) {
+        throttle::reserve(&auth.db, vec![(key(ip), rule)], now)
+            .await
+            .inspect_err(|e| refused(e, action))?;
+    }
+    Ok(())
+}
+
 /// `latchkey_logins_total{outcome}`; throttled attempts are `latchkey_throttled_total`.
 pub(crate) fn count_login(outcome: &'static str) {
     metrics::counter!("latchkey_logins_total", "outcome" => outcome).increment(1);

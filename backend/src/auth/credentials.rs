@@ -19,7 +19,7 @@ use super::{
     second_factor::{self, Code, Proof},
     sessions::IssuedSession,
     standing::{self, Standing},
-    throttle::{self, Key},
+    throttle::Key,
 };
 use crate::{
     domain::{FieldError, Password, PasswordPolicy, Username},
@@ -87,11 +87,16 @@ pub async fn register(
     now: DateTime<Utc>,
 ) -> Result<Identity, AuthError> {
     // Counted before the existence check: learning which names are taken costs a slot too.
-    if let (Some(rule), Some(ip)) = (auth.policy.throttle.registration, client.ip) {
-        throttle::reserve(&auth.db, vec![(Key::registration_address(ip), rule)], now)
-            .await
-            .inspect_err(|e| attempt::refused(e, Action::Register))?;
-    }
+    let rule = auth.policy.throttle.registration;
+    attempt::count_address(
+        auth,
+        rule,
+        Key::registration_address,
+        client,
+        Action::Register,
+        now,
+    )
+    .await?;
     let skeleton = username.skeleton();
     // Cheap early answer for the common case; the indexes below are what guarantee it.
     let taken = user::Entity::find()

@@ -32,7 +32,7 @@ use super::{
     second_factor::{self, StepUpAnswer},
     sessions::Authenticated,
     standing::{self, Standing},
-    throttle::{self, Key},
+    throttle::Key,
 };
 use crate::{
     domain::{PasskeyName, describe_device},
@@ -289,11 +289,16 @@ pub async fn start_sign_in(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<Ceremony, AuthError> {
-    if let (Some(rule), Some(ip)) = (auth.policy.throttle.passkey_start, client.ip) {
-        throttle::reserve(&auth.db, vec![(Key::passkey_start_address(ip), rule)], now)
-            .await
-            .inspect_err(|e| attempt::refused(e, Action::Passkey))?;
-    }
+    let rule = auth.policy.throttle.passkey_start;
+    attempt::count_address(
+        auth,
+        rule,
+        Key::passkey_start_address,
+        client,
+        Action::Passkey,
+        now,
+    )
+    .await?;
     let (options, state) = auth
         .webauthn
         .start_discoverable_authentication()
