@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod entity;
 pub mod http_server;
+pub mod mail;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

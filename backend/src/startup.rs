@@ -21,10 +21,11 @@ use crate::{
     auth::{
         AuthError, keys,
         maintenance::{self, Purged, Retention},
+        secrets::Secrets,
     },
     changes,
     config::Config,
-    http_server,
+    http_server, mail,
     storage::{self, DatabaseSettings, DatabaseUrl},
     telemetry::{self, Chain},
 };
@@ -42,6 +43,8 @@ pub enum StartupError {
     Database(#[source] sea_orm::DbErr),
     #[error("cannot start the authentication core")]
     Setup(#[source] AuthError),
+    #[error("cannot set up mail: {0}")]
+    Mail(String),
     #[error("cannot listen on {addr}")]
     Bind { addr: String, source: io::Error },
 }
@@ -53,6 +56,8 @@ pub struct Application {
     state: AppState,
     /// The metrics listener, when `METRICS_ADDR` is set.
     metrics: Option<TcpListener>,
+    /// The SMTP client that delivers the outbox, when `SMTP_URL` is set.
+    mailer: Option<mail::Mailer>,
 }
 
 impl Application {
@@ -77,6 +82,12 @@ impl Application {
                 })?),
                 None => None,
             };
+        let mailer = config
+            .mail
+            .as_ref()
+            .map(mail::Mailer::new)
+            .transpose()
+            .map_err(StartupError::Mail)?;
         let state = AppState::new(db, config)
             .await
             .map_err(StartupError::Setup)?;
@@ -85,6 +96,7 @@ impl Application {
             port,
             state,
             metrics,
+            mailer,
         })
     }
 
@@ -115,6 +127,7 @@ impl Application {
             port,
             state,
             metrics,
+            mailer,
         } = self;
         let limits = http_server::Limits {
             header_read_timeout: state.config.header_read_timeout,
@@ -138,6 +151,19 @@ impl Application {
         let purge = tokio::spawn(purge_periodically(state.clone()));
         let keys = tokio::spawn(keep_keys_current(state.clone()));
         let key_changes = tokio::spawn(follow_key_changes(state.clone()));
+        let delivery = match mailer {
+            Some(mailer) => {
+                let secrets = Secrets::derive(&state.config.auth.jwt_secret)
+                    .map_err(|e| io::Error::other(format!("mail: {e}")))?;
+                tracing::info!("mail is on: the outbox is delivered over SMTP_URL");
+                Some(tokio::spawn(mail::deliver_forever(
+                    state.auth.db.clone(),
+                    secrets,
+                    mailer,
+                )))
+            }
+            None => None,
+        };
         let db = state.auth.db.clone();
         let background = state.auth.background.clone();
         let signalled = state.clone();
@@ -162,6 +188,10 @@ impl Application {
         key_changes.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
+        }
+        // A message being sent when this stops keeps its lease, and goes out after it lapses.
+        if let Some(delivery) = delivery {
+            delivery.abort();
         }
         // Failed attempts recorded after their response went out land before the pool closes.
         if tokio::time::timeout(SHUTDOWN_GRACE, background.settled())
@@ -280,6 +310,8 @@ async fn purge_periodically(state: AppState) {
                 activity_events = purged.activity_events,
                 challenges = purged.challenges,
                 trusted_devices = purged.trusted_devices,
+                account_tokens = purged.account_tokens,
+                mail = purged.mail,
                 "purged expired rows"
             ),
             Ok(Some(_)) => {}

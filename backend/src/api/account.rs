@@ -389,7 +389,8 @@ pub enum ActivityKind {
     AccountDisabled,
     /// An administrator re-enabled the account.
     AccountEnabled,
-    /// An administrator set a new password.
+    /// The password was reset: by an administrator, or with a reset link, recovery key or
+    /// recovery code.
     PasswordReset,
     /// An authenticator app was turned on.
     SecondFactorAdded,
@@ -412,6 +413,14 @@ pub enum ActivityKind {
     /// An administrator removed every second factor (authenticator app, recovery codes,
     /// passkeys).
     FactorsReset,
+    /// An email address was added or replaced (not verified yet).
+    EmailChanged,
+    /// The email address was verified.
+    EmailVerified,
+    /// The email address was removed.
+    EmailRemoved,
+    /// A recovery key was made; any earlier one stopped working.
+    RecoveryKeyCreated,
 }
 
 impl From<activity::Kind> for ActivityKind {
@@ -438,6 +447,10 @@ impl From<activity::Kind> for ActivityKind {
             K::PasskeyRemoved => Self::PasskeyRemoved,
             K::SignedInWithPasskey => Self::SignedInWithPasskey,
             K::FactorsReset => Self::FactorsReset,
+            K::EmailChanged => Self::EmailChanged,
+            K::EmailVerified => Self::EmailVerified,
+            K::EmailRemoved => Self::EmailRemoved,
+            K::RecoveryKeyCreated => Self::RecoveryKeyCreated,
         }
     }
 }
@@ -466,6 +479,10 @@ impl From<ActivityKind> for activity::Kind {
             A::PasskeyRemoved => Self::PasskeyRemoved,
             A::SignedInWithPasskey => Self::SignedInWithPasskey,
             A::FactorsReset => Self::FactorsReset,
+            A::EmailChanged => Self::EmailChanged,
+            A::EmailVerified => Self::EmailVerified,
+            A::EmailRemoved => Self::EmailRemoved,
+            A::RecoveryKeyCreated => Self::RecoveryKeyCreated,
         }
     }
 }

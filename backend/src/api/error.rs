@@ -41,6 +41,12 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The refresh token is missing, expired, revoked or was already used.
     InvalidRefreshToken,
+    /// A reset or verification link, recovery key or recovery code is wrong, was already
+    /// used, or expired.
+    InvalidToken,
+    /// This server sends no mail (`SMTP_URL` is not set): email addresses and reset links by
+    /// mail are off.
+    EmailDisabled,
     /// No valid access token was presented.
     Unauthenticated,
     /// An operator disabled this account.
@@ -82,7 +88,10 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
-            Self::ValidationFailed | Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::ValidationFailed | Self::MalformedRequest | Self::InvalidToken => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::EmailDisabled => StatusCode::CONFLICT,
             Self::UsernameTaken => StatusCode::CONFLICT,
             Self::InvalidCredentials | Self::InvalidRefreshToken | Self::Unauthenticated => {
                 StatusCode::UNAUTHORIZED
@@ -115,6 +124,10 @@ impl ErrorCode {
             Self::UsernameTaken => "That username is already taken.",
             Self::InvalidCredentials => "Invalid username or password.",
             Self::InvalidRefreshToken => "Your session has expired. Please log in again.",
+            Self::InvalidToken => {
+                "This link or code is not valid: it may be wrong, used or expired."
+            }
+            Self::EmailDisabled => "This server does not send email.",
             Self::Unauthenticated => "You need to log in.",
             Self::AccountDisabled => "This account has been disabled. Contact an administrator.",
             Self::InvalidMfaCode => "That code is not right, or it was already used.",
@@ -311,6 +324,8 @@ impl From<AuthError> for ApiError {
             }
             AuthError::PasskeyAlreadyRegistered => Self::new(ErrorCode::PasskeyAlreadyRegistered),
             AuthError::InvalidRefreshToken => Self::new(ErrorCode::InvalidRefreshToken),
+            AuthError::InvalidToken => Self::new(ErrorCode::InvalidToken),
+            AuthError::MailDisabled => Self::new(ErrorCode::EmailDisabled),
             AuthError::TooManyAttempts { retry_after } => {
                 Self::new(ErrorCode::TooManyAttempts).retry_after(retry_after)
             }

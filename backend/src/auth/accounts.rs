@@ -14,7 +14,9 @@ use super::{
     activity::{self, Event, Kind},
     challenges,
     credentials::{find_by_username, judge_new_password},
-    device, passkeys,
+    device,
+    notices::{self, Notice, Post},
+    passkeys,
     password_hash::Hasher,
     second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
@@ -62,6 +64,15 @@ pub async fn change_password(
             client: Some(client),
             session_id: Some(caller.session_id),
         },
+        now,
+    )
+    .await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::PasswordChanged,
+        Some(client),
         now,
     )
     .await?;
@@ -282,10 +293,11 @@ pub async fn set_disabled(
 }
 
 /// Sets a new password chosen by an operator (policy-checked); every session, pending
-/// challenge and trusted device ends. Takes only what it uses, so the admin CLI needs no
-/// server or signing keys.
+/// challenge and trusted device ends, and the owner is told. Takes only what it uses, so the
+/// admin CLI needs no server or signing keys.
 pub async fn reset_password(
     db: &DatabaseConnection,
+    post: Post<'_>,
     hasher: &Hasher,
     policy: PasswordPolicy,
     account: &user::Model,
@@ -300,6 +312,7 @@ pub async fn reset_password(
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
+    notices::tell_owner(post, &txn, account.id, Notice::PasswordReset, None, now).await?;
     txn.commit().await?;
     tracing::info!(event = "admin_set_password", user_id = %account.id, sessions_ended = ended, "password set by an operator");
     Ok(ended)
@@ -351,6 +364,7 @@ pub struct FactorsRemoved {
 /// ends them with `revoke_sessions`).
 pub async fn reset_factors(
     db: &DatabaseConnection,
+    post: Post<'_>,
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<FactorsRemoved, AuthError> {
@@ -377,6 +391,7 @@ pub async fn reset_factors(
         .await?
         .rows_affected;
     activity::record(&txn, operator_event(account, Kind::FactorsReset), now).await?;
+    notices::tell_owner(post, &txn, account.id, Notice::FactorsReset, None, now).await?;
     txn.commit().await?;
     tracing::info!(event = "admin_reset_factors", user_id = %account.id, passkeys, "second factors reset by an operator");
     Ok(FactorsRemoved {

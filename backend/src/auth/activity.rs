@@ -27,9 +27,11 @@ pub enum Kind {
     PasswordChanged,
     /// A spent refresh token came back; the session it belonged to was ended.
     RefreshTokenReuseDetected,
-    /// An operator disabled or re-enabled the account, or set its password.
+    /// An operator disabled or re-enabled the account.
     AccountDisabled,
     AccountEnabled,
+    /// The password was reset: by an operator, or with a reset link, recovery key or recovery
+    /// code (the event's client tells which: an operator's has none).
     PasswordReset,
     /// An authenticator app was turned on.
     SecondFactorAdded,
@@ -48,6 +50,13 @@ pub enum Kind {
     SignedInWithPasskey,
     /// An operator removed every second factor (authenticator, recovery codes, passkeys).
     FactorsReset,
+    /// An email address was added or replaced (not yet verified).
+    EmailChanged,
+    /// The email address was verified.
+    EmailVerified,
+    EmailRemoved,
+    /// A recovery key was made (any earlier one stopped working).
+    RecoveryKeyCreated,
 }
 
 impl Kind {

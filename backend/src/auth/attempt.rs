@@ -20,6 +20,7 @@ use super::{
     activity::{self, Event, Kind},
     credentials::{SignedIn, find_by_username},
     device::{self, Recognised},
+    notices::{self, Notice},
     password_hash::Verdict,
     sessions,
     standing::Standing,
@@ -47,6 +48,8 @@ pub enum Action {
     ConfirmFactor,
     /// A new account (limited per address, not a credential).
     Register,
+    /// A proof that resets a forgotten password (a token, a recovery key, a recovery code).
+    Recovery,
 }
 
 impl Action {
@@ -58,6 +61,7 @@ impl Action {
             Self::StepUp => "password_check",
             Self::ConfirmFactor => "confirm_factor",
             Self::Register => "register",
+            Self::Recovery => "recovery",
         }
     }
 
@@ -67,7 +71,7 @@ impl Action {
             Self::SignIn => Some("failed"),
             Self::SecondFactor => Some("second_factor_failed"),
             Self::Passkey => Some("passkey_failed"),
-            Self::StepUp | Self::ConfirmFactor | Self::Register => None,
+            Self::StepUp | Self::ConfirmFactor | Self::Register | Self::Recovery => None,
         }
     }
 }
@@ -77,7 +81,7 @@ pub enum Claimant<'a> {
     /// A username as typed at sign-in. It may not exist, and nothing may tell.
     Name(&'a str),
     /// An account already known: a step-up, or a sign-in's second step.
-    Account(user::Model),
+    Account(Box<user::Model>),
     /// Nobody yet (a passkey names its account only once verified): only the address counts.
     Unnamed,
 }
@@ -118,7 +122,7 @@ impl Attempt {
             }
             Claimant::Account(account) => {
                 let name = account.username_canonical.clone();
-                (Some(account), Some(name))
+                (Some(*account), Some(name))
             }
             Claimant::Unnamed => (None, None),
         };
@@ -190,6 +194,17 @@ impl Attempt {
         self.passed(txn, now).await?;
         let session =
             sessions::start_as(auth, txn, &Identity::from(account), client, kind, now).await?;
+        if device.is_none() && auth.policy.throttle.device_trust.is_some() {
+            notices::tell_owner(
+                auth.post(),
+                txn,
+                account.id,
+                Notice::NewDevice,
+                Some(client),
+                now,
+            )
+            .await?;
+        }
         let device = device::remember(
             txn,
             device.as_ref(),

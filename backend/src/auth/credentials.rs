@@ -121,6 +121,10 @@ pub async fn register(
         updated_at: Set(now),
         disabled_at: Set(None),
         credential_epoch: Set(0),
+        email: Set(None),
+        email_verified_at: Set(None),
+        recovery_key_hash: Set(None),
+        recovery_key_created_at: Set(None),
     };
     match account.insert(&auth.db).await {
         Ok(user) => {
@@ -252,7 +256,7 @@ pub async fn complete_second_factor(
         .ok_or(AuthError::MfaChallengeExpired)?;
     let attempt = Attempt::begin(
         auth,
-        Claimant::Account(account.clone()),
+        Claimant::Account(Box::new(account.clone())),
         device_token,
         client,
         Action::SecondFactor,

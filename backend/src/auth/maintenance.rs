@@ -11,10 +11,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{AuthError, activity, challenges, device, sessions::duration, throttle};
+use super::{
+    AuthError, activity, challenges, device, outbox, recovery, sessions::duration, throttle,
+};
 use crate::{
     entity::{
-        activity_event, auth_challenge, refresh_token, session, throttle_bucket, trusted_device,
+        account_token, activity_event, auth_challenge, mail_outbox, refresh_token, session,
+        throttle_bucket, trusted_device,
     },
     storage,
 };
@@ -44,6 +47,9 @@ pub struct Purged {
     pub activity_events: u64,
     pub challenges: u64,
     pub trusted_devices: u64,
+    pub account_tokens: u64,
+    /// Messages sent or given up a week ago.
+    pub mail: u64,
 }
 
 /// Runs one purge unless another instance is running one (PostgreSQL advisory lock; on SQLite
@@ -121,6 +127,18 @@ async fn purge_all(
             db,
             trusted_device::Column::Id,
             device::expired(now),
+        )
+        .await?,
+        account_tokens: purge_table::<account_token::Entity, String>(
+            db,
+            account_token::Column::Id,
+            recovery::expired(now),
+        )
+        .await?,
+        mail: purge_table::<mail_outbox::Entity, Uuid>(
+            db,
+            mail_outbox::Column::Id,
+            outbox::done(now),
         )
         .await?,
     })

@@ -13,10 +13,14 @@ pub mod background;
 pub mod challenges;
 pub mod credentials;
 pub mod device;
+pub mod email;
 pub mod keys;
 pub mod maintenance;
+pub mod notices;
+pub mod outbox;
 pub mod passkeys;
 pub mod password_hash;
+pub mod recovery;
 pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
@@ -52,6 +56,9 @@ pub struct Auth {
     pub webauthn: webauthn_rs::Webauthn,
     /// Writes that do not hold up a response (see `background`).
     pub background: background::Background,
+    /// Where mailed links point and what the service calls itself; `None` when no mail is
+    /// sent (`SMTP_URL` unset): nothing is written to the outbox then.
+    pub mail: Option<notices::MailPolicy>,
 }
 
 impl Auth {
@@ -75,6 +82,7 @@ impl Auth {
             policy: Policy::from_settings(settings),
             webauthn: passkeys::relying_party(&settings.webauthn)?,
             background: background::Background::default(),
+            mail: settings.mail.clone(),
         })
     }
 }
@@ -99,6 +107,11 @@ pub struct Settings {
     /// The issuer an authenticator app shows (`MFA_ISSUER`).
     pub mfa_issuer: String,
     pub webauthn: WebauthnSettings,
+    /// The app's base URL, for the links Latchkey mails or prints (`APP_URL`).
+    pub app_url: String,
+    /// Where mailed links point and what the service calls itself, when mail is on
+    /// (`SMTP_URL` set); `None`: nothing is written to the outbox.
+    pub mail: Option<notices::MailPolicy>,
 }
 
 /// The rules in force, read once from the configuration.
@@ -191,6 +204,12 @@ pub enum AuthError {
     Busy { retry_after: Duration },
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// A reset or verification token, recovery key or recovery code is wrong, used or expired.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The server sends no mail (`SMTP_URL` is not set).
+    #[error("mail is not configured")]
+    MailDisabled,
     #[error("unauthenticated")]
     Unauthenticated,
     /// The thing named does not exist or is not the caller's (the same answer for both).

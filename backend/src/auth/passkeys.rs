@@ -29,6 +29,7 @@ use super::{
     challenges,
     credentials::SignedIn,
     device,
+    notices::{self, Notice},
     second_factor::{self, StepUpAnswer},
     sessions::Authenticated,
     standing::{self, Standing},
@@ -210,6 +211,15 @@ pub async fn finish_registration(
         now,
     )
     .await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::PasskeyAdded,
+        Some(client),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "passkey_added", user_id = %caller.user.id, passkey_id = %row.id, "passkey registered");
     Ok(row)
@@ -274,6 +284,15 @@ pub async fn remove(
         Kind::PasskeyRemoved,
         client,
         Some(caller.session_id),
+        now,
+    )
+    .await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::PasskeyRemoved,
+        Some(client),
         now,
     )
     .await?;

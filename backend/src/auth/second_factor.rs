@@ -23,6 +23,7 @@ use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
     attempt::{Action, Attempt, Claimant},
+    notices::{self, Notice},
     password_hash::Verdict,
     secrets::random_bytes,
     sessions::{self, Authenticated},
@@ -179,7 +180,7 @@ pub async fn confirm_totp(
         .ok_or(AuthError::Unauthenticated)?;
     let attempt = Attempt::begin(
         auth,
-        Claimant::Account(account),
+        Claimant::Account(Box::new(account)),
         device_token,
         client,
         Action::ConfirmFactor,
@@ -207,6 +208,15 @@ pub async fn confirm_totp(
     }
     let codes = replace_codes(auth, &txn, caller.user.id, now).await?;
     record(&txn, caller, Kind::SecondFactorAdded, client, now).await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::SecondFactorOn,
+        Some(client),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "mfa_enabled", user_id = %caller.user.id, "authenticator app turned on");
     Ok(codes)
@@ -234,6 +244,15 @@ pub async fn disable_totp(
         .exec(&txn)
         .await?;
     record(&txn, caller, Kind::SecondFactorRemoved, client, now).await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::SecondFactorOff,
+        Some(client),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "mfa_disabled", user_id = %caller.user.id, "authenticator app turned off");
     Ok(())
@@ -255,6 +274,15 @@ pub async fn replace_recovery_codes(
     step_up.apply(&txn, now).await?;
     let codes = replace_codes(auth, &txn, caller.user.id, now).await?;
     record(&txn, caller, Kind::RecoveryCodesReplaced, client, now).await?;
+    notices::tell_owner(
+        auth.post(),
+        &txn,
+        caller.user.id,
+        Notice::RecoveryCodesReplaced,
+        Some(client),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(codes)
 }
@@ -345,7 +373,7 @@ async fn judge(
         .ok_or(AuthError::Unauthenticated)?;
     let attempt = Attempt::begin(
         auth,
-        Claimant::Account(account.clone()),
+        Claimant::Account(Box::new(account.clone())),
         answer.device_token.as_deref(),
         client,
         Action::StepUp,

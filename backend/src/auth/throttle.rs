@@ -240,6 +240,16 @@ impl Key {
         Self(format!("device:{}", device_id.simple()))
     }
 
+    /// Requests for a password reset link from one client address.
+    pub fn forgot_address(ip: IpAddr) -> Self {
+        Self(format!("forgot:{}", network_of(ip)))
+    }
+
+    /// Reset links mailed to one account.
+    pub fn mailed_links(user_id: &uuid::Uuid) -> Self {
+        Self(format!("mailed:{}", user_id.simple()))
+    }
+
     /// Passkey sign-in ceremonies started from one client address.
     pub fn passkey_start_address(ip: IpAddr) -> Self {
         Self(format!("passkey:{}", network_of(ip)))

@@ -8,7 +8,14 @@ use sea_orm::DatabaseConnection;
 
 use super::confirm;
 use crate::{
-    auth::{AuthError, accounts, password_hash::Hasher, sessions},
+    auth::{
+        AuthError, accounts,
+        notices::{MailPolicy, Post},
+        password_hash::Hasher,
+        recovery,
+        secrets::Secrets,
+        sessions,
+    },
     config::Config,
     domain::describe_device,
     startup::connect_and_migrate,
@@ -72,6 +79,14 @@ pub enum UsersCommand {
         name: String,
         #[arg(long)]
         yes: bool,
+    },
+    /// Print a password reset link to hand to the account's owner (single use; it ends with
+    /// any later change of the password, and does not sign anyone in).
+    ResetLink {
+        name: String,
+        /// How long it works: a number of minutes (`90m`) or hours (`2h`); at most 24h.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: std::time::Duration,
     },
     /// Delete the account and everything that belongs to it.
     Delete {
@@ -239,8 +254,14 @@ async fn users(
             };
             let hasher = Hasher::new(config.auth.argon2, 1, 1)?;
             let policy = config.auth.passwords;
+            let (mail, secrets) = post_office(config)?;
+            let post = Post {
+                policy: mail.as_ref(),
+                secrets: &secrets,
+            };
             let ended =
-                accounts::reset_password(db, &hasher, policy, &account, password, now).await?;
+                accounts::reset_password(db, post, &hasher, policy, &account, password, now)
+                    .await?;
             println!(
                 "set a new password for {} (ended {ended} session(s))",
                 account.username
@@ -255,13 +276,29 @@ async fn users(
             if !confirm(&question, yes) {
                 return Ok(ExitCode::FAILURE);
             }
-            let removed = accounts::reset_factors(db, &account, now).await?;
+            let (mail, secrets) = post_office(config)?;
+            let post = Post {
+                policy: mail.as_ref(),
+                secrets: &secrets,
+            };
+            let removed = accounts::reset_factors(db, post, &account, now).await?;
             println!(
                 "reset the second factors of {}: authenticator app {}, {} unused recovery code(s), {} passkey(s) removed",
                 account.username,
                 if removed.totp { "removed" } else { "was off" },
                 removed.recovery_codes,
                 removed.passkeys
+            );
+        }
+        UsersCommand::ResetLink { name, ttl } => {
+            let account = accounts::find(db, &name).await?;
+            let link =
+                recovery::issue_reset_link(db, &config.auth.app_url, &account, ttl, now).await?;
+            println!("{link}");
+            eprintln!(
+                "A password reset link for {}, valid for {} minutes, once. Hand it to its owner over a channel you trust.",
+                account.username,
+                ttl.as_secs() / 60
             );
         }
         UsersCommand::Delete { name, yes } => {
@@ -278,6 +315,29 @@ async fn users(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the commands that tell an account's owner need: where links point (with mail on) and
+/// the key that seals the outbox.
+fn post_office(config: &Config) -> Result<(Option<MailPolicy>, Secrets), AuthError> {
+    let secrets = Secrets::derive(&config.auth.jwt_secret)?;
+    Ok((config.auth.mail.clone(), secrets))
+}
+
+/// `90m`, `2h` or a bare number of minutes; between a minute and a day.
+fn parse_ttl(raw: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match raw.strip_suffix('h') {
+        Some(hours) => (hours, 3600),
+        None => (raw.strip_suffix('m').unwrap_or(raw), 60),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 30m or 2h"))?;
+    let ttl = std::time::Duration::from_secs(value.saturating_mul(unit));
+    if ttl < std::time::Duration::from_secs(60) || ttl > recovery::OPERATOR_LINK_MAX {
+        return Err("must be between 1m and 24h".to_owned());
+    }
+    Ok(ttl)
 }
 
 fn status(user: &crate::entity::user::Model) -> &'static str {

@@ -15,8 +15,8 @@ use crate::{
 use super::{
     ConfigError,
     parse::{
-        days, parse_audience, parse_in_range, parse_issuer_name, parse_origin, parse_rp_id,
-        parse_seconds, parse_seconds_or_zero, parse_secret, secs,
+        days, parse_audience, parse_in_range, parse_issuer_name, parse_origin, parse_public_url,
+        parse_rp_id, parse_seconds, parse_seconds_or_zero, parse_secret, secs,
     },
     vars::Vars,
 };
@@ -85,6 +85,13 @@ pub(super) fn settings(env: &Vars) -> Result<Settings, ConfigError> {
                 parse_origin,
             )?,
         },
+        app_url: env.or(
+            "APP_URL",
+            "http://localhost:5173".to_owned(),
+            parse_public_url,
+        )?,
+        // Set by `Config::read` once it knows whether mail is on.
+        mail: None,
     };
     check_relations(&settings)?;
     Ok(settings)

@@ -19,8 +19,8 @@ pub use self::vars::ConfigError;
 use self::{
     parse::{
         days, millis, origin_of, parse_bool, parse_cidrs, parse_database_url, parse_from_str,
-        parse_in_range, parse_log_filter, parse_log_format, parse_origins, parse_public_url,
-        parse_same_site, parse_seconds_or_zero, secs,
+        parse_in_range, parse_log_filter, parse_log_format, parse_mailbox, parse_origins,
+        parse_public_url, parse_same_site, parse_seconds_or_zero, parse_smtp_url, secs,
     },
     vars::Vars,
 };
@@ -56,6 +56,8 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub activity_retention: Duration,
+    /// How to send mail (`SMTP_URL`, `MAIL_FROM`); `None` turns email features off.
+    pub mail: Option<crate::mail::MailSettings>,
     /// The authentication core's part: tokens, sessions, hashing, limits, second factors.
     pub auth: crate::auth::Settings,
 }
@@ -92,7 +94,7 @@ impl Config {
     }
 
     fn read(env: &Vars) -> Result<Self, ConfigError> {
-        let config = Self {
+        let mut config = Self {
             database_url: env.or(
                 "DATABASE_URL",
                 DatabaseUrl::new(DEFAULT_DATABASE_URL),
@@ -134,8 +136,27 @@ impl Config {
             activity_retention: env.or("ACTIVITY_RETENTION_DAYS", days(90), |s| {
                 parse_in_range(s, 1, 3650).map(|n: u64| days(n))
             })?,
+            mail: match env.or("SMTP_URL", None, |s| parse_smtp_url(s).map(Some))? {
+                Some(smtp_url) => Some(crate::mail::MailSettings {
+                    smtp_url,
+                    from: env
+                        .or("MAIL_FROM", None, |s| parse_mailbox(s).map(Some))?
+                        .ok_or_else(|| ConfigError {
+                            variable: "MAIL_FROM",
+                            reason: "is required when SMTP_URL is set, e.g. Latchkey <no-reply@example.com>"
+                                .to_owned(),
+                        })?,
+                }),
+                None => None,
+            },
             auth: auth::settings(env)?,
         };
+        if config.mail.is_some() {
+            config.auth.mail = Some(crate::auth::notices::MailPolicy::new(
+                &config.auth.app_url,
+                &config.auth.mfa_issuer,
+            ));
+        }
         if config.cors_origins.is_empty() {
             return Err(ConfigError {
                 variable: "CORS_ORIGINS",

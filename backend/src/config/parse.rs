@@ -59,6 +59,30 @@ pub(super) fn parse_issuer_name(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
+/// `smtp://` (plain, or STARTTLS with `?tls=required`) or `smtps://` (TLS from the start);
+/// lettre reads the rest (user, password, host, port).
+pub(super) fn parse_smtp_url(raw: &str) -> Result<String, String> {
+    let scheme = raw.split_once("://").map(|(scheme, _)| scheme);
+    if !matches!(scheme, Some("smtp" | "smtps")) {
+        return Err("must start with smtp:// or smtps:// (e.g. smtp://mail:1025)".to_owned());
+    }
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|_| {
+            "is not a valid SMTP URL (smtp[s]://[user:password@]host[:port][?tls=required])"
+                .to_owned()
+        })
+}
+
+/// `Name <address@example.com>` or a bare address.
+pub(super) fn parse_mailbox(raw: &str) -> Result<lettre::message::Mailbox, String> {
+    raw.parse().map_err(|_| {
+        format!(
+            "{raw:?} must be an address, optionally with a name: Latchkey <no-reply@example.com>"
+        )
+    })
+}
+
 pub(super) fn parse_public_url(raw: &str) -> Result<String, String> {
     let url = raw.trim_end_matches('/');
     let rest = url

@@ -1,11 +1,13 @@
 //! Inputs as typed values: a `Username` or `Password` exists only if it passed the rules, so
 //! nothing past the API edge re-checks them.
 
+mod email;
 mod passkey_name;
 mod password;
 mod user_agent;
 mod username;
 
+pub use email::EmailAddress;
 pub use passkey_name::PasskeyName;
 pub use password::{Password, PasswordPolicy};
 pub use user_agent::describe_device;

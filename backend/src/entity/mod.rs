@@ -1,9 +1,11 @@
 //! SeaORM entities, mirroring the tables the `migration` crate creates. They stay inside the
 //! storage layer: nothing here goes on the wire.
 
+pub mod account_token;
 pub mod activity_event;
 pub mod auth_challenge;
 pub mod change_counter;
+pub mod mail_outbox;
 pub mod passkey;
 pub mod recovery_code;
 pub mod refresh_token;

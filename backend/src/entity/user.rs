@@ -19,6 +19,13 @@ pub struct Model {
     /// The name's confusable skeleton (Unicode TS #39), unique: look-alike names are refused.
     /// NULL only for accounts that already collided when skeletons were introduced.
     pub username_skeleton: Option<String>,
+    /// For recovery and notices only (never an identifier), as the owner typed it.
+    pub email: Option<String>,
+    /// Set when a link sent to `email` was followed; only a verified address gets a reset link.
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// HMAC-SHA256 of the recovery key (see `auth::recovery`), hex.
+    pub recovery_key_hash: Option<String>,
+    pub recovery_key_created_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

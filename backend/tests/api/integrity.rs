@@ -153,6 +153,7 @@ async fn a_sign_in_hashing_while_the_password_is_reset_never_gets_a_session() {
                 let auth = &state.auth;
                 accounts::reset_password(
                     &auth.db,
+                    auth.post(),
                     &auth.hasher,
                     auth.policy.passwords,
                     &racer,
@@ -213,6 +214,7 @@ async fn a_rehash_never_brings_an_old_password_back() {
         let auth = &app.state.auth;
         accounts::reset_password(
             &auth.db,
+            auth.post(),
             &auth.hasher,
             auth.policy.passwords,
             &racer,
@@ -285,6 +287,7 @@ async fn pending_second_factor_sign_ins_end_with_every_change_that_should_end_th
     let auth = &app.state.auth;
     accounts::reset_password(
         &auth.db,
+        auth.post(),
         &auth.hasher,
         auth.policy.passwords,
         &alice,
@@ -542,6 +545,7 @@ async fn a_password_change_ends_every_other_devices_trust() {
     let auth = &app.state.auth;
     accounts::reset_password(
         &auth.db,
+        auth.post(),
         &auth.hasher,
         auth.policy.passwords,
         &alice,

@@ -477,6 +477,7 @@ async fn an_operator_reset_does_not_skip_the_second_factor() {
         .unwrap();
     latchkey::auth::accounts::reset_password(
         &auth.db,
+        auth.post(),
         &auth.hasher,
         auth.policy.passwords,
         &account,

@@ -721,7 +721,7 @@ export interface components {
          * @description What happened on an account. New kinds may be added in later versions.
          * @enum {string}
          */
-        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey" | "factors_reset";
+        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey" | "factors_reset" | "email_changed" | "email_verified" | "email_removed" | "recovery_key_created";
         /**
          * ActivityList
          * @description The caller's recent security events, newest first.
@@ -750,7 +750,7 @@ export interface components {
          *     versions: treat an unknown code by its HTTP status.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "unauthenticated" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "email_disabled" | "unauthenticated" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * FieldIssue
          * @description One invalid field.
