@@ -140,3 +140,24 @@ test('a 429 on login counts down from Retry-After before the next attempt', asyn
 	await expect(countdown).toHaveText(/Try again in (42|41|40) seconds/);
 	await expect(countdown).not.toHaveText(/42 seconds/, { timeout: 3_000 });
 });
+
+test('a sign-up whose automatic sign-in failed says the account exists, and the retry signs in', async ({ page }) => {
+	const username = uniqueUsername('su503');
+	let failedOnce = false;
+	await page.route(api.login, (route) => {
+		if (failedOnce) return route.fallback();
+		failedOnce = true;
+		return fail(route, 503, 'service_unavailable');
+	});
+	await page.goto('/register');
+	await page.getByLabel('Username').fill(username);
+	await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await page.getByRole('button', { name: 'Create account' }).click();
+
+	await expect(page.getByRole('alert')).toContainText(`Your account ${username} was created`);
+	await expect(page.getByLabel('Password', { exact: true })).toHaveValue(PASSWORD);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+
+	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+	await expect(page.getByText(/already taken/i)).toHaveCount(0);
+});

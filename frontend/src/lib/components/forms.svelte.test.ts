@@ -2,12 +2,12 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { writable } from 'svelte/store';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AuthState, LoginResult, Result } from '$lib/stores/auth';
+import type { AuthState, LoginResult, RegisterResult, Result } from '$lib/stores/auth';
 
 // The forms talk to the auth store only; replace it with one whose answers each test controls.
 const mock = vi.hoisted(() => ({
 	login: vi.fn<(c: { username: string; password: string }) => Promise<LoginResult>>(),
-	register: vi.fn<(c: { username: string; password: string }) => Promise<Result>>(),
+	register: vi.fn<(c: { username: string; password: string }) => Promise<RegisterResult>>(),
 	verifySecondFactor: vi.fn<(f: { code?: string; recovery_code?: string }) => Promise<Result>>(),
 	loginWithPasskey: vi.fn<(username: string, use: unknown) => Promise<Result>>()
 }));
@@ -158,6 +158,28 @@ describe('RegisterForm', () => {
 			'That username is already taken.'
 		);
 		expect(document.activeElement).toBe(username);
+	});
+
+	it('says the account was made when only the sign-in after it failed, and offers to sign in', async () => {
+		mock.register.mockResolvedValueOnce({
+			ok: false,
+			accountCreated: true,
+			failure: { code: 'service_unavailable', status: 503, message: 'The service is busy.', fields: [] }
+		});
+		mock.register.mockResolvedValueOnce({ ok: true, user });
+		const onsuccess = vi.fn();
+		render(RegisterForm, { onsuccess });
+		await type('Username', 'alice');
+		await type('Password', 'correct horse battery');
+		await fireEvent.click(screen.getByRole('button', { name: 'Create account' }));
+
+		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('Your account alice was created'));
+		expect(screen.getByRole('alert').textContent).toContain('The service is busy.');
+		const password = screen.getByLabelText('Password', { selector: 'input' }) as HTMLInputElement;
+		expect(password.value).toBe('correct horse battery');
+		await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+		await vi.waitFor(() => expect(onsuccess).toHaveBeenCalled());
+		expect(mock.register).toHaveBeenLastCalledWith({ username: 'alice', password: 'correct horse battery' });
 	});
 
 	it('counts down from Retry-After on a 429 before another attempt', async () => {

@@ -104,6 +104,39 @@ describe('auth store', () => {
 		expect(get(auth)).toMatchObject({ user: null, error: 'That username is already taken.' });
 	});
 
+	it.each([503, 429, 'offline'] as const)(
+		'register whose sign-in failed (%s) says the account exists, and trying again only signs in',
+		async (failure) => {
+			server.failing['POST /login'] = failure;
+
+			const first = await auth.register(alice);
+
+			expect(first).toMatchObject({ ok: false, accountCreated: true });
+			expect(get(auth).user).toBeNull();
+
+			delete server.failing['POST /login'];
+			server.calls.length = 0;
+			const second = await auth.register(alice);
+
+			// Not "That username is already taken" for the account just made.
+			expect(second.ok).toBe(true);
+			expect(server.calls).toEqual(['POST /login']);
+			expect(get(auth)).toMatchObject({ user: { username: 'alice' }, error: null });
+		}
+	);
+
+	it('register tries to create the account again for other credentials than the ones just created', async () => {
+		server.failing['POST /login'] = 503;
+		await auth.register(alice);
+		delete server.failing['POST /login'];
+		server.calls.length = 0;
+
+		const other = await auth.register({ username: 'bob', password: alice.password });
+
+		expect(other.ok).toBe(true);
+		expect(server.calls).toEqual(['POST /register', 'POST /login']);
+	});
+
 	it('register passes the server’s per-field messages through', async () => {
 		const result = await auth.register({ username: 'bob', password: 'short' });
 

@@ -50,6 +50,11 @@ export interface SecondFactorNeeded {
 	failure?: never;
 }
 export type LoginResult = Result | SecondFactorNeeded;
+/**
+ * A sign-up whose account was made but whose automatic sign-in failed (a 503, a 429, a dropped connection):
+ * `accountCreated` says so, and the next `register` for the same username only signs in.
+ */
+export type RegisterResult = Result | { ok: false; failure: Failure; accountCreated: true };
 export type Outcome = { ok: true } | { ok: false; failure: Failure };
 
 export interface Credentials {
@@ -86,8 +91,12 @@ export interface AuthStore extends Readable<AuthState> {
 	 * `$lib/webauthn`, loaded on demand) and the server's check. A passkey is both factors: no code follows.
 	 */
 	loginWithPasskey(username: string, use: (options: unknown) => Promise<Ceremony>): Promise<Result>;
-	/** Creates the account, then signs in with the same credentials. */
-	register(credentials: Credentials): Promise<Result>;
+	/**
+	 * Creates the account, then signs in with the same credentials. When the account was made but the sign-in
+	 * failed, the answer says `accountCreated`, and calling it again for that username only signs in (the
+	 * account exists: creating it again would say the username is taken).
+	 */
+	register(credentials: Credentials): Promise<RegisterResult>;
 	/**
 	 * Ends the session on the server. Once the server has confirmed, runs `beforeSignedOut` (e.g. navigate
 	 * away from a protected page, so its guard doesn't bounce to /login), then marks the store signed out.
@@ -120,6 +129,9 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 	const { subscribe, update, set } = state;
 
 	const signedIn = (user: User) => set({ user, loading: false, error: null, notice: null });
+
+	/** The username of an account `register` made whose sign-in has not succeeded yet. */
+	let createdNotSignedIn: string | null = null;
 
 	async function attempt<R extends LoginResult>(run: () => Promise<R>): Promise<R | Result> {
 		let result: R | Result;
@@ -198,16 +210,24 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			}),
 
 		register: async (credentials) => {
+			const exists = createdNotSignedIn !== null && createdNotSignedIn === credentials.username;
 			const result = await attempt(async (): Promise<LoginResult> => {
-				const { data, error, response } = await api.POST('/register', { body: credentials });
-				if (!data) return { ok: false, failure: failureOf(error, response) };
+				if (!exists) {
+					const { data, error, response } = await api.POST('/register', { body: credentials });
+					if (!data) return { ok: false, failure: failureOf(error, response) };
+					createdNotSignedIn = credentials.username;
+				}
 				return signIn(credentials);
 			});
-			// A new account has no second factor; should the server ask for one anyway, it is not signed in.
-			if (!result.ok && !result.failure) {
-				return { ok: false, failure: { message: 'Sign in to continue.', fields: [] } };
+			if (result.ok) {
+				createdNotSignedIn = null;
+				return result;
 			}
-			return result;
+			// A new account has no second factor; should the server ask for one anyway, it is not signed in.
+			const failure = result.failure ?? { message: 'Sign in to continue.', fields: [] };
+			return createdNotSignedIn === credentials.username
+				? { ok: false, failure, accountCreated: true }
+				: { ok: false, failure };
 		},
 
 		async logout(beforeSignedOut) {
