@@ -221,6 +221,26 @@ describe('auth store', () => {
 		});
 	});
 
+	it('asks the API again when the page comes back from the back-forward cache, and only then', async () => {
+		await seedAlice();
+		await auth.init();
+		const page = new EventTarget();
+		const stop = auth.followPageRestores(page);
+		const pageshow = (persisted: boolean) => Object.assign(new Event('pageshow'), { persisted });
+		server.calls.length = 0;
+
+		page.dispatchEvent(pageshow(false));
+		expect(server.calls).toEqual([]);
+
+		// Signed out elsewhere while the page was frozen in the cache.
+		server.session = 'none';
+		page.dispatchEvent(pageshow(true));
+		await vi.waitFor(() => expect(get(auth).user).toBeNull());
+		expect(get(auth).notice?.kind).toBe('session_expired');
+		expect(server.calls).toEqual(['GET /profile', 'POST /refresh']);
+		stop();
+	});
+
 	it('reload fetches the user again without going back to the loading state', async () => {
 		await seedAlice();
 		await auth.init();

@@ -119,6 +119,12 @@ export interface AuthStore extends Readable<AuthState> {
 	 * in localStorage (`storage` events). Returns the function that stops following.
 	 */
 	followOtherTabs(target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>): () => void;
+	/**
+	 * Asks the API again whenever the browser restores this page from its back-forward cache (`pageshow` with
+	 * `persisted`): the page was frozen while the session may have ended (or begun) elsewhere, and no event
+	 * reached it. Returns the function that stops following.
+	 */
+	followPageRestores(target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>): () => void;
 	clearError(): void;
 	clearNotice(): void;
 }
@@ -281,6 +287,17 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			};
 			target.addEventListener('storage', onStorage);
 			return () => target.removeEventListener('storage', onStorage);
+		},
+
+		followPageRestores(target = globalThis) {
+			const onPageShow = (event: Event) => {
+				if (!(event as PageTransitionEvent).persisted) return;
+				// A first check still running answers the question anyway.
+				if (get(state).loading && !get(state).error) return;
+				void loadProfile();
+			};
+			target.addEventListener('pageshow', onPageShow);
+			return () => target.removeEventListener('pageshow', onPageShow);
 		},
 
 		clearError() {
