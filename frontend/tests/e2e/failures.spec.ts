@@ -161,3 +161,30 @@ test('a sign-up whose automatic sign-in failed says the account exists, and the 
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 	await expect(page.getByText(/already taken/i)).toHaveCount(0);
 });
+
+test('the sign-in password stays after a 503, a 429 or a dropped connection, and goes after a wrong one', async ({
+	page
+}) => {
+	const username = uniqueUsername('keep');
+	await signUp(page, username);
+	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await page.goto('/login');
+	const password = page.getByLabel('Password', { exact: true });
+
+	for (const answer of ['503', '429', 'offline'] as const) {
+		await page.route(api.login, (route) =>
+			answer === 'offline' ? route.abort('internetdisconnected') : fail(route, Number(answer), 'busy', answer === '429' ? 1 : undefined)
+		);
+		await logIn(page, username, PASSWORD);
+		await expect(page.getByRole('alert')).toContainText(/\S/);
+		await expect(password).toHaveValue(PASSWORD);
+		await page.unroute(api.login);
+		await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled({ timeout: 5_000 });
+	}
+
+	await logIn(page, username, 'not the password');
+	await expect(page.getByRole('alert')).toContainText(/\S/);
+	await expect(password).toHaveValue('');
+	await logIn(page, username, PASSWORD);
+	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+});

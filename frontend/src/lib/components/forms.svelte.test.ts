@@ -219,7 +219,7 @@ describe('LoginForm', () => {
 	it('shows the server’s message for a wrong password, clears the password and focuses it', async () => {
 		mock.login.mockResolvedValue({
 			ok: false,
-			failure: { message: 'Invalid username or password.', fields: [] }
+			failure: { code: 'invalid_credentials', status: 401, message: 'Invalid username or password.', fields: [] }
 		});
 		render(LoginForm);
 		await type('Username', 'alice');
@@ -233,6 +233,23 @@ describe('LoginForm', () => {
 		expect(password.value).toBe('');
 		expect(document.activeElement).toBe(password);
 		expect(password.getAttribute('autocomplete')).toBe('current-password');
+	});
+
+	it.each([
+		['a 503', { code: 'service_unavailable', status: 503, message: 'Busy.', fields: [] }],
+		['a 429', { code: 'too_many_attempts', status: 429, message: 'Too many attempts.', fields: [] }],
+		['a dropped connection', { message: 'Could not reach the server.', fields: [] }]
+	] as const)('keeps the password after %s: only a wrong password clears it', async (_, failure) => {
+		mock.login.mockResolvedValue({ ok: false, failure: { ...failure, fields: [] } });
+		render(LoginForm);
+		await type('Username', 'alice');
+		await type('Password', 'correct horse battery');
+		await fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+
+		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain(failure.message));
+		const password = screen.getByLabelText('Password', { selector: 'input' }) as HTMLInputElement;
+		expect(password.value).toBe('correct horse battery');
+		expect(password.getAttribute('aria-invalid')).toBeNull();
 	});
 
 	it('shows the server’s field messages beside the login fields', async () => {
