@@ -188,3 +188,21 @@ test('the sign-in password stays after a 503, a 429 or a dropped connection, and
 	await logIn(page, username, PASSWORD);
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 });
+
+test('an odd redirectTo never leaves a signed-in person on the login form', async ({ page }) => {
+	const username = uniqueUsername('odd');
+	await signUp(page, username);
+	await nav(page).getByRole('button', { name: 'Log out' }).click();
+
+	// A tab inside the path: browsers drop it, and "/\t/evil.test" becomes the other site "//evil.test".
+	await page.goto('/login?redirectTo=%2F%09%2Fevil.test');
+	await logIn(page, username, PASSWORD);
+	await expect(page).toHaveURL('/');
+	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+
+	// Back to the login page itself: it would have nowhere to go.
+	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await page.goto('/login?redirectTo=%2Flogin%3FredirectTo%3D%252Flogin');
+	await logIn(page, username, PASSWORD);
+	await expect(page).toHaveURL('/');
+});
