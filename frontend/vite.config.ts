@@ -3,9 +3,34 @@ import tailwindcss from '@tailwindcss/vite';
 import adapter from '@sveltejs/adapter-static';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { svelteTesting } from '@testing-library/svelte/vite';
+import { execFileSync } from 'node:child_process';
+import type { Plugin } from 'vite';
+import { messagesUpToDate } from './scripts/compile-messages.mjs';
+
+/**
+ * Compiles the message catalogue (messages/*.json) into src/lib/paraglide before a build, a dev server or a
+ * test run, and again when a catalogue changes under the dev server. In a child process: the inlang SDK
+ * keeps its process alive for a while after the work.
+ */
+function messages(): Plugin {
+	const compile = () => {
+		if (!messagesUpToDate()) execFileSync(process.execPath, ['scripts/compile-messages.mjs'], { stdio: 'inherit' });
+	};
+	return {
+		name: 'latchkey-messages',
+		buildStart: compile,
+		configureServer(server) {
+			server.watcher.add(['messages', 'project.inlang/settings.json']);
+			server.watcher.on('change', (file) => {
+				if (/[/\\]messages[/\\][^/\\]+\.json$|settings\.json$/.test(file)) compile();
+			});
+		}
+	};
+}
 
 export default defineConfig({
 	plugins: [
+		messages(),
 		tailwindcss(),
 		sveltekit({
 			compilerOptions: {
@@ -39,6 +64,7 @@ export default defineConfig({
 				test: {
 					name: 'component',
 					environment: 'jsdom',
+					setupFiles: ['src/lib/test/setup-dom.ts'],
 					include: ['src/**/*.svelte.test.ts']
 				}
 			}

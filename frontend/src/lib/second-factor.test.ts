@@ -4,7 +4,6 @@ import {
 	normalizeCode,
 	recoveryCodesFile,
 	recoveryCodesFileName,
-	recoveryCodesLeft,
 	secondFactorBody,
 	stepUpCodeFields,
 	validateSecondFactor
@@ -40,11 +39,6 @@ describe('second factor input', () => {
 });
 
 describe('recovery codes', () => {
-	it('counts what is left as a sentence', () => {
-		expect(recoveryCodesLeft(10)).toBe('10 recovery codes left');
-		expect(recoveryCodesLeft(1)).toBe('1 recovery code left');
-		expect(recoveryCodesLeft(0)).toBe('No recovery codes left');
-	});
 
 	it('downloads as a text file that says what the codes are, one a line', () => {
 		const text = recoveryCodesFile(['aaaa-bbbb', 'cccc-dddd'], 'alice', new Date('2026-11-30T10:00:00Z'));

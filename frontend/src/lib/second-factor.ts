@@ -2,6 +2,7 @@
  * The second factor a person types: a code from their authenticator app (RFC 6238: six digits) or one of
  * their recovery codes. The same field serves the sign-in step and the account page's step-up checks.
  */
+import { m } from '$lib/paraglide/messages';
 import type { Failure } from '$lib/api/answer';
 
 export type SecondFactorKind = 'code' | 'recovery_code';
@@ -28,11 +29,11 @@ export function normalizeRecoveryCode(value: string): string {
 
 export function validateSecondFactor({ kind, value }: SecondFactor): string | null {
 	if (kind === 'recovery_code') {
-		return normalizeRecoveryCode(value) ? null : 'Enter one of your recovery codes.';
+		return normalizeRecoveryCode(value) ? null : m.second_factor_enter_recovery();
 	}
 	const code = normalizeCode(value);
-	if (!code) return 'Enter the code from your authenticator app.';
-	if (!new RegExp(`^\\d{${CODE_DIGITS}}$`).test(code)) return `The code is ${CODE_DIGITS} digits.`;
+	if (!code) return m.second_factor_enter_code();
+	if (!new RegExp(`^\\d{${CODE_DIGITS}}$`).test(code)) return m.second_factor_code_digits({ digits: CODE_DIGITS });
 	return null;
 }
 
@@ -56,12 +57,6 @@ export function stepUpCodeFields<P extends string>(password: P) {
 /** True when the server asks for a second factor the form did not send (2FA was turned on elsewhere). */
 export function needsSecondFactor(failure: Failure): boolean {
 	return failure.code === 'second_factor_required';
-}
-
-/** "9 recovery codes left", "1 recovery code left", "No recovery codes left". */
-export function recoveryCodesLeft(count: number): string {
-	if (count <= 0) return 'No recovery codes left';
-	return `${count} recovery code${count === 1 ? '' : 's'} left`;
 }
 
 /** Fewer than this many recovery codes left: the account page suggests replacing them. */

@@ -2,6 +2,7 @@
  * Client-side mirrors of the API's registration rules, so people see a problem before a round trip.
  * The API is the authority; `validation.test.ts` fails when these drift from the constraints in openapi.json.
  */
+import { m } from '$lib/paraglide/messages';
 
 export const USERNAME_MIN_LENGTH = 3;
 export const USERNAME_MAX_LENGTH = 32;
@@ -18,22 +19,22 @@ export function codePointLength(value: string): number {
 
 export function validateUsername(value: string): string | null {
 	const length = codePointLength(value);
-	if (length === 0) return 'Enter a username.';
-	if (length < USERNAME_MIN_LENGTH) return `Use at least ${USERNAME_MIN_LENGTH} characters.`;
-	if (length > USERNAME_MAX_LENGTH) return `Use at most ${USERNAME_MAX_LENGTH} characters.`;
+	if (length === 0) return m.validation_enter_username();
+	if (length < USERNAME_MIN_LENGTH) return m.validation_at_least({ count: USERNAME_MIN_LENGTH });
+	if (length > USERNAME_MAX_LENGTH) return m.validation_at_most({ count: USERNAME_MAX_LENGTH });
 	if (!usernamePattern.test(value)) {
-		return 'Start with a letter or digit; then use only letters, digits, “_”, “.” and “-”.';
+		return m.validation_username_pattern();
 	}
 	return null;
 }
 
 export function validatePassword(value: string): string | null {
 	const length = codePointLength(value);
-	if (length === 0) return 'Enter a password.';
-	if (length < PASSWORD_MIN_LENGTH) return `Use at least ${PASSWORD_MIN_LENGTH} characters.`;
-	if (length > PASSWORD_MAX_LENGTH) return `Use at most ${PASSWORD_MAX_LENGTH} characters.`;
+	if (length === 0) return m.validation_enter_password();
+	if (length < PASSWORD_MIN_LENGTH) return m.validation_at_least({ count: PASSWORD_MIN_LENGTH });
+	if (length > PASSWORD_MAX_LENGTH) return m.validation_at_most({ count: PASSWORD_MAX_LENGTH });
 	return null;
 }
 
-export const usernameHint = `${USERNAME_MIN_LENGTH}–${USERNAME_MAX_LENGTH} characters: letters, digits, “_”, “.”, “-”.`;
-export const passwordHint = `At least ${PASSWORD_MIN_LENGTH} characters. A few random words work well.`;
+export const usernameHint = () => m.validation_username_hint({ min: USERNAME_MIN_LENGTH, max: USERNAME_MAX_LENGTH });
+export const passwordHint = () => m.validation_password_hint({ min: PASSWORD_MIN_LENGTH });

@@ -179,7 +179,7 @@ const cases: Case[] = [
 
 			const section = twoFactorOf(page);
 			await setUpAuthenticator(page);
-			await section.getByRole('button', { name: 'I’ve saved them' }).click();
+			await saveRecoveryCodes(page);
 			await section.getByRole('button', { name: 'Turn off' }).click();
 			await section.getByLabel('Password', { exact: true }).fill(PASSWORD);
 			await section.getByLabel('Authentication code').fill(totp('A'.repeat(16), stepAt(Date.now()) + 10));

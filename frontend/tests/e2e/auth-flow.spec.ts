@@ -35,9 +35,9 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 	});
 
-	await test.step('/profile shows the user', async () => {
+	await test.step('the account page shows the user', async () => {
 		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
-		await expect(page).toHaveURL('/profile');
+		await expect(page).toHaveURL('/account');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 		await expect(page.getByTestId('member-since')).toHaveAttribute('datetime', /^\d{4}-\d{2}-\d{2}T/);
 	});
@@ -50,7 +50,7 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		);
 		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
 		expect((await refreshed).status()).toBe(200);
-		await expect(page).toHaveURL('/profile');
+		await expect(page).toHaveURL('/account');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 	});
 
@@ -58,32 +58,32 @@ test('a new user signs up, survives token expiry and reloads, logs out and back 
 		await waitForAccessTokenToExpire(page);
 		await page.reload();
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
-		await expect(page).toHaveURL('/profile');
+		await expect(page).toHaveURL('/account');
 	});
 
-	await test.step('log out, and /profile then redirects to /login', async () => {
+	await test.step('log out, and the account page then redirects to /login', async () => {
 		await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
 		await expect(page).toHaveURL('/');
 		await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
-		await page.goto('/profile');
-		await expect(page).toHaveURL('/login?redirectTo=/profile');
+		await page.goto('/account');
+		await expect(page).toHaveURL('/login?redirectTo=/account');
 		await expect(page.getByRole('heading', { name: 'Log in' })).toBeVisible();
 	});
 
 	await test.step('a wrong password shows the server’s message', async () => {
 		await logIn(page, username, 'not the right password');
 		await expect(page.getByRole('alert')).toContainText(/\S/);
-		await expect(page).toHaveURL('/login?redirectTo=/profile');
+		await expect(page).toHaveURL('/login?redirectTo=/account');
 		await expect(page.getByLabel('Password', { exact: true })).toBeFocused();
 	});
 
-	await test.step('logging in returns to /profile', async () => {
+	await test.step('logging in returns to the account page', async () => {
 		await logIn(page, username, PASSWORD);
-		await expect(page).toHaveURL('/profile');
+		await expect(page).toHaveURL('/account');
 		await expect(page.getByRole('heading', { name: username })).toBeVisible();
 	});
 
-	// Three page loads without a session (/, /register, /profile after logging out), and the one failed
+	// Three page loads without a session (/, /register, /account after logging out), and the one failed
 	// request a person caused: the wrong password.
 	expect(errors).toEqual([...signedOutCheck(3), expect.stringMatching(/status of 401 .*\/login$/)]);
 });

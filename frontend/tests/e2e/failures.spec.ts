@@ -34,9 +34,9 @@ test('a /refresh that answers 503 keeps both tabs signed in, and the session car
 	const username = uniqueUsername('r503');
 	const first = await context.newPage();
 	await signUp(first, username);
-	await first.goto('/profile');
+	await first.goto('/account');
 	const second = await context.newPage();
-	await second.goto('/profile');
+	await second.goto('/account');
 	await expect(second.getByRole('heading', { name: username })).toBeVisible();
 
 	await context.route(api.refresh, (route) => fail(route, 503, 'service_unavailable', 5));
@@ -55,7 +55,7 @@ test('a /refresh that answers 503 keeps both tabs signed in, and the session car
 	await second.reload();
 	await expect(second.getByRole('heading', { name: 'We couldn’t check your session' })).toBeVisible();
 	await expect(nav(second).getByRole('link', { name: 'Log in' })).toHaveCount(0);
-	await expect(second).toHaveURL('/profile');
+	await expect(second).toHaveURL('/account');
 
 	// The server is back: the same session works in both tabs.
 	await context.unroute(api.refresh);
@@ -120,11 +120,11 @@ test('a session the server ended sends the user to /login with a notice, and bac
 
 	await nav(page).getByRole('link', { name: 'Account' }).click();
 
-	await expect(page).toHaveURL('/login?redirectTo=/profile');
+	await expect(page).toHaveURL('/login?redirectTo=/account');
 	await expect(page.getByTestId('signed-out-notice')).toHaveRole('status');
 	await expect(page.getByTestId('signed-out-notice')).toHaveText('Your session has expired, please sign in again.');
 	await logIn(page, username, PASSWORD);
-	await expect(page).toHaveURL('/profile');
+	await expect(page).toHaveURL('/account');
 	await expect(page.getByRole('heading', { name: username })).toBeVisible();
 });
 
@@ -205,4 +205,31 @@ test('an odd redirectTo never leaves a signed-in person on the login form', asyn
 	await page.goto('/login?redirectTo=%2Flogin%3FredirectTo%3D%252Flogin');
 	await logIn(page, username, PASSWORD);
 	await expect(page).toHaveURL('/');
+});
+
+test('a list whose reload fails keeps what it showed, says it may be out of date, and offers to try again', async ({
+	page,
+	request
+}) => {
+	const username = uniqueUsername('stale');
+	await signUp(page, username);
+	const other = await request.post(`${process.env.E2E_API_URL}/login`, { data: { username, password: PASSWORD } });
+	expect(other.status()).toBe(200);
+	await page.goto('/account/sessions');
+	const sessions = page.getByRole('region', { name: "Where you're signed in" });
+	await expect(sessions.getByTestId('session')).toHaveCount(2);
+
+	// The other session is signed out; reloading the list then meets a 503.
+	const list = (url: URL) => url.port === apiPort() && url.pathname === '/sessions';
+	await page.route(list, (route) => fail(route, 503, 'service_unavailable'));
+	await sessions.getByRole('button', { name: 'Sign out', exact: true }).click();
+
+	await expect(sessions.getByTestId('stale-notice')).toContainText('This may be out of date.');
+	await expect(sessions.getByTestId('stale-notice')).toContainText('Fake 503');
+	await expect(sessions.getByTestId('session')).toHaveCount(2);
+
+	await page.unroute(list);
+	await sessions.getByTestId('stale-notice').getByRole('button', { name: 'Try again' }).click();
+	await expect(sessions.getByTestId('stale-notice')).toHaveCount(0);
+	await expect(sessions.getByTestId('session')).toHaveCount(1);
 });

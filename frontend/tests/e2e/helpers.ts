@@ -54,13 +54,27 @@ export function signedOutCheck(count = 1): unknown[] {
 	]).flat();
 }
 
-/** The account page's "Two-factor authentication" section. */
+/** The account area's "Sign-in & security" page, where passwords, two-factor authentication and passkeys are. */
+export async function openSecurity(page: Page): Promise<void> {
+	await page.goto('/account/security');
+	await expect(page.getByRole('heading', { name: 'Sign-in & security', level: 1 })).toBeVisible();
+}
+
+/** The recovery codes are on screen: say they were written down, and close them. */
+export async function saveRecoveryCodes(page: Page): Promise<void> {
+	const section = twoFactorOf(page);
+	await section.getByRole('checkbox', { name: 'I wrote them down or stored them another way' }).check();
+	await section.getByRole('button', { name: 'I’ve saved them' }).click();
+	await expect(section.getByTestId('recovery-code')).toHaveCount(0);
+}
+
+/** The "Two-factor authentication" section. */
 export const twoFactorOf = (page: Page) => page.getByRole('region', { name: 'Two-factor authentication' });
-/** The account page's "Passkeys" section. */
+/** The "Passkeys" section. */
 export const passkeysOf = (page: Page) => page.getByRole('region', { name: 'Passkeys' });
 
 /**
- * Turns on two-factor authentication on the account page (which must be open) as a person would: the
+ * Turns on two-factor authentication on the security page (which must be open) as a person would: the
  * password, the setup key read off the page into a test authenticator app, its code. Stops at the recovery
  * codes, which it returns with the app.
  */

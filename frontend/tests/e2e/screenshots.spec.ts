@@ -122,7 +122,7 @@ async function shoot(browser: Browser, device: keyof typeof viewports, scheme: '
 	await expect(twoFactorOf(page).getByTestId('recovery-code')).toHaveCount(10);
 	secured.recoveryCode = (await twoFactorOf(page).getByTestId('recovery-code').first().textContent())!;
 	await save('recovery-codes');
-	await twoFactorOf(page).getByRole('button', { name: 'I’ve saved them' }).click();
+	await saveRecoveryCodes(page);
 	await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
 	await expect(page).toHaveURL('/');
 	await context.close();

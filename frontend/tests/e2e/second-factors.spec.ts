@@ -7,6 +7,8 @@ import {
 	logIn,
 	passkeysOf,
 	PASSWORD,
+	openSecurity,
+	saveRecoveryCodes,
 	setUpAuthenticator,
 	signUp,
 	twoFactorOf,
@@ -56,7 +58,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 }) => {
 	const username = uniqueUsername('totp');
 	await signUp(page, username);
-	await page.goto('/profile');
+	await openSecurity(page);
 	const section = twoFactorOf(page);
 	await expect(section.getByTestId('two-factor-state')).toContainText('Off');
 
@@ -81,7 +83,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 		expect(lines[0]).toBe(`Latchkey recovery codes for ${username}`);
 		for (const code of codes) expect(lines).toContain(code);
 
-		await section.getByRole('button', { name: 'I’ve saved them' }).click();
+		await saveRecoveryCodes(page);
 		await expect(section.getByTestId('recovery-code')).toHaveCount(0);
 		await expect(section.getByTestId('two-factor-state')).toContainText('On');
 		await expect(section.getByTestId('recovery-codes-left')).toHaveText('10 recovery codes left.');
@@ -114,7 +116,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 		await expectCodeRefused(page, 'Recovery code');
 		await enter(page, 'Recovery code', codes[1]);
 		await expectSignedIn(page, username);
-		await page.goto('/profile');
+		await openSecurity(page);
 		await expect(section.getByTestId('recovery-codes-left')).toHaveText('8 recovery codes left.');
 	});
 
@@ -129,12 +131,14 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 		await expect(section.getByTestId('recovery-code')).toHaveCount(10);
 		fresh = await section.getByTestId('recovery-code').allTextContents();
 		expect(fresh.filter((code) => codes.includes(code))).toEqual([]);
-		await section.getByRole('button', { name: 'I’ve saved them' }).click();
+		await saveRecoveryCodes(page);
 	});
 
 	await test.step('turning it off needs the password and a current second factor', async () => {
-		await section.getByRole('button', { name: 'Turn off' }).click();
-		const form = section.getByRole('form', { name: 'Turn off two-factor authentication' });
+		await section.getByRole('button', { name: 'Turn off…' }).click();
+		const dialog = page.getByRole('dialog', { name: 'Turn off two-factor authentication' });
+		await expect(dialog.getByLabel('Password', { exact: true })).toBeFocused();
+		const form = dialog.getByRole('form', { name: 'Turn off two-factor authentication' });
 		await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
 		await form.getByRole('button', { name: 'Use a recovery code' }).click();
 		const recovery = form.getByLabel('Recovery code');
@@ -143,6 +147,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 		await expect(recovery).toHaveAttribute('aria-invalid', 'true');
 		await recovery.fill(fresh[0]);
 		await form.getByRole('button', { name: 'Turn off' }).click();
+		await expect(dialog).toBeHidden();
 		await expect(section.getByRole('status')).toContainText('Two-factor authentication is off');
 		await expect(section.getByTestId('two-factor-state')).toContainText('Off');
 
@@ -155,7 +160,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 
 test('setting up refuses a wrong password and a wrong code; the QR code and the key are the server’s URI', async ({ page }) => {
 	await signUp(page, uniqueUsername('setup'));
-	await page.goto('/profile');
+	await openSecurity(page);
 	const section = twoFactorOf(page);
 	await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
 	const password = section.getByLabel('Password', { exact: true });
@@ -190,9 +195,9 @@ test('setting up refuses a wrong password and a wrong code; the QR code and the 
 test('with two-factor authentication on, changing the password asks for a code too', async ({ page }) => {
 	const username = uniqueUsername('stepup');
 	await signUp(page, username);
-	await page.goto('/profile');
+	await openSecurity(page);
 	const { codes } = await setUpAuthenticator(page);
-	await twoFactorOf(page).getByRole('button', { name: 'I’ve saved them' }).click();
+	await saveRecoveryCodes(page);
 
 	const form = page.getByRole('region', { name: 'Change password' });
 	await form.getByLabel('Current password').fill(PASSWORD);
@@ -211,7 +216,7 @@ test('a passkey: added on the account page, then signing in with it alone, even 
 	const authenticator = await addVirtualAuthenticator(page);
 	const username = uniqueUsername('passkey');
 	await signUp(page, username);
-	await page.goto('/profile');
+	await openSecurity(page);
 	const section = passkeysOf(page);
 	await expect(section.getByText('No passkeys yet.')).toBeVisible();
 
@@ -234,7 +239,7 @@ test('a passkey: added on the account page, then signing in with it alone, even 
 
 	await test.step('turn on two-factor authentication too', async () => {
 		await setUpAuthenticator(page);
-		await twoFactorOf(page).getByRole('button', { name: 'I’ve saved them' }).click();
+		await saveRecoveryCodes(page);
 	});
 
 	await test.step('sign out, then sign in with the passkey: no password, no code', async () => {
@@ -245,14 +250,14 @@ test('a passkey: added on the account page, then signing in with it alone, even 
 		await page.getByLabel('Username').fill(username);
 		await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
 		await expectSignedIn(page, username);
-		await page.goto('/profile');
+		await openSecurity(page);
 		await expect(section.getByTestId('passkey')).toContainText(/Last used (just now|1 minute ago)/);
 		expect((await authenticator.credentials())[0].signCount).toBeGreaterThan(0);
 	});
 
 	await test.step('removing it needs the password and a code; then it signs no one in', async () => {
-		await section.getByRole('button', { name: 'Remove' }).click();
-		const form = section.getByRole('form', { name: 'Remove the passkey Test laptop' });
+		await section.getByRole('button', { name: 'Remove…' }).click();
+		const form = page.getByRole('dialog', { name: 'Remove the passkey “Test laptop”?' }).getByRole('form');
 		await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
 		await form.getByRole('button', { name: 'Remove passkey' }).click();
 		await expect(form.getByLabel('Authentication code')).toHaveAttribute('aria-invalid', 'true');
@@ -265,7 +270,7 @@ test('a passkey removed on the account page no longer signs in', async ({ page }
 	await addVirtualAuthenticator(page);
 	const username = uniqueUsername('pkgone');
 	await signUp(page, username);
-	await page.goto('/profile');
+	await openSecurity(page);
 	const section = passkeysOf(page);
 	await section.getByRole('button', { name: 'Add a passkey' }).click();
 	const add = section.getByRole('form', { name: 'Add a passkey' });
@@ -274,8 +279,8 @@ test('a passkey removed on the account page no longer signs in', async ({ page }
 	await add.getByRole('button', { name: 'Add passkey' }).click();
 	await expect(section.getByTestId('passkey')).toHaveCount(1);
 
-	await section.getByRole('button', { name: 'Remove' }).click();
-	const remove = section.getByRole('form', { name: 'Remove the passkey Phone' });
+	await section.getByRole('button', { name: 'Remove…' }).click();
+	const remove = page.getByRole('dialog', { name: 'Remove the passkey “Phone”?' }).getByRole('form', { name: 'Remove the passkey Phone' });
 	await remove.getByLabel('Password', { exact: true }).fill(PASSWORD);
 	await remove.getByRole('button', { name: 'Remove passkey' }).click();
 	await expect(section.getByRole('status')).toHaveText('Removed the passkey “Phone”.');

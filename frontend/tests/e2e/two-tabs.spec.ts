@@ -6,10 +6,10 @@ test('two tabs refreshing at the same moment both stay signed in, and a logout r
 	const first = await context.newPage();
 	const errors = watchConsole(first);
 	await signUp(first, username);
-	await first.goto('/profile');
+	await first.goto('/account');
 	const second = await context.newPage();
 	const secondErrors = watchConsole(second);
-	await second.goto('/profile');
+	await second.goto('/account');
 	await expect(second.getByRole('heading', { name: username })).toBeVisible();
 
 	await waitForAccessTokenToExpire(first);
@@ -24,7 +24,7 @@ test('two tabs refreshing at the same moment both stay signed in, and a logout r
 	await Promise.all([first.reload(), second.reload()]);
 
 	for (const tab of [first, second]) {
-		await expect(tab).toHaveURL('/profile');
+		await expect(tab).toHaveURL('/account');
 		await expect(tab.getByRole('heading', { name: username })).toBeVisible();
 	}
 	// Serialised by the Web Lock: the second tab reuses the first one's refresh instead of presenting the
@@ -44,6 +44,6 @@ test('two tabs refreshing at the same moment both stay signed in, and a logout r
 	// Logging out in one tab signs the other out too; its protected page sends it to log in.
 	await first.getByRole('main').getByRole('button', { name: 'Log out' }).click();
 	await expect(first).toHaveURL('/');
-	await expect(second).toHaveURL('/login?redirectTo=/profile');
+	await expect(second).toHaveURL('/login?redirectTo=/account');
 	await expect(second.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
 });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAuthStore } from '$lib/stores/auth';
 import { BASE_URL, createFakeApi, CURRENT_SESSION, type FakeApi } from '$lib/test/fake-api';
-import { changePassword, listActivity, listSessions, revokeSession } from './account';
+import { changePassword, listActivity, listSessions, revokeSession, revokeSessions } from './account';
 import { createApi, type Api, type SessionInfo } from './client';
 
 let server: FakeApi;
@@ -55,9 +55,43 @@ describe('account calls', () => {
 		expect(server.calls).not.toContain('POST /refresh');
 	});
 
-	it('lists the activity', async () => {
-		server.events = [{ id: '1', kind: 'signed_in', at: '2026-11-29T11:00:00Z', session_id: CURRENT_SESSION.id }];
-		expect(await listActivity(api)).toEqual({ ok: true, data: server.events });
+	it('lists the activity a page at a time, through the cursor, filtered by kind', async () => {
+		server.events = Array.from({ length: 5 }, (_, i) => ({
+			id: String(5 - i),
+			kind: i % 2 ? ('sign_in_failed' as const) : ('signed_in' as const),
+			at: `2026-11-29T1${5 - i}:00:00Z`
+		}));
+		const first = await listActivity(api, { limit: 2 });
+		expect(first).toEqual({ ok: true, data: { events: server.events.slice(0, 2), nextBefore: '4' } });
+		const last = await listActivity(api, { limit: 10, before: '4' });
+		expect(last).toEqual({ ok: true, data: { events: server.events.slice(2), nextBefore: null } });
+
+		const failed = await listActivity(api, { kinds: ['sign_in_failed'] });
+		expect(failed.ok && failed.data.events.map((e) => e.id)).toEqual(['4', '2']);
+		expect(server.calls.at(-1)).toBe('GET /activity');
+
+		const gone = await listActivity(api, { before: 'pruned' });
+		expect(gone).toEqual({ ok: false, failure: expect.objectContaining({ status: 404, code: 'not_found' }) });
+	});
+
+	it('signs out every other session, one by one, and reports each that failed', async () => {
+		const phone = { ...laptop, id: '30000000-0000-4000-8000-000000000000', device: 'Safari on iPhone' };
+		server.otherSessions = [laptop, phone];
+		const progress: string[] = [];
+
+		const first = await revokeSessions(api, [CURRENT_SESSION, laptop, phone], (done, total) =>
+			progress.push(`${done}/${total}`)
+		);
+
+		expect(first).toEqual({ ended: [laptop, phone], failed: [] });
+		expect(progress).toEqual(['1/2', '2/2']);
+		expect(server.calls).toEqual([`DELETE /sessions/${laptop.id}`, `DELETE /sessions/${phone.id}`]);
+
+		server.otherSessions = [laptop];
+		server.failing[`DELETE /sessions/${phone.id}`] = 503;
+		const partial = await revokeSessions(api, [laptop, phone]);
+		expect(partial.ended).toEqual([laptop]);
+		expect(partial.failed).toEqual([{ session: phone, failure: expect.objectContaining({ status: 503 }) }]);
 	});
 
 	it('reports an unreachable server as a failure, not an exception', async () => {

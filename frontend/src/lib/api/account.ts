@@ -1,6 +1,10 @@
-/** The account page's calls: where the user is signed in, their security events, a password change. */
+/** The account area's calls: where the user is signed in, their security events, a password change. */
 import { ask, type Answer } from './answer';
 import type { ActivityEvent, Api, SessionInfo } from './client';
+import type { components } from './schema';
+
+export type ActivityKind = components['schemas']['ActivityKind'];
+export type PasswordChange = components['schemas']['PasswordChangeRequest'];
 
 export async function listSessions(api: Api): Promise<Answer<SessionInfo[]>> {
 	const answer = await ask(() => api.GET('/sessions'));
@@ -12,15 +16,64 @@ export function revokeSession(api: Api, id: string): Promise<Answer<unknown>> {
 	return ask(() => api.DELETE('/sessions/{id}', { params: { path: { id } } }));
 }
 
-export async function listActivity(api: Api): Promise<Answer<ActivityEvent[]>> {
-	const answer = await ask(() => api.GET('/activity'));
-	return answer.ok ? { ok: true, data: answer.data.events } : answer;
+export interface BulkRevocation {
+	/** Sessions ended now, or found already ended (404). */
+	ended: SessionInfo[];
+	/** Sessions that could not be ended, each with why. */
+	failed: { session: SessionInfo; failure: NonNullable<Extract<Answer<unknown>, { ok: false }>['failure']> }[];
+}
+
+/**
+ * Ends each of `sessions` (never the current one), one after another, reporting progress after each. The API
+ * has no "everyone but me" call: a failure ends nothing else's chances, and is reported beside the others.
+ */
+export async function revokeSessions(
+	api: Api,
+	sessions: readonly SessionInfo[],
+	onprogress?: (done: number, total: number) => void
+): Promise<BulkRevocation> {
+	const result: BulkRevocation = { ended: [], failed: [] };
+	const others = sessions.filter((s) => !s.current);
+	for (const session of others) {
+		const answer = await revokeSession(api, session.id);
+		if (answer.ok || answer.failure.status === 404) result.ended.push(session);
+		else result.failed.push({ session, failure: answer.failure });
+		onprogress?.(result.ended.length + result.failed.length, others.length);
+	}
+	return result;
+}
+
+export interface ActivityPage {
+	events: ActivityEvent[];
+	/** Pass as `before` for the next (older) page; null when there is none. */
+	nextBefore: string | null;
+}
+
+export interface ActivityQuery {
+	/** The `next_before` of the previous page: events older than that one. */
+	before?: string | null;
+	/** Only these kinds; all kinds when empty. */
+	kinds?: readonly ActivityKind[];
+	limit?: number;
+}
+
+/** One page of security events, newest first. An unknown `before` (pruned since) is `404 not_found`. */
+export async function listActivity(api: Api, query: ActivityQuery = {}): Promise<Answer<ActivityPage>> {
+	const answer = await ask(() =>
+		api.GET('/activity', {
+			params: {
+				query: {
+					limit: query.limit,
+					before: query.before ?? undefined,
+					kind: query.kinds?.length ? [...query.kinds] : undefined
+				}
+			}
+		})
+	);
+	return answer.ok ? { ok: true, data: { events: answer.data.events, nextBefore: answer.data.next_before ?? null } } : answer;
 }
 
 /** Every other session is signed out; this one stays. A wrong current password is `403 invalid_credentials`. */
-export function changePassword(
-	api: Api,
-	body: { current_password: string; new_password: string }
-): Promise<Answer<unknown>> {
+export function changePassword(api: Api, body: PasswordChange): Promise<Answer<unknown>> {
 	return ask(() => api.POST('/password', { body }));
 }

@@ -39,7 +39,7 @@ describe('Header', () => {
 		});
 		render(Header);
 		expect(screen.getByTestId('header-username').textContent).toContain('alice');
-		expect(screen.getByRole('link', { name: 'Account' }).getAttribute('href')).toBe('/profile');
+		expect(screen.getByRole('link', { name: 'Account' }).getAttribute('href')).toBe('/account');
 		expect(screen.getByRole('button', { name: 'Log out' })).toBeTruthy();
 		expect(screen.queryByRole('link', { name: 'Log in' })).toBeNull();
 	});

@@ -6,13 +6,15 @@
  */
 import { codePointLength, USERNAME_MIN_LENGTH } from '$lib/validation';
 import type { Estimate } from './estimator';
+import { m } from '$lib/paraglide/messages';
+import { baseLocale, getLocale } from '$lib/paraglide/runtime';
 
 export type Estimator = (password: string, userInputs: string[]) => Estimate;
 
 /** The server's default `PASSWORD_MIN_SCORE`; a deployment that changes it sets `VITE_PASSWORD_MIN_SCORE`. */
 export const PASSWORD_MIN_SCORE = Number(import.meta.env.VITE_PASSWORD_MIN_SCORE ?? 3);
 
-export const CONTAINS_USERNAME_MESSAGE = 'Password must not contain your username.';
+export const containsUsernameMessage = () => m.strength_contains_username();
 
 export interface Strength {
 	/** zxcvbn's score, 0 (guessable) to 4 (very unguessable); 0 when the password contains the username. */
@@ -25,7 +27,7 @@ export interface Strength {
 	advice: string;
 }
 
-const LABELS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'];
+const LABELS = [m.strength_0, m.strength_1, m.strength_2, m.strength_3, m.strength_4];
 
 export function rate(
 	estimate: Estimator,
@@ -36,13 +38,15 @@ export function rate(
 	// A name too short to be valid says nothing yet ("a" is in most passwords).
 	const name = codePointLength(username.trim()) >= USERNAME_MIN_LENGTH ? username.trim().toLowerCase() : '';
 	if (name && password.toLowerCase().includes(name)) {
-		return { score: 0, label: LABELS[0], acceptable: false, advice: CONTAINS_USERNAME_MESSAGE };
+		return { score: 0, label: LABELS[0](), acceptable: false, advice: containsUsernameMessage() };
 	}
 	const { score, warning, suggestions } = estimate(password, name ? [name] : []);
 	const acceptable = score >= minScore;
 	// The warning says what is wrong; the suggestions only matter while the password is not good enough.
-	const advice = [warning, ...(acceptable ? [] : suggestions)].filter(Boolean).join(' ');
-	return { score, label: LABELS[score] ?? LABELS[0], acceptable, advice };
+	// zxcvbn's own words are English: other languages get the meter's general advice instead.
+	const english = getLocale() === baseLocale;
+	const advice = english ? [warning, ...(acceptable ? [] : suggestions)].filter(Boolean).join(' ') : '';
+	return { score, label: (LABELS[score] ?? LABELS[0])(), acceptable, advice };
 }
 
 let loading: Promise<Estimator> | null = null;

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
 import { createSessionHint, SESSION_HINT_KEY, type HintStorage } from '$lib/api/session-hint';
 import { BASE_URL, createFakeApi, VALID_CODE, type FakeApi } from '$lib/test/fake-api';
-import { createAuthStore, NETWORK_ERROR_MESSAGE, NOTICES, TIMEOUT_MESSAGE, type AuthStore } from './auth';
+import { createAuthStore, networkErrorMessage, noticeMessage, timeoutMessage, type AuthStore } from './auth';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 
@@ -72,7 +72,7 @@ describe('auth store', () => {
 
 		await auth.init();
 
-		expect(get(auth)).toEqual({ user: null, loading: true, error: NETWORK_ERROR_MESSAGE, notice: null });
+		expect(get(auth)).toEqual({ user: null, loading: true, error: networkErrorMessage(), notice: null });
 
 		// Trying again once the server is back restores the session.
 		server.offline = false;
@@ -176,7 +176,7 @@ describe('auth store', () => {
 
 		const result = await auth.login(alice);
 
-		expect(result).toEqual({ ok: false, failure: { message: NETWORK_ERROR_MESSAGE, fields: [] } });
+		expect(result).toEqual({ ok: false, failure: { message: networkErrorMessage(), fields: [] } });
 	});
 
 	it('passes Retry-After on with a 429, for the form’s countdown', async () => {
@@ -217,7 +217,7 @@ describe('auth store', () => {
 		expect(get(auth)).toMatchObject({
 			user: null,
 			loading: false,
-			notice: { kind: 'session_expired', message: NOTICES.session_expired }
+			notice: { kind: 'session_expired', message: noticeMessage('session_expired') }
 		});
 	});
 
@@ -391,7 +391,7 @@ describe('only a 401 signs anyone out', () => {
 
 			expect(get(first.store)).toMatchObject({
 				user: { username: 'alice' },
-				error: failure === 'offline' ? NETWORK_ERROR_MESSAGE : `Failed with ${failure}.`,
+				error: failure === 'offline' ? networkErrorMessage() : `Failed with ${failure}.`,
 				notice: null
 			});
 			expect(get(second.store).user?.username).toBe('alice');
@@ -418,7 +418,7 @@ describe('only a 401 signs anyone out', () => {
 
 		await first.store.reload();
 
-		expect(get(first.store)).toMatchObject({ user: { username: 'alice' }, error: TIMEOUT_MESSAGE });
+		expect(get(first.store)).toMatchObject({ user: { username: 'alice' }, error: timeoutMessage() });
 		expect(get(second.store).user?.username).toBe('alice');
 	});
 
@@ -454,7 +454,7 @@ describe('only a 401 signs anyone out', () => {
 			const outcome = await first.store.logout(beforeSignedOut);
 
 			expect(outcome.ok).toBe(false);
-			const message = failure === 'offline' ? NETWORK_ERROR_MESSAGE : `Failed with ${failure}.`;
+			const message = failure === 'offline' ? networkErrorMessage() : `Failed with ${failure}.`;
 			expect(get(first.store)).toMatchObject({
 				user: { username: 'alice' },
 				error: `Could not log you out: ${message}`
@@ -476,7 +476,7 @@ describe('only a 401 signs anyone out', () => {
 	it('signedOut records why, for the sign-in page, and signs the other tabs out', async () => {
 		const { first, second } = await twoSignedInTabs();
 
-		first.store.signedOut({ kind: 'account_deleted', message: NOTICES.account_deleted });
+		first.store.signedOut({ kind: 'account_deleted', message: noticeMessage('account_deleted') });
 
 		expect(get(first.store)).toMatchObject({ user: null, notice: { kind: 'account_deleted' } });
 		expect(get(second.store).user).toBeNull();
@@ -526,7 +526,7 @@ describe('ending every session and deleting the account', () => {
 		expect(await auth.deleteAccount({ password: alice.password })).toEqual({ ok: true });
 
 		expect(server.users).toEqual([]);
-		expect(get(auth)).toMatchObject({ user: null, notice: { kind: 'account_deleted', message: NOTICES.account_deleted } });
+		expect(get(auth)).toMatchObject({ user: null, notice: { kind: 'account_deleted', message: noticeMessage('account_deleted') } });
 	});
 });
 

@@ -11,10 +11,11 @@ import {
 	ask,
 	failureFromError,
 	failureOf,
-	NETWORK_ERROR_MESSAGE,
-	TIMEOUT_MESSAGE,
+	networkErrorMessage,
+	timeoutMessage,
 	type Failure
 } from '$lib/api/answer';
+import { m } from '$lib/paraglide/messages';
 import { createSessionHint, SESSION_HINT_KEY, type SessionHint } from '$lib/api/session-hint';
 import type { StepUp } from '$lib/api/mfa';
 import type { SecondFactorBody } from '$lib/second-factor';
@@ -62,16 +63,21 @@ export interface Credentials {
 	password: string;
 }
 
-export { NETWORK_ERROR_MESSAGE, TIMEOUT_MESSAGE, type Failure };
+export { networkErrorMessage, timeoutMessage, type Failure };
 
-export const NOTICES = {
-	session_expired: 'Your session has expired, please sign in again.',
-	signed_out_everywhere: 'You have been signed out everywhere, on this device too. Sign in again to continue.',
-	account_deleted: 'Your account has been deleted, along with its sessions and activity.'
-} as const satisfies Record<Notice['kind'], string>;
+const NOTICES: Record<Notice['kind'], () => string> = {
+	session_expired: m.notice_session_expired,
+	signed_out_everywhere: m.notice_signed_out_everywhere,
+	account_deleted: m.notice_account_deleted
+};
+
+/** What a notice says, in the current language. */
+export function noticeMessage(kind: Notice['kind']): string {
+	return NOTICES[kind]();
+}
 
 export function notice(kind: Notice['kind']): Notice {
-	return { kind, message: NOTICES[kind] };
+	return { kind, message: noticeMessage(kind) };
 }
 
 export interface AuthStore extends Readable<AuthState> {
@@ -230,7 +236,7 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 				return result;
 			}
 			// A new account has no second factor; should the server ask for one anyway, it is not signed in.
-			const failure = result.failure ?? { message: 'Sign in to continue.', fields: [] };
+			const failure = result.failure ?? { message: m.register_sign_in_to_continue(), fields: [] };
 			return createdNotSignedIn === credentials.username
 				? { ok: false, failure, accountCreated: true }
 				: { ok: false, failure };

@@ -159,9 +159,19 @@ export function createFakeApi(): FakeApi {
 				case 'GET /sessions':
 					if (!signedIn()) return unauthenticated();
 					return json(200, { sessions: [CURRENT_SESSION, ...api.otherSessions] });
-				case 'GET /activity':
+				case 'GET /activity': {
 					if (!signedIn()) return unauthenticated();
-					return json(200, { events: api.events });
+					const query = new URL(request.url).searchParams;
+					const kinds = query.getAll('kind');
+					const matching = api.events.filter((e) => kinds.length === 0 || kinds.includes(e.kind));
+					const before = query.get('before');
+					const start = before ? matching.findIndex((e) => e.id === before) + 1 : 0;
+					if (before && start === 0) return json(404, { code: 'not_found', message: 'No such event.' });
+					const limit = Number(query.get('limit') ?? 50);
+					const events = matching.slice(start, start + limit);
+					const more = start + events.length < matching.length;
+					return json(200, { events, ...(more ? { next_before: events.at(-1)!.id } : {}) });
+				}
 				case 'POST /logout-all':
 					if (!signedIn()) return unauthenticated();
 					api.session = 'none';

@@ -1,63 +1,84 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { describe, expect, it } from 'vitest';
-import type { ActivityEvent } from '$lib/api/client';
+import { describe, expect, it, vi } from 'vitest';
+import type { Answer } from '$lib/api/answer';
+import type { ActivityEvent, SessionInfo } from '$lib/api/client';
 import { Resource } from '$lib/resource.svelte';
-import ActivityTimeline from './ActivityTimeline.svelte';
+import { CURRENT_SESSION } from '$lib/test/fake-api';
+
+vi.mock('$lib/stores/auth', () => ({ api: {}, auth: { logoutEverywhere: vi.fn() } }));
+
+import ActivityList from './ActivityList.svelte';
+import SessionList from './SessionList.svelte';
 
 const now = Date.parse('2026-11-29T12:00:00Z');
 const current = '10000000-0000-4000-8000-000000000000';
+const laptop: SessionInfo = { ...CURRENT_SESSION, id: '2', device: 'Chrome 131 on Windows', current: false };
 
-async function loaded(events: ActivityEvent[]) {
-	const activity = new Resource(async () => ({ ok: true as const, data: events }));
-	await activity.refresh();
-	return activity;
-}
+describe('ActivityList', () => {
+	it('reads as a timeline: what, when (as text: relative and absolute), where, and this session', () => {
+		render(ActivityList, {
+			props: {
+				events: [
+				{ id: '2', kind: 'signed_in', at: '2026-11-29T11:55:00Z', ip: '203.0.113.7', device: 'Firefox 128 on Linux', session_id: current },
+				{ id: '1', kind: 'sign_in_failed', at: '2026-11-28T10:00:00Z', ip: '198.51.100.4' }
+				],
+				currentSession: current,
+				now
+			}
+		});
 
-describe('ActivityTimeline', () => {
-	it('reads as a timeline: what, when, where, and which events were this session', async () => {
-		const activity = await loaded([
-			{ id: '2', kind: 'signed_in', at: '2026-11-29T11:55:00Z', ip: '203.0.113.7', device: 'Firefox 128 on Linux', session_id: current },
-			{ id: '1', kind: 'sign_in_failed', at: '2026-11-28T10:00:00Z', ip: '198.51.100.4' }
-		]);
-		render(ActivityTimeline, { activity, currentSession: current, now });
-
-		const region = screen.getByRole('region', { name: 'Recent activity' });
-		const items = within(region).getAllByRole('listitem');
-		expect(items.map((li) => li.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
-			'Signed in 5 minutes ago · Firefox 128 on Linux · 203.0.113.7 · current session',
-			'Failed sign-in attempt (worth a look) yesterday · 198.51.100.4'
-		]);
+		const items = screen.getAllByRole('listitem');
+		const text = items.map((li) => li.textContent?.replace(/\s+/g, ' ').trim());
+		expect(text[0]).toMatch(/^Signed in 5 minutes ago \(.*2026.*\) · Firefox 128 on Linux · 203\.0\.113\.7 · current session$/);
+		expect(text[1]).toMatch(/^Failed sign-in attempt \(worth a look\) yesterday \(.*2026.*\) · 198\.51\.100\.4$/);
 		expect(items[0].querySelector('time')?.getAttribute('datetime')).toBe('2026-11-29T11:55:00Z');
+		// No tooltip: the absolute time is text.
+		expect(items[0].querySelector('[title]')).toBeNull();
 	});
 
-	it('shows a kind added to the API later by its name', async () => {
-		const activity = await loaded([
-			{ id: '1', kind: 'security_key_lost' as ActivityEvent['kind'], at: '2026-11-29T11:00:00Z' }
-		]);
-		render(ActivityTimeline, { activity, currentSession: null, now });
+	it('shows a kind added to the API later by its name', () => {
+		render(ActivityList, {
+			props: {
+				events: [{ id: '1', kind: 'security_key_lost' as ActivityEvent['kind'], at: '2026-11-29T11:00:00Z' }],
+				currentSession: null,
+				now
+			}
+		});
 		expect(screen.getByText('Security key lost')).toBeTruthy();
 	});
+});
 
-	it('shows the newest ten, the rest on request', async () => {
-		const events = Array.from({ length: 12 }, (_, i) => ({
-			id: String(i),
-			kind: 'signed_in' as const,
-			at: '2026-11-29T11:00:00Z'
-		}));
-		render(ActivityTimeline, { activity: await loaded(events), currentSession: null, now });
-		expect(screen.getAllByRole('listitem')).toHaveLength(10);
-		await fireEvent.click(screen.getByRole('button', { name: 'Show all 12 events' }));
-		expect(screen.getAllByRole('listitem')).toHaveLength(12);
+describe('a section whose reload fails after it had data', () => {
+	it('keeps the list and says it may be out of date, with a way to try again', async () => {
+		const answers: Answer<SessionInfo[]>[] = [
+			{ ok: true, data: [CURRENT_SESSION, laptop] },
+			{ ok: false, failure: { status: 503, message: 'Down for a moment.', fields: [] } },
+			{ ok: true, data: [CURRENT_SESSION] }
+		];
+		const sessions = new Resource(async () => answers.shift()!);
+		await sessions.refresh();
+		render(SessionList, { sessions, now });
+		const region = screen.getByRole('region', { name: "Where you're signed in" });
+		expect(within(region).queryByText(/out of date/)).toBeNull();
+
+		await sessions.refresh();
+
+		await vi.waitFor(() => expect(within(region).getByText(/out of date/)).toBeTruthy());
+		expect(within(region).getByText(/Down for a moment\./)).toBeTruthy();
+		expect(within(region).getAllByTestId('session')).toHaveLength(2);
+		await fireEvent.click(within(region).getByRole('button', { name: 'Try again' }));
+		await vi.waitFor(() => expect(within(region).getAllByTestId('session')).toHaveLength(1));
+		expect(within(region).queryByText(/out of date/)).toBeNull();
 	});
 
-	it('offers to try again when the activity could not be loaded', async () => {
-		const activity = new Resource<ActivityEvent[]>(async () => ({
+	it('without data, says what could not be loaded and offers to try again', async () => {
+		const sessions = new Resource<SessionInfo[]>(async () => ({
 			ok: false,
 			failure: { message: 'Down for a moment.', fields: [] }
 		}));
-		await activity.refresh();
-		render(ActivityTimeline, { activity, currentSession: null, now });
-		expect(screen.getByText(/Could not load your activity: Down for a moment\./)).toBeTruthy();
+		await sessions.refresh();
+		render(SessionList, { sessions, now });
+		expect(screen.getByText('Could not load your sessions: Down for a moment.')).toBeTruthy();
 		expect(screen.getByRole('button', { name: 'Try again' })).toBeTruthy();
 	});
 });

@@ -125,8 +125,10 @@ describe('TwoFactorSection', () => {
 			'2 recovery codes left: replace them before they run out.'
 		);
 
-		await fireEvent.click(within(region).getByRole('button', { name: 'Turn off' }));
-		const form = within(region).getByRole('form', { name: 'Turn off two-factor authentication' });
+		await fireEvent.click(within(region).getByRole('button', { name: 'Turn off…' }));
+		const dialog = screen.getByRole('dialog', { name: 'Turn off two-factor authentication' });
+		expect(within(dialog).getByText(/recovery codes stop working/)).toBeTruthy();
+		const form = within(dialog).getByRole('form', { name: 'Turn off two-factor authentication' });
 		await type('Password', password, form);
 		await fireEvent.click(within(form).getByRole('button', { name: 'Turn off' }));
 		expect(document.getElementById('disable-totp-code-error')?.textContent).toBe('Enter the code from your authenticator app.');
@@ -141,6 +143,7 @@ describe('TwoFactorSection', () => {
 		await fireEvent.click(within(form).getByRole('button', { name: 'Turn off' }));
 		await vi.waitFor(() => expect(within(region).getByRole('status').textContent).toMatch(/Two-factor authentication is off/));
 		expect(fake.server.users[0].totp).toBeUndefined();
+		expect(screen.queryByRole('dialog')).toBeNull();
 	});
 
 	it('replaces the recovery codes and shows the new ones once', async () => {
@@ -217,7 +220,7 @@ describe('PasskeySection', () => {
 		await vi.waitFor(() => expect(within(region).getByRole('status').textContent).toMatch(/Added the passkey “Work laptop”/));
 		expect(ceremony.createPasskey).toHaveBeenCalledWith({ publicKey: { challenge: 'AQID' } });
 		const item = await within(region).findByTestId('passkey');
-		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/Work laptop Added 5 minutes ago · Not used yet/);
+		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Work laptop Added 5 minutes ago \(.*2026.*\) Not used yet Remove…$/);
 		expect(document.activeElement).toBe(within(region).getByRole('heading', { name: 'Passkeys' }));
 	});
 
@@ -240,12 +243,13 @@ describe('PasskeySection', () => {
 		];
 		const region = await section(true);
 		const item = within(region).getByTestId('passkey');
-		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/Phone Added 4 weeks ago · Last used 1 hour ago/);
-		const remove = within(item).getByRole('button', { name: 'Remove' });
+		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Phone Added 4 weeks ago \(.*2026.*\) Last used 1 hour ago \(.*\) Remove…$/);
+		const remove = within(item).getByRole('button', { name: 'Remove…' });
 		expect(remove.getAttribute('aria-describedby')).toBe('passkey-k1');
 
 		await fireEvent.click(remove);
-		const form = within(region).getByRole('form', { name: 'Remove the passkey Phone' });
+		const dialog = screen.getByRole('dialog', { name: 'Remove the passkey “Phone”?' });
+		const form = within(dialog).getByRole('form', { name: 'Remove the passkey Phone' });
 		await type('Password', password, form);
 		await type('Authentication code', VALID_CODE, form);
 		await fireEvent.click(within(form).getByRole('button', { name: 'Remove passkey' }));

@@ -1,0 +1,6 @@
+import { AUTH_DEPENDENCY, leaveIfSignedIn } from '$lib/guards';
+
+export const load = ({ url, depends }) => {
+	depends(AUTH_DEPENDENCY);
+	leaveIfSignedIn(url);
+};
