@@ -6,6 +6,7 @@ import {
 	logIn,
 	passkeysOf,
 	PASSWORD,
+	saveRecoveryCodes,
 	setUpAuthenticator,
 	signUp,
 	twoFactorOf,
@@ -115,35 +116,59 @@ const cases: Case[] = [
 		}
 	},
 	{
-		name: 'account',
+		name: 'account, security page with form errors and a strength meter',
 		signedIn: true,
 		open: async (page) => {
-			await page.goto('/profile');
-			await expect(page.getByRole('heading', { name: username })).toBeVisible();
-			await expect(page.getByTestId('session').first()).toBeVisible();
-			await expect(page.getByTestId('activity-event').first()).toBeVisible();
-		}
-	},
-	{
-		name: 'account, with form errors and a strength meter',
-		signedIn: true,
-		open: async (page) => {
-			await page.goto('/profile');
+			await page.goto('/account/security');
 			await page.getByLabel('Current password').fill('not my password');
 			await page.getByLabel('New password').fill('lantern orchard velvet 1987');
 			await page.getByRole('button', { name: 'Change password' }).click();
 			await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
 			await page.getByLabel('New password').fill('password');
 			await expect(page.getByRole('meter', { name: 'Password strength' })).toHaveAttribute('aria-valuetext', /\S/);
-			await page.getByRole('button', { name: 'Delete account' }).click();
-			await expect(page.locator('#delete-password-error')).toBeVisible();
+		}
+	},
+	{
+		name: 'account, the delete dialog with its errors',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/account');
+			await page.getByRole('button', { name: 'Delete account…' }).click();
+			const dialog = page.getByRole('dialog', { name: 'Delete your account?' });
+			await dialog.getByRole('button', { name: 'Delete account' }).click();
+			await expect(dialog.locator('#delete-username-error')).toBeVisible();
+		}
+	},
+	{
+		name: 'account, sessions with the sign-out-everywhere dialog open',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/account/sessions');
+			await expect(page.getByTestId('session').first()).toBeVisible();
+			await page.getByRole('button', { name: 'Sign out everywhere…' }).click();
+			await expect(page.getByRole('dialog', { name: 'Sign out everywhere?' })).toBeVisible();
+		}
+	},
+	{
+		name: 'account, a list that could not be reloaded',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/account/activity');
+			await expect(page.getByTestId('activity-event').first()).toBeVisible();
+			await page.route(
+				(url) => url.pathname === '/activity' && url.port === new URL(process.env.E2E_API_URL!).port,
+				(route) => route.abort('internetdisconnected')
+			);
+			await page.getByRole('link', { name: 'Sign-ins' }).click();
+			await page.getByRole('link', { name: 'All' }).click();
+			await expect(page.getByTestId('load-error')).toBeVisible();
 		}
 	},
 	{
 		name: 'account, setting up an authenticator app (QR code and key)',
 		open: async (page) => {
 			await signUp(page, uniqueUsername('axeqr'));
-			await page.goto('/profile');
+			await page.goto('/account/security');
 			const section = twoFactorOf(page);
 			await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
 			await section.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -158,7 +183,7 @@ const cases: Case[] = [
 		name: 'account, recovery codes shown once',
 		open: async (page) => {
 			await signUp(page, uniqueUsername('axecodes'));
-			await page.goto('/profile');
+			await page.goto('/account/security');
 			await setUpAuthenticator(page);
 			await twoFactorOf(page).getByRole('button', { name: 'Copy', exact: true }).click();
 			await expect(twoFactorOf(page).getByTestId('recovery-codes').getByRole('status')).toContainText(/\S/);
@@ -169,7 +194,7 @@ const cases: Case[] = [
 		open: async (page) => {
 			await addVirtualAuthenticator(page);
 			await signUp(page, uniqueUsername('axe2fa'));
-			await page.goto('/profile');
+			await page.goto('/account/security');
 			const passkeys = passkeysOf(page);
 			await passkeys.getByRole('button', { name: 'Add a passkey' }).click();
 			await passkeys.getByLabel('Name').fill('Test laptop');
@@ -180,15 +205,20 @@ const cases: Case[] = [
 			const section = twoFactorOf(page);
 			await setUpAuthenticator(page);
 			await saveRecoveryCodes(page);
-			await section.getByRole('button', { name: 'Turn off' }).click();
-			await section.getByLabel('Password', { exact: true }).fill(PASSWORD);
-			await section.getByLabel('Authentication code').fill(totp('A'.repeat(16), stepAt(Date.now()) + 10));
-			await section.getByRole('button', { name: 'Turn off' }).click();
-			await expect(section.getByLabel('Authentication code')).toHaveAttribute('aria-invalid', 'true');
-			await passkeys.getByRole('button', { name: 'Remove' }).click();
-			await passkeys.getByRole('button', { name: 'Remove passkey' }).click();
-			await expect(passkeys.getByLabel('Password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
 			await expect(page.getByRole('region', { name: 'Change password' }).getByLabel('Authentication code')).toBeVisible();
+			await passkeys.getByRole('button', { name: 'Remove…' }).click();
+			const remove = page.getByRole('dialog', { name: 'Remove the passkey “Test laptop”?' });
+			await remove.getByRole('button', { name: 'Remove passkey' }).click();
+			await expect(remove.getByLabel('Password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+			await page.mouse.move(0, 0);
+			expect(await violations(page)).toEqual([]);
+			await remove.getByRole('button', { name: 'Cancel' }).click();
+			await section.getByRole('button', { name: 'Turn off…' }).click();
+			const off = page.getByRole('dialog', { name: 'Turn off two-factor authentication' });
+			await off.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await off.getByLabel('Authentication code').fill(totp('A'.repeat(16), stepAt(Date.now()) + 10));
+			await off.getByRole('button', { name: 'Turn off' }).click();
+			await expect(off.getByLabel('Authentication code')).toHaveAttribute('aria-invalid', 'true');
 		}
 	},
 	{
@@ -196,7 +226,7 @@ const cases: Case[] = [
 		open: async (page) => {
 			const name = uniqueUsername('axestep');
 			await signUp(page, name);
-			await page.goto('/profile');
+			await page.goto('/account/security');
 			await setUpAuthenticator(page);
 			await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).click();
 			await page.goto('/login');

@@ -129,8 +129,8 @@ test('“Sign out all other sessions” asks first, shows progress, and says whi
 	await expect(sessions.getByTestId('session')).toHaveCount(4);
 
 	// One of them fails (the server has a bad moment), the others end.
-	const failing = ids[1];
-	await page.route(apiPath(new RegExp(`^/sessions/${failing}$`)), async (route) => {
+	const failing = apiPath(new RegExp(`^/sessions/${ids[1]}$`));
+	await page.route(failing, async (route) => {
 		if (route.request().method() !== 'DELETE') return route.fallback();
 		await route.fulfill({
 			status: 503,
@@ -146,7 +146,7 @@ test('“Sign out all other sessions” asks first, shows progress, and says whi
 	await expect(sessions.getByRole('alert')).toContainText('Fake 503.');
 	await expect(sessions.getByTestId('session')).toHaveCount(2);
 
-	await page.unroute(apiPath(new RegExp(`^/sessions/${failing}$`)));
+	await page.unroute(failing);
 	await sessions.getByRole('alert').getByRole('button', { name: 'Try again' }).click();
 	await expect(sessions.getByRole('status')).toHaveText('Signed out 1 other session.');
 	await expect(sessions.getByTestId('session')).toHaveCount(1);

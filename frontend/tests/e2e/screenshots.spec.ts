@@ -1,15 +1,39 @@
 import { expect, test, type Browser } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { addVirtualAuthenticator, logIn, passkeysOf, PASSWORD, setUpAuthenticator, twoFactorOf } from './helpers';
+import {
+	addVirtualAuthenticator,
+	logIn,
+	openSecurity,
+	passkeysOf,
+	PASSWORD,
+	saveRecoveryCodes,
+	setUpAuthenticator,
+	twoFactorOf
+} from './helpers';
 
-// Pictures of every page and state, desktop and phone, light and dark. A normal run writes them all to a
-// scratch folder (git-ignored) so tests never rewrite committed files; UPDATE_SCREENSHOTS=1 refreshes the
-// README's pictures (the `COMMITTED` ones) in docs/screenshots/ on purpose.
+// Pictures of every page and state, desktop and phone, light and dark, English and German. A normal run
+// writes them all to a scratch folder (git-ignored) so tests never rewrite committed files;
+// UPDATE_SCREENSHOTS=1 refreshes the README's pictures (the `COMMITTED` ones) in docs/screenshots/ on purpose.
 const scratch = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
 const docs = join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots');
-const COMMITTED = new Set(['home', 'register', 'login', 'home-signed-in', 'account', 'account-2fa']);
-const dirFor = (name: string) => (process.env.UPDATE_SCREENSHOTS === '1' && COMMITTED.has(name) ? docs : scratch);
+const COMMITTED = new Set([
+	'home',
+	'register',
+	'login',
+	'home-signed-in',
+	'account-overview',
+	'account-security',
+	'account-sessions',
+	'account-activity'
+]);
+/** The signed-out pages and the home page are committed in English only; the account area in both. */
+const AREA = (name: string) => name.startsWith('account-');
+const committed = (name: string, lang: Lang) => COMMITTED.has(name) && (AREA(name) || lang === 'en');
+const dirFor = (name: string, lang: Lang) =>
+	process.env.UPDATE_SCREENSHOTS === '1' && committed(name, lang) ? docs : scratch;
+type Lang = 'en' | 'de';
+const browserLocales: Record<Lang, string> = { en: 'en-US', de: 'de-DE' };
 const USERNAME = 'ada.lovelace';
 /** The second account: two-factor authentication on, and a passkey. */
 const SECURED = 'grace.hopper';
@@ -37,8 +61,16 @@ interface Secured {
 	recoveryCode: string;
 }
 
-async function shoot(browser: Browser, device: keyof typeof viewports, scheme: 'light' | 'dark', secured: Secured) {
+async function shoot(
+	browser: Browser,
+	device: keyof typeof viewports,
+	scheme: 'light' | 'dark',
+	lang: Lang,
+	secured: Secured
+) {
+	const de = lang === 'de';
 	const context = await browser.newContext({
+		locale: browserLocales[lang],
 		viewport: viewports[device],
 		colorScheme: scheme,
 		deviceScaleFactor: 1,
@@ -50,82 +82,113 @@ async function shoot(browser: Browser, device: keyof typeof viewports, scheme: '
 	const save = async (name: string) => {
 		// Nothing hovered: a hovered button would look pressed in the picture.
 		await page.mouse.move(0, viewports[device].height - 1);
+		const suffix = AREA(name) ? `-${lang}` : lang === 'en' ? '' : '-de';
 		await page.screenshot({
-			path: join(dirFor(name), `${name}-${device}-${scheme}.png`),
+			path: join(dirFor(name, lang), `${name}-${device}-${scheme}${suffix}.png`),
 			fullPage: true,
 			animations: 'disabled'
 		});
 	};
 
 	await page.goto('/');
-	await expect(page.getByRole('link', { name: 'Sign up', exact: true })).toBeVisible();
+	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
 	await save('home');
 
 	await page.goto('/register');
-	await page.getByLabel('Username').fill('a');
-	await page.getByLabel('Password', { exact: true }).fill('too short');
-	await page.getByRole('button', { name: 'Create account' }).click();
+	await page.locator('#username').fill('a');
+	await page.locator('#password').fill('too short');
+	await page.locator('form button[type="submit"]').click();
 	await expect(page.locator('#password-error')).toBeVisible();
 	await save('register');
 
 	await page.goto('/login');
-	await logIn(page, USERNAME, 'not the password');
+	await logInAs(USERNAME, 'not the password');
 	await expect(page.getByRole('alert')).toContainText(/\S/);
 	await save('login');
 
-	await logIn(page, USERNAME, PASSWORD);
-	await expect(page.getByRole('heading', { name: `Hello, ${USERNAME}!` })).toBeVisible();
+	await logInAs(USERNAME, PASSWORD);
+	await expect(page).toHaveURL('/');
+	await expect(page.getByRole('heading', { level: 1 })).toContainText(USERNAME);
 	await save('home-signed-in');
 
-	await page.goto('/profile');
-	await expect(page.getByRole('heading', { name: USERNAME })).toBeVisible();
+	await page.goto('/account');
+	await expect(page.getByRole('heading', { name: USERNAME, level: 1 })).toBeVisible();
+	await expect(page.getByTestId('overview-activity').getByRole('listitem').first()).toBeVisible();
+	await expect(page.getByTestId('overview-sessions')).toContainText('2');
+	await save('account-overview');
+
+	await page.getByRole('button', { name: de ? 'Konto löschen …' : 'Delete account…' }).click();
+	await expect(page.getByRole('dialog')).toBeVisible();
+	await save('account-delete-dialog');
+	await page.keyboard.press('Escape');
+
+	await page.goto('/account/sessions');
 	await expect(page.getByTestId('session')).toHaveCount(2);
-	await expect(page.getByTestId('activity-event').first()).toBeVisible();
-	await save('account');
+	await save('account-sessions');
+	await page.getByRole('button', { name: de ? 'Alle anderen Sitzungen abmelden …' : 'Sign out all other sessions…' }).click();
+	await expect(page.getByRole('dialog')).toBeVisible();
+	await save('account-sign-out-others-dialog');
+	await page.keyboard.press('Escape');
 
 	// Setting up an authenticator app: the QR code and the key (the enrolment starts again each time).
-	await twoFactorOf(page).getByRole('button', { name: 'Set up an authenticator app' }).click();
-	await twoFactorOf(page).getByLabel('Password', { exact: true }).fill(PASSWORD);
-	await twoFactorOf(page).getByRole('button', { name: 'Continue' }).click();
-	await expect(twoFactorOf(page).getByRole('img', { name: /^QR code/ })).toBeVisible();
+	await page.goto('/account/security');
+	await twoFactorOf(page).getByRole('button', { name: de ? 'Authenticator-App einrichten' : 'Set up an authenticator app' }).click();
+	await twoFactorOf(page).locator('input[type="password"]').fill(PASSWORD);
+	await twoFactorOf(page).locator('form button[type="submit"]').click();
+	await expect(twoFactorOf(page).getByTestId('totp-qr')).toBeVisible();
 	await save('totp-setup');
-	await twoFactorOf(page).getByRole('button', { name: 'Cancel' }).click();
+	await twoFactorOf(page).getByRole('button', { name: de ? 'Abbrechen' : 'Cancel' }).click();
 
 	// End this picture's session, so the next one lists only its own and the other browser's.
-	await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+	await page.goto('/account');
+	await page.getByRole('main').getByRole('button', { name: de ? 'Abmelden' : 'Log out' }).click();
 	await expect(page).toHaveURL('/');
 
 	// grace.hopper: the code step after her password, then her passkey (carried over from the last picture
-	// session's authenticator, with its signature counter), the account page, new recovery codes.
+	// session's authenticator, with its signature counter), her security page, her activity, new recovery codes.
 	const authenticator = await addVirtualAuthenticator(page);
 	await authenticator.add(secured.passkey);
 	await page.goto('/login');
-	await logIn(page, SECURED, PASSWORD);
-	await expect(page.getByLabel('Authentication code')).toBeFocused();
+	await logInAs(SECURED, PASSWORD);
+	await expect(page.locator('#login-code')).toBeFocused();
 	await save('login-code');
-	await page.getByRole('button', { name: 'Start over' }).click();
-	await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-	await expect(page.getByRole('heading', { name: `Hello, ${SECURED}!` })).toBeVisible();
+	await page.getByRole('button', { name: de ? 'Von vorn beginnen' : 'Start over' }).click();
+	await page.locator('#username').fill(SECURED);
+	await page.getByRole('button', { name: de ? 'Mit Passkey anmelden' : 'Sign in with a passkey' }).click();
+	await expect(page).toHaveURL('/');
 	[secured.passkey] = await authenticator.credentials();
 
-	await page.goto('/profile');
-	await expect(twoFactorOf(page).getByTestId('recovery-codes-left')).toHaveText('10 recovery codes left.');
-	await expect(passkeysOf(page).getByTestId('passkey')).toContainText('Last used just now');
-	await expect(page.getByTestId('activity-event').first()).toBeVisible();
-	await save('account-2fa');
+	await page.goto('/account/security');
+	await expect(twoFactorOf(page).getByTestId('recovery-codes-left')).toContainText('10');
+	await expect(passkeysOf(page).getByTestId('passkey')).toContainText(de ? 'gerade eben' : 'just now');
+	await save('account-security');
 
-	await twoFactorOf(page).getByRole('button', { name: 'Replace recovery codes' }).click();
-	await twoFactorOf(page).getByLabel('Password', { exact: true }).fill(PASSWORD);
-	await twoFactorOf(page).getByRole('button', { name: 'Use a recovery code' }).click();
-	await twoFactorOf(page).getByLabel('Recovery code', { exact: true }).fill(secured.recoveryCode);
-	await twoFactorOf(page).getByRole('button', { name: 'Replace recovery codes' }).click();
+	await page.goto('/account/activity');
+	await expect(page.getByTestId('activity-event').first()).toBeVisible();
+	await save('account-activity');
+
+	await page.goto('/account/security');
+	await twoFactorOf(page).getByRole('button', { name: de ? 'Wiederherstellungscodes ersetzen' : 'Replace recovery codes' }).click();
+	const replace = twoFactorOf(page).getByRole('form');
+	await replace.locator('input[type="password"]').fill(PASSWORD);
+	await replace.getByRole('button', { name: de ? 'Wiederherstellungscode verwenden' : 'Use a recovery code' }).click();
+	await replace.locator('#replace-codes-recovery-code').fill(secured.recoveryCode);
+	await replace.locator('button[type="submit"]').click();
 	await expect(twoFactorOf(page).getByTestId('recovery-code')).toHaveCount(10);
 	secured.recoveryCode = (await twoFactorOf(page).getByTestId('recovery-code').first().textContent())!;
 	await save('recovery-codes');
-	await saveRecoveryCodes(page);
-	await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+	await twoFactorOf(page).locator('#codes-written-down').check();
+	await twoFactorOf(page).getByTestId('recovery-codes').getByRole('button').last().click();
+	await page.goto('/account');
+	await page.getByRole('main').getByRole('button', { name: de ? 'Abmelden' : 'Log out' }).click();
 	await expect(page).toHaveURL('/');
 	await context.close();
+
+	async function logInAs(username: string, password: string) {
+		await page.locator('#username').fill(username);
+		await page.locator('#password').fill(password);
+		await page.locator('form button[type="submit"]').first().click();
+	}
 }
 
 /** grace.hopper with a passkey ("MacBook Air") and two-factor authentication, set up as a person would. */
@@ -137,7 +200,7 @@ async function secureAccount(browser: Browser): Promise<Secured> {
 	await page.goto('/login');
 	await logIn(page, SECURED, PASSWORD);
 	await expect(page.getByRole('heading', { name: `Hello, ${SECURED}!` })).toBeVisible();
-	await page.goto('/profile');
+	await openSecurity(page);
 	await passkeysOf(page).getByRole('button', { name: 'Add a passkey' }).click();
 	await passkeysOf(page).getByLabel('Name').fill('MacBook Air');
 	await passkeysOf(page).getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -151,9 +214,9 @@ async function secureAccount(browser: Browser): Promise<Secured> {
 
 test('screenshots of every page, desktop and phone, light and dark', async ({ browser, request }) => {
 	mkdirSync(scratch, { recursive: true });
-	mkdirSync(dirFor('account'), { recursive: true });
+	mkdirSync(dirFor('account-overview', 'en'), { recursive: true });
 	const apiUrl = process.env.E2E_API_URL!;
-	test.setTimeout(240_000);
+	test.setTimeout(480_000);
 	for (const username of [USERNAME, SECURED]) {
 		const created = await request.post(`${apiUrl}/register`, { data: { username, password: PASSWORD } });
 		expect(created.status()).toBe(201);
@@ -166,9 +229,11 @@ test('screenshots of every page, desktop and phone, light and dark', async ({ br
 	});
 	expect(other.status()).toBe(200);
 
-	for (const device of ['desktop', 'phone'] as const) {
-		for (const scheme of ['light', 'dark'] as const) {
-			await shoot(browser, device, scheme, secured);
+	for (const lang of ['en', 'de'] as const) {
+		for (const device of ['desktop', 'phone'] as const) {
+			for (const scheme of ['light', 'dark'] as const) {
+				await shoot(browser, device, scheme, lang, secured);
+			}
 		}
 	}
 });
