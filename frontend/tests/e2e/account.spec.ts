@@ -351,3 +351,16 @@ test('an older page whose cursor the API no longer knows starts the list again f
 	await expect(activityOf(page).getByRole('status').filter({ hasText: 'starts again from the newest' })).toBeVisible();
 	await expect(events).toHaveCount(25);
 });
+
+test('an overview card that could not load says so, and its “Try again” works inside the card’s link', async ({ page }) => {
+	await signUp(page, uniqueUsername('card'));
+	const mfa = apiPath(/^\/mfa$/);
+	await page.route(mfa, (route) => route.abort('internetdisconnected'));
+	await page.goto('/account');
+	const card = page.getByTestId('overview-security');
+	await expect(card.getByTestId('load-error')).toContainText('Could not load your security settings');
+	await page.unroute(mfa);
+	await card.getByRole('button', { name: 'Try again' }).click();
+	await expect(card).toContainText('Two-factor authentication: Off');
+	await expect(page).toHaveURL('/account');
+});

@@ -79,6 +79,9 @@ async function shoot(
 		userAgent: userAgents[device]
 	});
 	const page = await context.newPage();
+	// The sections by their ids: their names are in the page's language.
+	const twoFactor = page.locator('section[aria-labelledby="two-factor-title"]');
+	const passkeysSection = page.locator('section[aria-labelledby="passkeys-title"]');
 	const save = async (name: string) => {
 		// Nothing hovered: a hovered button would look pressed in the picture.
 		await page.mouse.move(0, viewports[device].height - 1);
@@ -102,7 +105,8 @@ async function shoot(
 	await save('register');
 
 	await page.goto('/login');
-	await logInAs(USERNAME, 'not the password');
+	// Not ada's name: her wrong passwords would add up, picture after picture, to the sign-in throttle.
+	await logInAs(`someone.${lang}.${device}.${scheme}`, 'not the password');
 	await expect(page.getByRole('alert')).toContainText(/\S/);
 	await save('login');
 
@@ -132,12 +136,12 @@ async function shoot(
 
 	// Setting up an authenticator app: the QR code and the key (the enrolment starts again each time).
 	await page.goto('/account/security');
-	await twoFactorOf(page).getByRole('button', { name: de ? 'Authenticator-App einrichten' : 'Set up an authenticator app' }).click();
-	await twoFactorOf(page).locator('input[type="password"]').fill(PASSWORD);
-	await twoFactorOf(page).locator('form button[type="submit"]').click();
-	await expect(twoFactorOf(page).getByTestId('totp-qr')).toBeVisible();
+	await twoFactor.getByRole('button', { name: de ? 'Authenticator-App einrichten' : 'Set up an authenticator app' }).click();
+	await twoFactor.locator('input[type="password"]').fill(PASSWORD);
+	await twoFactor.locator('form button[type="submit"]').click();
+	await expect(twoFactor.getByTestId('totp-qr')).toBeVisible();
 	await save('totp-setup');
-	await twoFactorOf(page).getByRole('button', { name: de ? 'Abbrechen' : 'Cancel' }).click();
+	await twoFactor.getByRole('button', { name: de ? 'Abbrechen' : 'Cancel' }).click();
 
 	// End this picture's session, so the next one lists only its own and the other browser's.
 	await page.goto('/account');
@@ -159,8 +163,8 @@ async function shoot(
 	[secured.passkey] = await authenticator.credentials();
 
 	await page.goto('/account/security');
-	await expect(twoFactorOf(page).getByTestId('recovery-codes-left')).toContainText('10');
-	await expect(passkeysOf(page).getByTestId('passkey')).toContainText(de ? 'gerade eben' : 'just now');
+	await expect(twoFactor.getByTestId('recovery-codes-left')).toContainText('10');
+	await expect(passkeysSection.getByTestId('passkey')).toContainText(de ? 'gerade eben' : 'just now');
 	await save('account-security');
 
 	await page.goto('/account/activity');
@@ -168,17 +172,17 @@ async function shoot(
 	await save('account-activity');
 
 	await page.goto('/account/security');
-	await twoFactorOf(page).getByRole('button', { name: de ? 'Wiederherstellungscodes ersetzen' : 'Replace recovery codes' }).click();
-	const replace = twoFactorOf(page).getByRole('form');
+	await twoFactor.getByRole('button', { name: de ? 'Wiederherstellungscodes ersetzen' : 'Replace recovery codes' }).click();
+	const replace = twoFactor.getByRole('form');
 	await replace.locator('input[type="password"]').fill(PASSWORD);
 	await replace.getByRole('button', { name: de ? 'Wiederherstellungscode verwenden' : 'Use a recovery code' }).click();
 	await replace.locator('#replace-codes-recovery-code').fill(secured.recoveryCode);
 	await replace.locator('button[type="submit"]').click();
-	await expect(twoFactorOf(page).getByTestId('recovery-code')).toHaveCount(10);
-	secured.recoveryCode = (await twoFactorOf(page).getByTestId('recovery-code').first().textContent())!;
+	await expect(twoFactor.getByTestId('recovery-code')).toHaveCount(10);
+	secured.recoveryCode = (await twoFactor.getByTestId('recovery-code').first().textContent())!;
 	await save('recovery-codes');
-	await twoFactorOf(page).locator('#codes-written-down').check();
-	await twoFactorOf(page).getByTestId('recovery-codes').getByRole('button').last().click();
+	await twoFactor.locator('#codes-written-down').check();
+	await twoFactor.getByTestId('recovery-codes').getByRole('button').last().click();
 	await page.goto('/account');
 	await page.getByRole('main').getByRole('button', { name: de ? 'Abmelden' : 'Log out' }).click();
 	await expect(page).toHaveURL('/');
