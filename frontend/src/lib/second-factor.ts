@@ -65,9 +65,9 @@ export const FEW_RECOVERY_CODES = 3;
 /** The text file "Download" saves: what the codes are for, one code a line. */
 export function recoveryCodesFile(codes: readonly string[], username: string, issuedAt: Date): string {
 	return [
-		`Latchkey recovery codes for ${username}`,
-		`Issued ${issuedAt.toISOString().slice(0, 10)}. Each code works once, in place of a code from your authenticator app.`,
-		'Keep them somewhere safe. Replacing them on the account page makes these stop working.',
+		m.codes_file_title({ username }),
+		m.codes_file_issued({ date: issuedAt.toISOString().slice(0, 10) }),
+		m.codes_file_keep(),
 		'',
 		...codes,
 		''

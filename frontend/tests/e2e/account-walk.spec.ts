@@ -67,7 +67,7 @@ async function violations(page: Page): Promise<string[]> {
 async function weakFocusRings(page: Page, max = 30): Promise<string[]> {
 	await focusTop(page);
 	const weak: string[] = [];
-	const seen = new Set<string>();
+	const seen = new Set<number>();
 	for (let i = 0; i < max; i++) {
 		await page.keyboard.press('Tab');
 		const result = await page.evaluate(() => {

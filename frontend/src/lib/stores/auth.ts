@@ -257,7 +257,7 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 				failure = failureFromError(error);
 			}
 			// The session and its cookies may well live on: stay signed in and say so.
-			update((s) => ({ ...s, error: `Could not log you out: ${failure.message}` }));
+			update((s) => ({ ...s, error: m.could_not_log_out({ reason: failure.message }) }));
 			return { ok: false, failure };
 		},
 

@@ -4,6 +4,7 @@
  * JSON. Browsers with `PublicKeyCredential.parse*OptionsFromJSON` and `credential.toJSON()` do the
  * conversion themselves; the small converter below covers the rest. Loaded with a dynamic `import()`.
  */
+import { m } from '$lib/paraglide/messages';
 import type { Failure } from '$lib/api/answer';
 
 /** The credential as JSON: a RegistrationResponseJSON or an AuthenticationResponseJSON (WebAuthn L3). */
@@ -118,19 +119,17 @@ export function ceremonyFailure(error: unknown, ceremony: 'create' | 'get'): Fai
 	const message = (() => {
 		switch (name) {
 			case 'NotAllowedError':
-				return ceremony === 'create'
-					? 'No passkey was added: the request was cancelled or timed out.'
-					: 'No passkey was used: the request was cancelled or timed out, or this device has no passkey for this account.';
+				return ceremony === 'create' ? m.passkey_error_not_added() : m.passkey_error_not_used();
 			case 'InvalidStateError':
-				return 'This device already holds a passkey for your account.';
+				return m.passkey_error_exists();
 			case 'AbortError':
-				return 'The passkey request was cancelled.';
+				return m.passkey_error_aborted();
 			case 'NotSupportedError':
-				return 'This device has no authenticator that can make a passkey the server accepts.';
+				return m.passkey_error_unsupported();
 			case 'SecurityError':
-				return 'Passkeys are not set up for this address. The server’s WebAuthn settings must name this site.';
+				return m.passkey_error_security();
 			default:
-				return 'Your browser could not complete the passkey request. Try again.';
+				return m.passkey_error_other();
 		}
 	})();
 	return { message, fields: [] };
