@@ -5,6 +5,7 @@
  * ships only the messages it uses. Those functions read the language through Paraglide's `getLocale`, which
  * here reads a `$state`: markup that calls `m.…()` updates the moment the language changes, without a reload.
  */
+import { loadErrorWords } from '$lib/api/answer';
 import { baseLocale, isLocale, locales, overwriteGetLocale, type Locale } from '$lib/paraglide/runtime';
 
 export { locales, type Locale };
@@ -48,6 +49,8 @@ let current = $state<Locale>(chosen() ?? browserLocale());
 function apply(locale: Locale) {
 	current = locale;
 	if (globalThis.document) document.documentElement.lang = locale;
+	// The API's error codes in this language's words (English shows the API's own messages).
+	if (locale !== baseLocale) void loadErrorWords().catch(() => {});
 }
 
 overwriteGetLocale(() => current);

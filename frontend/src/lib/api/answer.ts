@@ -26,31 +26,20 @@ export const networkErrorMessage = () => m.error_network();
 export const timeoutMessage = () => m.error_timeout();
 
 /**
- * The API speaks English: its `message` is shown as it is in English, and in another language the
- * catalogue's words for its `code` are shown instead (the message itself when the code has none, or is one
- * the catalogue does not know yet). Field messages (`fields`) stay the server's.
+ * The API speaks English: its `message` is shown as it is in English. In another language the catalogue's
+ * words for its `code` are shown instead (the message itself when the code has none). Those words load with
+ * the language (`loadErrorWords`, called by src/lib/i18n.svelte.ts), so English pages never carry them.
+ * Field messages (`fields`) stay the server's.
  */
-const ERROR_MESSAGES: Partial<Record<ErrorBody['code'], (status: number) => string>> = {
-	invalid_credentials: (status) => (status === 401 ? m.api_invalid_credentials() : m.api_wrong_password()),
-	username_taken: () => m.api_username_taken(),
-	account_disabled: () => m.api_account_disabled(),
-	invalid_mfa_code: () => m.api_invalid_mfa_code(),
-	mfa_challenge_expired: () => m.api_mfa_challenge_expired(),
-	second_factor_required: () => m.api_second_factor_required(),
-	mfa_already_enabled: () => m.api_mfa_already_enabled(),
-	mfa_not_enabled: () => m.api_mfa_not_enabled(),
-	invalid_passkey: () => m.api_invalid_passkey(),
-	passkey_already_registered: () => m.api_passkey_already_registered(),
-	too_many_attempts: () => m.api_too_many_attempts(),
-	validation_failed: () => m.api_validation_failed(),
-	not_found: () => m.api_not_found(),
-	service_unavailable: () => m.api_service_unavailable(),
-	internal: () => m.api_internal()
-};
+let errorWords: ((code: ErrorBody['code'], status: number) => string | null) | null = null;
+
+export async function loadErrorWords(): Promise<void> {
+	errorWords ??= (await import('./error-words')).errorWords;
+}
 
 function localizedError(code: ErrorBody['code'] | undefined, status: number): string | null {
-	if (getLocale() === baseLocale || !code) return null;
-	return ERROR_MESSAGES[code]?.(status) ?? null;
+	if (getLocale() === baseLocale || !code || !errorWords) return null;
+	return errorWords(code, status);
 }
 
 /** The failure for an API answer that is not a success. */
