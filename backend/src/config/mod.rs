@@ -246,6 +246,13 @@ mod tests {
                 ("PUBLIC_URL", "unset") => unset.public_url.is_none(),
                 ("METRICS_ADDR", "unset (off)") => unset.metrics_addr.is_none(),
                 ("TRUSTED_PROXIES", "empty") => unset.trusted_proxies.is_empty(),
+                ("SMTP_URL", "unset (mail off)") => {
+                    unset.mail.is_none() && unset.auth.mail.is_none()
+                }
+                ("MAIL_FROM", "required with `SMTP_URL`") => {
+                    Config::from_vars(&vars(&[("SMTP_URL", "smtp://127.0.0.1:25")]))
+                        .is_err_and(|e| e.variable == "MAIL_FROM")
+                }
                 ("HASH_CONCURRENCY", "number of CPUs") => {
                     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
                     unset.auth.hash_concurrency == cpus
@@ -257,11 +264,20 @@ mod tests {
                 "{name}: the README says {default:?}, the code does not"
             );
         }
-        // Every variable read is documented, and every documented one is read.
-        let values = vars(&[]);
-        let env = Vars::new(&values);
-        Config::read(&env).expect("defaults parse");
-        let read = env.asked();
+        // Every variable read is documented, and every documented one is read (some are read
+        // only when another one is set: mail's sender once there is a server).
+        let mut read = Vec::new();
+        for values in [
+            vars(&[]),
+            vars(&[
+                ("SMTP_URL", "smtp://127.0.0.1:25"),
+                ("MAIL_FROM", "a@example.com"),
+            ]),
+        ] {
+            let env = Vars::new(&values);
+            Config::read(&env).expect("defaults parse");
+            read.extend(env.asked());
+        }
         let names: Vec<&str> = documented.iter().map(|(name, _)| name.as_str()).collect();
         let undocumented: Vec<&str> = read
             .iter()
