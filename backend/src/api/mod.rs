@@ -12,6 +12,7 @@ mod health;
 pub mod middleware;
 mod passkeys;
 mod profile;
+mod recovery;
 mod security;
 mod shared;
 mod state;
@@ -31,6 +32,8 @@ enum ApiTags {
     Account,
     /// Authenticator apps, recovery codes and passkeys.
     SecondFactors,
+    /// Getting back in after forgetting a password, and the email address that helps.
+    Recovery,
     /// Verifying tokens elsewhere, and clients that are not browsers.
     Tokens,
     /// Probes for orchestrators.
@@ -43,6 +46,7 @@ pub type Apis = (
     account::AccountApi,
     authenticator::AuthenticatorApi,
     passkeys::PasskeysApi,
+    recovery::RecoveryApi,
     tokens::TokensApi,
     health::HealthApi,
 );

@@ -1,10 +1,12 @@
 //! The signed-in user's own account: who am I, and deleting it.
 
+use chrono::{DateTime, Utc};
 use poem::{
     Request,
     web::{Data, cookie::CookieJar},
 };
-use poem_openapi::{OpenApi, payload::Json};
+use poem_openapi::{Object, OpenApi, payload::Json};
+use uuid::Uuid;
 
 use super::{
     ApiTags, AppState,
@@ -12,9 +14,9 @@ use super::{
     error::{answer, api_response},
     now,
     security::{AccessToken, authenticate},
-    shared::{StatusResponse, StepUpRequest, UserResponse},
+    shared::{StatusResponse, StepUpRequest},
 };
-use crate::auth::accounts;
+use crate::auth::{accounts, sessions::Authenticated};
 
 #[derive(Default)]
 pub struct ProfileApi;
@@ -30,7 +32,7 @@ impl ProfileApi {
     async fn profile(&self, state: Data<&AppState>, auth: AccessToken) -> ProfileResponse {
         answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            Ok(ProfileResponse::Ok(Json(caller.user.into())))
+            Ok(ProfileResponse::Ok(Json(Profile::from(caller))))
         })
         .await
     }
@@ -64,11 +66,39 @@ impl ProfileApi {
     }
 }
 
+/// The signed-in user, with what the account says about itself.
+#[derive(Object, Debug, Clone)]
+pub struct Profile {
+    pub id: Uuid,
+    /// As typed at registration.
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+    /// The address for recovery and notices, if one was set.
+    pub email: Option<String>,
+    /// Whether `email` was verified (only a verified address receives reset links and notices).
+    pub email_verified: bool,
+    /// When the current recovery key was made, if there is one.
+    pub recovery_key_created_at: Option<DateTime<Utc>>,
+}
+
+impl From<Authenticated> for Profile {
+    fn from(caller: Authenticated) -> Self {
+        Self {
+            id: caller.user.id,
+            username: caller.user.username,
+            created_at: caller.user.created_at,
+            email: caller.details.email,
+            email_verified: caller.details.email_verified,
+            recovery_key_created_at: caller.details.recovery_key_created_at,
+        }
+    }
+}
+
 api_response! {
     pub enum ProfileResponse {
         /// The signed-in user.
         #[oai(status = 200)]
-        Ok(Json<UserResponse>),
+        Ok(Json<Profile>),
     }
     errors {
         400 => "`malformed_request`.",

@@ -168,3 +168,28 @@ impl TextRules for PasskeyNameText {
     const MAX_LENGTH: Option<usize> = Some(crate::domain::PasskeyName::MAX_LEN);
     const EXAMPLE: &'static str = "Work laptop";
 }
+
+pub struct EmailText;
+
+impl TextRules for EmailText {
+    const MAX_LENGTH: Option<usize> = Some(crate::domain::EmailAddress::MAX_LEN);
+    const FORMAT: Option<&'static str> = Some("email");
+    const EXAMPLE: &'static str = "alice@example.com";
+}
+
+/// A token from a mailed or printed link (the part after `#token=`).
+pub struct LinkTokenText;
+
+impl TextRules for LinkTokenText {
+    const MAX_LENGTH: Option<usize> = Some(64);
+    const EXAMPLE: &'static str = "Jq0c1nWm3l9xv8Tb2Yk4RzF7hUe5sAaPdGiLoXyNtCw";
+    const ENFORCE_LENGTH: bool = true;
+}
+
+pub struct RecoveryKeyText;
+
+impl TextRules for RecoveryKeyText {
+    const MAX_LENGTH: Option<usize> = Some(64);
+    const EXAMPLE: &'static str = "7HQ2-KM9X-VP4R-T8NB-3CWD-YF6J-ZE";
+    const ENFORCE_LENGTH: bool = true;
+}

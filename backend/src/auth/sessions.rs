@@ -38,6 +38,16 @@ pub struct Authenticated {
     pub session_id: Uuid,
     /// When the presented access token expires.
     pub token_expires_at: DateTime<Utc>,
+    /// What the account says about itself now (read with the session, at no extra cost).
+    pub details: AccountDetails,
+}
+
+/// The parts of an account that change (unlike the name and creation time the token carries).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountDetails {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub recovery_key_created_at: Option<DateTime<Utc>>,
 }
 
 /// Starts a new session for `account` with a random first refresh token, inside the caller's
@@ -339,27 +349,35 @@ pub async fn authenticate(
         live_session_sql(backend),
         [claims.sid.into(), claims.sub.into(), now.into()],
     );
-    let live = db.query_one_raw(statement).await?;
-    live.and_then(|_| {
-        Some(Authenticated {
-            user,
-            session_id: claims.sid,
-            token_expires_at: DateTime::from_timestamp(claims.exp, 0)?,
-        })
+    let live = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    let email: Option<String> = live.try_get("", "email")?;
+    let verified_at: Option<DateTime<Utc>> = live.try_get("", "email_verified_at")?;
+    Ok(Authenticated {
+        user,
+        session_id: claims.sid,
+        token_expires_at: DateTime::from_timestamp(claims.exp, 0)
+            .ok_or(AuthError::Unauthenticated)?,
+        details: AccountDetails {
+            email_verified: email.is_some() && verified_at.is_some(),
+            email,
+            recovery_key_created_at: live.try_get("", "recovery_key_created_at")?,
+        },
     })
-    .ok_or(AuthError::Unauthenticated)
 }
 
 fn live_session_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
-            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
+            "SELECT u.email, u.email_verified_at, u.recovery_key_created_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
              AND s.absolute_expires_at > $3 AND u.disabled_at IS NULL"
         }
         _ => {
-            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL \
+            "SELECT u.email, u.email_verified_at, u.recovery_key_created_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL \
              AND s.absolute_expires_at > ? AND u.disabled_at IS NULL"
         }
     }

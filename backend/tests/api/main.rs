@@ -20,6 +20,7 @@ mod malformed_requests;
 mod metrics;
 mod mfa;
 mod profile;
+mod recovery;
 mod refresh;
 mod refusals;
 mod register;
