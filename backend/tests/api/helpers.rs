@@ -39,7 +39,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             latchkey::telemetry::LogFormat::Pretty,
         ));
     }
-    let database = TestDatabase::create().await;
+    let database = TestDatabase::create_migrated().await;
     let mut vars: HashMap<String, String> = test_environment(&database.url).into_iter().collect();
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
@@ -82,6 +82,11 @@ pub fn test_environment(database_url: &str) -> Vec<(String, String)> {
         ("ARGON2_ITERATIONS", "1"),
         ("HASH_CONCURRENCY", "4"),
         ("CORS_ORIGINS", "http://localhost:5173"),
+        // Tests run many at once: forty requests fighting for one row wait longer than a
+        // production server should let them, and that is not what they test (the lock-timeout
+        // tests set their own).
+        ("DATABASE_LOCK_TIMEOUT_MS", "15000"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "30000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -440,12 +445,57 @@ impl TestDatabase {
         &self.url
     }
 
+    /// A new database with every migration applied, copied from a template that is migrated
+    /// once per set of migrations and shared by every test (and test process): migrating each
+    /// test's own database was most of its set-up time. On PostgreSQL the copy also commits
+    /// without waiting for the disk (`synchronous_commit = off`): it is thrown away afterwards.
+    pub async fn create_migrated() -> Self {
+        match std::env::var("LATCHKEY_TEST_DB").as_deref() {
+            Ok("postgres") => {
+                let admin_url = postgres_admin_url();
+                let template = postgres_template(&admin_url).await;
+                let name = format!("latchkey_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL is reachable");
+                admin
+                    .execute_unprepared(&format!(
+                        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                    ))
+                    .await
+                    .unwrap();
+                admin
+                    .execute_unprepared(&format!(
+                        "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+                    ))
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                Self {
+                    url: database_url_in(&admin_url, &name),
+                    backend: Backend::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let template = sqlite_template().await;
+                let dir =
+                    std::env::temp_dir().join(format!("latchkey-test-{}", Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::copy(&template, dir.join("test.db")).unwrap();
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.display());
+                Self {
+                    url,
+                    backend: Backend::Sqlite(dir),
+                }
+            }
+        }
+    }
+
     /// A new, empty database (no migrations applied).
     pub async fn create() -> Self {
         match std::env::var("LATCHKEY_TEST_DB").as_deref() {
             Ok("postgres") => {
-                let admin_url = std::env::var("TEST_DATABASE_URL")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+                let admin_url = postgres_admin_url();
                 let name = format!("latchkey_test_{}", Uuid::new_v4().simple());
                 let admin = Database::connect(&admin_url)
                     .await
@@ -455,11 +505,8 @@ impl TestDatabase {
                     .await
                     .unwrap();
                 admin.close().await.unwrap();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(base, _)| base);
                 Self {
-                    url: format!("{base}/{name}"),
+                    url: database_url_in(&admin_url, &name),
                     backend: Backend::Postgres { admin_url, name },
                 }
             }
@@ -474,6 +521,119 @@ impl TestDatabase {
                 }
             }
         }
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The URL of database `name` on the server `admin_url` points at.
+fn database_url_in(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url, |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Names the current set of migrations: a template made for another set is never used.
+fn migrations_digest() -> String {
+    use migration::MigratorTrait as _;
+    use sha2::{Digest as _, Sha256};
+    let names: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    hex::encode(&Sha256::digest(names.join("\n").as_bytes())[..6])
+}
+
+/// The migrated template database on the test server, made by the first test (of any
+/// process) that needs it, under an advisory lock, and published by a rename once complete.
+async fn postgres_template(admin_url: &str) -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let template = format!("latchkey_tpl_{}", migrations_digest());
+            let admin = Database::connect(admin_url)
+                .await
+                .expect("PostgreSQL is reachable");
+            let lock = "SELECT pg_advisory_lock(6642617)";
+            admin.execute_unprepared(lock).await.unwrap();
+            let exists = admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT 1 FROM pg_database WHERE datname = '{template}'"),
+                ))
+                .await
+                .unwrap()
+                .is_some();
+            if !exists {
+                let building = format!("{template}_building");
+                for statement in [
+                    format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+                    format!("CREATE DATABASE \"{building}\""),
+                ] {
+                    admin.execute_unprepared(&statement).await.unwrap();
+                }
+                let url = database_url_in(admin_url, &building);
+                let db = latchkey::storage::connect(&url, &test_database_settings())
+                    .await
+                    .unwrap();
+                latchkey::storage::migrate(&db, &url).await.unwrap();
+                db.close().await.unwrap();
+                admin
+                    .execute_unprepared(&format!(
+                        "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+                    ))
+                    .await
+                    .unwrap();
+            }
+            admin
+                .execute_unprepared("SELECT pg_advisory_unlock(6642617)")
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            template
+        })
+        .await
+        .clone()
+}
+
+/// The migrated template SQLite file, made by the first test that needs it and published by a
+/// rename once complete.
+async fn sqlite_template() -> PathBuf {
+    static TEMPLATE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let template =
+                std::env::temp_dir().join(format!("latchkey-template-{}.db", migrations_digest()));
+            if template.exists() {
+                return template;
+            }
+            let dir =
+                std::env::temp_dir().join(format!("latchkey-template-{}", Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}/template.db?mode=rwc", dir.display());
+            let db = latchkey::storage::connect(&url, &test_database_settings())
+                .await
+                .unwrap();
+            latchkey::storage::migrate(&db, &url).await.unwrap();
+            // Closing the last connection folds the write-ahead log into the file.
+            db.close().await.unwrap();
+            std::fs::rename(dir.join("template.db"), &template).unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            template
+        })
+        .await
+        .clone()
+}
+
+fn test_database_settings() -> latchkey::storage::DatabaseSettings {
+    latchkey::storage::DatabaseSettings {
+        max_connections: 2,
+        statement_timeout: std::time::Duration::from_secs(30),
+        lock_timeout: std::time::Duration::from_secs(30),
     }
 }
 
