@@ -39,13 +39,20 @@ def test_schemathesis_finds_no_server_error_or_spec_violation(sqlite_database, s
         f'headers = {{ Cookie = "refresh_token={for_refresh}" }}\n'
         # Rules JSON Schema cannot state, so schema-valid data can earn a documented 400:
         # password strength (zxcvbn, and not containing the username), a WebAuthn answer that
-        # does not verify, a one-time code that is wrong now. Everything else stays strict.
+        # does not verify, a one-time code that is wrong now, a link token that was never
+        # issued, a reset that must carry exactly one proof. Everything else stays strict.
         + "".join(
             "\n[[operations]]\n"
             f'include-path = "{path}"\n'
             "checks.positive_data_acceptance.expected-statuses = "
             '["2XX", 400, 401, 403, 404, 409, 429]\n'
-            for path in ("/register", "/passkeys/register/finish", "/mfa/totp/confirm")
+            for path in (
+                "/register",
+                "/passkeys/register/finish",
+                "/mfa/totp/confirm",
+                "/email/verify",
+                "/password/reset",
+            )
         )
     )
 

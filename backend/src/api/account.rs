@@ -323,7 +323,9 @@ pub struct PasswordChangeRequest {
     /// The new password, under the same rules as at registration.
     pub new_password: Text<NewPassword>,
     /// Required when 2FA is on (or `recovery_code`).
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
 }
 
@@ -340,6 +342,7 @@ pub struct SessionInfo {
     /// When it ends unless it is renewed.
     pub expires_at: DateTime<Utc>,
     /// The client address last seen for it.
+    #[oai(nullable)]
     pub ip: Option<String>,
     /// Browser and operating system, from the user agent ("Firefox 128 on Linux").
     pub device: String,
@@ -495,10 +498,13 @@ pub struct ActivityEventResponse {
     pub kind: ActivityKind,
     pub at: DateTime<Utc>,
     /// The client address it came from, when it came from a client.
+    #[oai(nullable)]
     pub ip: Option<String>,
     /// Browser and operating system, when it came from a client.
+    #[oai(nullable)]
     pub device: Option<String>,
     /// The session it concerns, if any.
+    #[oai(nullable)]
     pub session_id: Option<Uuid>,
 }
 
@@ -525,6 +531,7 @@ impl ActivityEventResponse {
 pub struct ActivityList {
     pub events: Vec<ActivityEventResponse>,
     /// Present when there are older events: pass it as `before` for the next page.
+    #[oai(nullable)]
     pub next_before: Option<Uuid>,
 }
 
@@ -537,6 +544,7 @@ pub struct TrustedDeviceInfo {
     /// Browser and operating system ("Firefox 128 on Linux"), or the client's product name.
     pub device: String,
     /// The address of its last sign-in.
+    #[oai(nullable)]
     pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Its last sign-in.

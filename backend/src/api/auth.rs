@@ -423,7 +423,9 @@ pub enum LoginResult {
 #[derive(Object)]
 pub struct SecondFactorRequest {
     /// Six digits from the authenticator app.
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
     /// One unused recovery code (`xxxxx-xxxxx`; case and dashes do not matter).
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
 }

@@ -374,6 +374,7 @@ pub struct PasskeyInfo {
     pub name: String,
     pub created_at: DateTime<Utc>,
     /// The last sign-in with it.
+    #[oai(nullable)]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -427,6 +428,7 @@ pub struct PasskeyRegistrationFinish {
     pub ceremony: Text<OpaqueToken>,
     /// What the user calls this passkey (1–64 characters; no control or invisible formatting
     /// characters). Without it, the name suggested when the ceremony started.
+    #[oai(nullable)]
     pub name: Option<Text<PasskeyNameText>>,
     /// `credential.toJSON()` of the new credential.
     pub credential: Value,

@@ -74,10 +74,12 @@ pub struct Profile {
     pub username: String,
     pub created_at: DateTime<Utc>,
     /// The address for recovery and notices, if one was set.
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Whether `email` was verified (only a verified address receives reset links and notices).
     pub email_verified: bool,
     /// When the current recovery key was made, if there is one.
+    #[oai(nullable)]
     pub recovery_key_created_at: Option<DateTime<Utc>>,
 }
 

@@ -272,13 +272,18 @@ pub struct ResetRequest {
     /// Under the same rules as at registration.
     pub new_password: Text<NewPassword>,
     /// The token of a reset link (after `#token=`).
+    #[oai(nullable)]
     pub token: Option<Text<LinkTokenText>>,
     /// With `recovery_key`, or with `recovery_code` and `code`.
+    #[oai(nullable)]
     pub username: Option<Text<AnyUsername>>,
+    #[oai(nullable)]
     pub recovery_key: Option<Text<RecoveryKeyText>>,
     /// One of the recovery codes, with 2FA on; needs `code` too.
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
     /// A current code from the authenticator app, with `recovery_code`.
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
 }
 
@@ -351,7 +356,9 @@ pub struct EmailRequest {
     /// The password in use now.
     pub password: Text<LoginPassword>,
     /// Required when 2FA is on (or `recovery_code`).
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
 }
 

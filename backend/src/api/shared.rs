@@ -95,7 +95,9 @@ impl SecondFactorMethod {
 pub struct StepUpRequest {
     pub password: Text<LoginPassword>,
     /// Required when 2FA is on (or `recovery_code`; `code` wins when both are sent).
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
 }
 

@@ -321,6 +321,7 @@ pub struct TokenRequest {
     /// The `device_token` an earlier sign-in of this client returned: the client is then
     /// judged by its own failure count, so strangers who lock the username out do not lock
     /// it out. Keep it, like a browser keeps its device cookie.
+    #[oai(nullable)]
     pub device_token: Option<Text<DeviceTokenText>>,
 }
 
@@ -404,9 +405,12 @@ pub enum TokenResult {
 #[derive(Object)]
 pub struct TokenSecondFactorRequest {
     pub mfa_token: Text<OpaqueToken>,
+    #[oai(nullable)]
     pub code: Option<Text<OneTimeCode>>,
+    #[oai(nullable)]
     pub recovery_code: Option<Text<RecoveryCodeText>>,
     /// This client's `device_token`, as for `/token`.
+    #[oai(nullable)]
     pub device_token: Option<Text<DeviceTokenText>>,
 }
 

@@ -848,14 +848,14 @@ export interface components {
             /** Format: date-time */
             at: string;
             /** @description The client address it came from, when it came from a client. */
-            ip?: string;
+            ip?: string | null;
             /** @description Browser and operating system, when it came from a client. */
-            device?: string;
+            device?: string | null;
             /**
              * Format: uuid
              * @description The session it concerns, if any.
              */
-            session_id?: string;
+            session_id?: string | null;
         };
         /**
          * @description What happened on an account. New kinds may be added in later versions.
@@ -872,7 +872,7 @@ export interface components {
              * Format: uuid
              * @description Present when there are older events: pass it as `before` for the next page.
              */
-            next_before?: string;
+            next_before?: string | null;
         };
         /**
          * EmailRequest
@@ -895,9 +895,9 @@ export interface components {
              * @description Required when 2FA is on (or `recovery_code`).
              * @example 123456
              */
-            code?: string;
+            code?: string | null;
             /** @example 7hq2k-m9xvp */
-            recovery_code?: string;
+            recovery_code?: string | null;
         };
         /**
          * Error
@@ -1019,7 +1019,7 @@ export interface components {
              * Format: date-time
              * @description The last sign-in with it.
              */
-            last_used_at?: string;
+            last_used_at?: string | null;
         };
         /** PasskeyList */
         PasskeyList: {
@@ -1048,7 +1048,7 @@ export interface components {
              *     characters). Without it, the name suggested when the ceremony started.
              * @example Work laptop
              */
-            name?: string;
+            name?: string | null;
             /** @description `credential.toJSON()` of the new credential. */
             credential: unknown;
         };
@@ -1094,9 +1094,9 @@ export interface components {
              * @description Required when 2FA is on (or `recovery_code`).
              * @example 123456
              */
-            code?: string;
+            code?: string | null;
             /** @example 7hq2k-m9xvp */
-            recovery_code?: string;
+            recovery_code?: string | null;
         };
         /**
          * PasswordOnly
@@ -1121,14 +1121,14 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** @description The address for recovery and notices, if one was set. */
-            email?: string;
+            email?: string | null;
             /** @description Whether `email` was verified (only a verified address receives reset links and notices). */
             email_verified: boolean;
             /**
              * Format: date-time
              * @description When the current recovery key was made, if there is one.
              */
-            recovery_key_created_at?: string;
+            recovery_key_created_at?: string | null;
         };
         /**
          * RecoveryCodes
@@ -1189,24 +1189,24 @@ export interface components {
              * @description The token of a reset link (after `#token=`).
              * @example Jq0c1nWm3l9xv8Tb2Yk4RzF7hUe5sAaPdGiLoXyNtCw
              */
-            token?: string;
+            token?: string | null;
             /**
              * @description With `recovery_key`, or with `recovery_code` and `code`.
              * @example alice
              */
-            username?: string;
+            username?: string | null;
             /** @example 7HQ2-KM9X-VP4R-T8NB-3CWD-YF6J-ZE */
-            recovery_key?: string;
+            recovery_key?: string | null;
             /**
              * @description One of the recovery codes, with 2FA on; needs `code` too.
              * @example 7hq2k-m9xvp
              */
-            recovery_code?: string;
+            recovery_code?: string | null;
             /**
              * @description A current code from the authenticator app, with `recovery_code`.
              * @example 123456
              */
-            code?: string;
+            code?: string | null;
         };
         /**
          * SecondFactorChallenge
@@ -1232,12 +1232,12 @@ export interface components {
              * @description Six digits from the authenticator app.
              * @example 123456
              */
-            code?: string;
+            code?: string | null;
             /**
              * @description One unused recovery code (`xxxxx-xxxxx`; case and dashes do not matter).
              * @example 7hq2k-m9xvp
              */
-            recovery_code?: string;
+            recovery_code?: string | null;
         };
         /**
          * Session
@@ -1280,7 +1280,7 @@ export interface components {
              */
             expires_at: string;
             /** @description The client address last seen for it. */
-            ip?: string;
+            ip?: string | null;
             /** @description Browser and operating system, from the user agent ("Firefox 128 on Linux"). */
             device: string;
             /** @description True for the session making this request. */
@@ -1332,9 +1332,9 @@ export interface components {
              * @description Required when 2FA is on (or `recovery_code`; `code` wins when both are sent).
              * @example 123456
              */
-            code?: string;
+            code?: string | null;
             /** @example 7hq2k-m9xvp */
-            recovery_code?: string;
+            recovery_code?: string | null;
         };
         /**
          * TokenRequest
@@ -1358,7 +1358,7 @@ export interface components {
              *     it out. Keep it, like a browser keeps its device cookie.
              * @example Qm9vdHN0cmFwcGVkIGRldmljZSB0b2tlbiBleGFtcGxl
              */
-            device_token?: string;
+            device_token?: string | null;
         };
         /**
          * TokenResponse
@@ -1413,14 +1413,14 @@ export interface components {
             /** @example kX9c2s0qVt7n3mB5wL1yZ8rQ4uE6aJhGfDpSoNiTcYv */
             mfa_token: string;
             /** @example 123456 */
-            code?: string;
+            code?: string | null;
             /** @example 7hq2k-m9xvp */
-            recovery_code?: string;
+            recovery_code?: string | null;
             /**
              * @description This client's `device_token`, as for `/token`.
              * @example Qm9vdHN0cmFwcGVkIGRldmljZSB0b2tlbiBleGFtcGxl
              */
-            device_token?: string;
+            device_token?: string | null;
         };
         /**
          * TotpConfirmation
@@ -1452,7 +1452,7 @@ export interface components {
             /** @description Browser and operating system ("Firefox 128 on Linux"), or the client's product name. */
             device: string;
             /** @description The address of its last sign-in. */
-            ip?: string;
+            ip?: string | null;
             /** Format: date-time */
             created_at: string;
             /**
