@@ -84,6 +84,10 @@ pub enum Claimant<'a> {
     Account(Box<user::Model>),
     /// Nobody yet (a passkey names its account only once verified): only the address counts.
     Unnamed,
+    /// A username presented with a proof too long to guess (a 130-bit recovery key): the
+    /// account is found, but only the address counts, so that strangers spending the name's
+    /// budget cannot lock its owner out of their own key.
+    NameWithUnguessableProof(&'a str),
 }
 
 /// An attempt in flight, its reservation held. Dropping it without `passed` keeps the
@@ -111,15 +115,8 @@ impl Attempt {
         now: DateTime<Utc>,
     ) -> Result<Self, AuthError> {
         let (account, counted_name) = match claimant {
-            // A name that breaks the rules cannot exist: it is just an unknown name, so a
-            // sign-in form cannot be used to probe the rules field by field.
-            Claimant::Name(typed) => {
-                let account = match Username::parse(typed.to_owned()) {
-                    Ok(name) => find_by_username(&auth.db, &name).await?,
-                    Err(_) => None,
-                };
-                (account, Some(typed.to_owned()))
-            }
+            Claimant::Name(typed) => (find_typed(auth, typed).await?, Some(typed.to_owned())),
+            Claimant::NameWithUnguessableProof(typed) => (find_typed(auth, typed).await?, None),
             Claimant::Account(account) => {
                 let name = account.username_canonical.clone();
                 (Some(*account), Some(name))
@@ -332,6 +329,15 @@ pub(crate) fn refused(error: &AuthError, action: Action) {
             },
             None,
         );
+    }
+}
+
+/// The account a typed name names. A name that breaks the rules cannot exist: it is just an
+/// unknown name, so a sign-in form cannot be used to probe the rules field by field.
+async fn find_typed(auth: &Auth, typed: &str) -> Result<Option<user::Model>, AuthError> {
+    match Username::parse(typed.to_owned()) {
+        Ok(name) => find_by_username(&auth.db, &name).await,
+        Err(_) => Ok(None),
     }
 }
 

@@ -308,7 +308,9 @@ pub async fn reset_password(
     let method = proof.method();
     // A token names its account, but a wrong one names none: tokens are limited per address
     // only (256 bits cannot be guessed, and a stranger must not be able to lock an owner out of
-    // the link they were sent). A key or code names its account: per name and per address.
+    // the link they were sent). A recovery key (130 bits) likewise counts per address only,
+    // though it comes with a name. A recovery code is short enough to guess at: a code and an
+    // authenticator code count per name and per address, like a sign-in.
     let (attempt, checked, account) = match &proof {
         Proof::Token(token) => {
             let attempt =
@@ -334,7 +336,7 @@ pub async fn reset_password(
         Proof::RecoveryKey { username, key } => {
             let attempt = Attempt::begin(
                 auth,
-                Claimant::Name(username),
+                Claimant::NameWithUnguessableProof(username),
                 None,
                 client,
                 Action::Recovery,
@@ -403,6 +405,8 @@ pub async fn reset_password(
                 return Err(AuthError::InvalidToken);
             }
         }
+        // The key is used up by `advance` below, with every other grant of this password;
+        // a concurrent reset with the same key finds the epoch moved (`confirm` above).
         Checked::RecoveryKey => {}
         Checked::RecoveryCode(recovery, totp) => {
             if !second_factor::claim(&txn, account.id, recovery, now).await?

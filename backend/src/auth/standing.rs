@@ -91,9 +91,9 @@ pub async fn hold(txn: &impl ConnectionTrait, user_id: Uuid) -> Result<bool, Aut
     Ok(held == 1)
 }
 
-/// Moves the account to a new epoch, first thing in `txn`: every pending challenge and every
-/// trusted device of the old one ends (except `keep`, the device the change itself came from,
-/// which carries over). Sessions are the caller's to end, in the same transaction: some
+/// Moves the account to a new epoch, first thing in `txn`: every pending challenge, every
+/// trusted device (except `keep`, the device the change itself came from, which carries over)
+/// and the recovery key of the old one end. Sessions are the caller's to end, in the same transaction: some
 /// changes keep the caller's own. Returns the new epoch.
 pub async fn advance(
     txn: &impl ConnectionTrait,
@@ -101,10 +101,18 @@ pub async fn advance(
     keep_device: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<i32, AuthError> {
+    // The recovery key stands in for the password it was made beside: a new password (or a
+    // disable, a factor reset) needs a new key, so a key planted by someone who once had the
+    // password dies with it, and a key that reset the password is used up.
     user::Entity::update_many()
         .col_expr(
             user::Column::CredentialEpoch,
             Expr::col(user::Column::CredentialEpoch).add(1),
+        )
+        .col_expr(user::Column::RecoveryKeyHash, Expr::value(None::<String>))
+        .col_expr(
+            user::Column::RecoveryKeyCreatedAt,
+            Expr::value(None::<DateTime<Utc>>),
         )
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))

@@ -62,7 +62,12 @@ pub enum UsersCommand {
         yes: bool,
     },
     /// Let a disabled account sign in again.
-    Enable { name: String },
+    Enable {
+        name: String,
+        /// Accepted like disable's, so scripts can pass it to both; enabling asks nothing.
+        #[arg(long, hide = true)]
+        yes: bool,
+    },
     /// Set a new password (asked for twice; checked against the password policy). Every
     /// session, pending sign-in and trusted device ends.
     SetPassword {
@@ -73,8 +78,9 @@ pub enum UsersCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Remove every second factor (authenticator app, recovery codes, passkeys); pending
-    /// sign-ins and trusted devices end. Sessions stay (see revoke-sessions).
+    /// Remove every second factor (authenticator app, recovery codes, passkeys) and the
+    /// recovery key; pending sign-ins and trusted devices end. Sessions stay (see
+    /// revoke-sessions).
     ResetFactors {
         name: String,
         #[arg(long)]
@@ -162,6 +168,23 @@ async fn users(
             println!("id:         {}", account.id);
             println!("created:    {}", account.created_at.to_rfc3339());
             println!("status:     {}", status(&account));
+            println!(
+                "email:      {}",
+                match (&account.email, account.email_verified_at) {
+                    (Some(email), Some(_)) => format!("{email} (verified)"),
+                    (Some(email), None) => format!("{email} (not verified)"),
+                    (None, _) => "none".to_owned(),
+                }
+            );
+            println!(
+                "recovery key: {}",
+                account
+                    .recovery_key_created_at
+                    .map_or("none".to_owned(), |at| format!(
+                        "made {} (ends with the next password change, reset or factor reset)",
+                        at.format("%Y-%m-%d %H:%M")
+                    ))
+            );
             let live = sessions::active(db, account.id, now).await?;
             println!("sessions:   {}", live.len());
             for session in live {
@@ -230,7 +253,7 @@ async fn users(
             let ended = accounts::set_disabled(db, &account, true, now).await?;
             println!("disabled {} (ended {ended} session(s))", account.username);
         }
-        UsersCommand::Enable { name } => {
+        UsersCommand::Enable { name, yes: _ } => {
             let account = accounts::find(db, &name).await?;
             accounts::set_disabled(db, &account, false, now).await?;
             println!("enabled {}", account.username);
@@ -270,7 +293,7 @@ async fn users(
         UsersCommand::ResetFactors { name, yes } => {
             let account = accounts::find(db, &name).await?;
             let question = format!(
-                "Remove every second factor of {} (authenticator app, recovery codes, passkeys)?",
+                "Remove every second factor of {} (authenticator app, recovery codes, passkeys) and its recovery key?",
                 account.username
             );
             if !confirm(&question, yes) {
@@ -283,11 +306,16 @@ async fn users(
             };
             let removed = accounts::reset_factors(db, post, &account, now).await?;
             println!(
-                "reset the second factors of {}: authenticator app {}, {} unused recovery code(s), {} passkey(s) removed",
+                "reset the second factors of {}: authenticator app {}, {} unused recovery code(s), {} passkey(s) removed; recovery key {}",
                 account.username,
                 if removed.totp { "removed" } else { "was off" },
                 removed.recovery_codes,
-                removed.passkeys
+                removed.passkeys,
+                if account.recovery_key_created_at.is_some() {
+                    "removed"
+                } else {
+                    "none"
+                }
             );
         }
         UsersCommand::ResetLink { name, ttl } => {

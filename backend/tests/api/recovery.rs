@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::{
     cli::latchkey,
-    helpers::{Browser, PASSWORD, TestApp, assert_error, spawn_app},
+    helpers::{Browser, PASSWORD, TestApp, assert_error, spawn_app, spawn_app_with},
     mail::{spawn_app_with_mail, with_verified_address},
     mfa::{alice_with_2fa, json_ok},
     smtp_sink::{Received, SmtpSink},
@@ -395,24 +395,177 @@ async fn exactly_one_proof_is_needed() {
 }
 
 #[tokio::test]
-async fn guessing_a_recovery_proof_is_throttled_per_name() {
+async fn guessing_a_recovery_code_is_throttled_per_name() {
     let app = spawn_app().await;
-    app.register("alice", PASSWORD).await;
-    for _ in 0..5 {
-        assert_error(
-            reset(&app, json!({ "username": "alice", "recovery_key": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-23", "new_password": NEW_PASSWORD })).await,
-            400,
-            "invalid_token",
+    let (authenticator, _codes) = alice_with_2fa(&app).await;
+    let guess = || {
+        reset(
+            &app,
+            json!({ "username": "alice", "recovery_code": "aaaaa-bbbbb", "code": authenticator.code(1), "new_password": NEW_PASSWORD }),
         )
-        .await;
+    };
+    for _ in 0..5 {
+        assert_error(guess().await, 400, "invalid_token").await;
     }
-    let limited = reset(
-        &app,
-        json!({ "username": "alice", "recovery_key": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-23", "new_password": NEW_PASSWORD }),
-    )
-    .await;
+    let limited = guess().await;
     assert!(limited.headers().contains_key("retry-after"));
     assert_error(limited, 429, "too_many_attempts").await;
+}
+
+#[tokio::test]
+async fn wrong_recovery_keys_count_against_the_address_and_never_lock_the_owner_out() {
+    let app = spawn_app_with(&[
+        ("LOGIN_THROTTLE_IP_FAILURES", "12"),
+        ("TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    app.signed_in("alice").await;
+    let key = json_ok(
+        app.main_browser()
+            .post_json("/recovery-key", &json!({ "password": PASSWORD }))
+            .await,
+    )
+    .await["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = || {
+        reset(
+            &app,
+            json!({ "username": "alice", "recovery_key": "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-23", "new_password": NEW_PASSWORD }),
+        )
+    };
+    // Six wrong keys are more than the name's budget (5), but a 130-bit key cannot be guessed:
+    // the name is untouched, and the owner still signs in.
+    for _ in 0..6 {
+        assert_error(wrong().await, 400, "invalid_token").await;
+    }
+    assert_eq!(app.browser().login("alice", PASSWORD).await.status(), 200);
+    // The address's budget holds: the twelfth failure from here is the last.
+    for _ in 0..6 {
+        assert_error(wrong().await, 400, "invalid_token").await;
+    }
+    let limited = wrong().await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "too_many_attempts").await;
+    // From anywhere else, the owner's key works.
+    let elsewhere = reqwest::Client::new()
+        .post(app.url("/password/reset"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({ "username": "alice", "recovery_key": key, "new_password": NEW_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.status(),
+        200,
+        "{}",
+        elsewhere.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_key_works_once_and_ends_with_the_password_it_was_made_beside() {
+    let app = spawn_app().await;
+    app.signed_in("alice").await;
+    let browser = app.main_browser();
+    let make_key = || async {
+        json_ok(
+            browser
+                .post_json("/recovery-key", &json!({ "password": PASSWORD }))
+                .await,
+        )
+        .await["recovery_key"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Made by someone who had the password; the owner changes it: the key is gone.
+    let planted = make_key().await;
+    let changed = browser
+        .post_json(
+            "/password",
+            &json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let profile = json_ok(browser.get("/profile").await).await;
+    assert!(profile["recovery_key_created_at"].is_null(), "{profile}");
+    assert_error(
+        reset(&app, json!({ "username": "alice", "recovery_key": planted, "new_password": "an attacker's passphrase 1" })).await,
+        400,
+        "invalid_token",
+    )
+    .await;
+
+    // A key made now resets the password once.
+    let key = json_ok(
+        browser
+            .post_json("/recovery-key", &json!({ "password": NEW_PASSWORD }))
+            .await,
+    )
+    .await["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = reset(
+        &app,
+        json!({ "username": "alice", "recovery_key": key, "new_password": "the third passphrase, 2026" }),
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    assert_error(
+        reset(&app, json!({ "username": "alice", "recovery_key": key, "new_password": "a fourth passphrase, 2026" })).await,
+        400,
+        "invalid_token",
+    )
+    .await;
+
+    // The operator sees a key, and reset-factors removes it.
+    let signed_in = app.browser();
+    assert_eq!(
+        signed_in
+            .login("alice", "the third passphrase, 2026")
+            .await
+            .status(),
+        200
+    );
+    let last = json_ok(
+        signed_in
+            .post_json(
+                "/recovery-key",
+                &json!({ "password": "the third passphrase, 2026" }),
+            )
+            .await,
+    )
+    .await["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = latchkey(&app, &["admin", "users", "show", "alice"], "").await;
+    assert!(
+        shown.stdout.contains("recovery key: made"),
+        "{}",
+        shown.stdout
+    );
+    let removed = latchkey(
+        &app,
+        &["admin", "users", "reset-factors", "alice", "--yes"],
+        "",
+    )
+    .await;
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert!(
+        removed.stdout.contains("recovery key removed"),
+        "{}",
+        removed.stdout
+    );
+    assert_error(
+        reset(&app, json!({ "username": "alice", "recovery_key": last, "new_password": "a fifth passphrase, 2026" })).await,
+        400,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
