@@ -9,7 +9,7 @@ const mock = vi.hoisted(() => ({
 	login: vi.fn<(c: { username: string; password: string }) => Promise<LoginResult>>(),
 	register: vi.fn<(c: { username: string; password: string }) => Promise<RegisterResult>>(),
 	verifySecondFactor: vi.fn<(f: { code?: string; recovery_code?: string }) => Promise<Result>>(),
-	loginWithPasskey: vi.fn<(username: string, use: unknown) => Promise<Result>>()
+	loginWithPasskey: vi.fn<(use: unknown) => Promise<Result>>()
 }));
 vi.mock('$lib/stores/auth', () => ({
 	auth: {
@@ -400,9 +400,12 @@ describe('LoginForm, second factor', () => {
 });
 
 describe('LoginForm, passkeys', () => {
-	function browserWithPasskeys() {
+	function browserWithPasskeys({ conditional = false } = {}) {
 		vi.stubGlobal('isSecureContext', true);
-		vi.stubGlobal('PublicKeyCredential', function PublicKeyCredential() {});
+		vi.stubGlobal(
+			'PublicKeyCredential',
+			Object.assign(function PublicKeyCredential() {}, { isConditionalMediationAvailable: async () => conditional })
+		);
 		vi.stubGlobal('navigator', { ...navigator, credentials: { create: vi.fn(), get: vi.fn() } });
 	}
 
@@ -411,29 +414,52 @@ describe('LoginForm, passkeys', () => {
 		expect(screen.queryByRole('button', { name: 'Sign in with a passkey' })).toBeNull();
 	});
 
-	it('asks for the username first, then signs in with the passkey for it', async () => {
+	it('signs in with any passkey of this site: no username needed', async () => {
 		browserWithPasskeys();
 		const onsuccess = vi.fn();
 		render(LoginForm, { onsuccess });
 		const button = screen.getByRole('button', { name: 'Sign in with a passkey' });
 		expect(button.getAttribute('aria-describedby')).toBe('passkey-hint');
-
-		await fireEvent.click(button);
-		const username = screen.getByLabelText('Username', { selector: 'input' });
-		expect(document.activeElement).toBe(username);
-		expect(document.getElementById('username-error')?.textContent).toMatch(/Enter your username/);
-		expect(mock.loginWithPasskey).not.toHaveBeenCalled();
+		expect(document.getElementById('passkey-hint')?.textContent).toMatch(/No username or password needed/);
 
 		const pending = deferred<Result>();
 		mock.loginWithPasskey.mockReturnValue(pending.promise);
-		await type('Username', ' alice ');
 		await fireEvent.click(button);
-		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledWith('alice', expect.any(Function)));
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledWith(expect.any(Function)));
+		expect(screen.getByLabelText('Username', { selector: 'input' }).getAttribute('aria-invalid')).not.toBe('true');
 		expect(screen.getByRole('button', { name: 'Waiting for your passkey…' }).hasAttribute('disabled')).toBe(true);
 		expect(screen.getByRole('button', { name: 'Log in' }).hasAttribute('disabled')).toBe(true);
 
 		pending.resolve({ ok: true, user });
 		await vi.waitFor(() => expect(onsuccess).toHaveBeenCalled());
+	});
+
+	it('offers passkeys in the username field’s autofill where the browser can, and stops asking for a password sign-in', async () => {
+		browserWithPasskeys({ conditional: true });
+		const quiet = deferred<Result>();
+		mock.loginWithPasskey.mockReturnValueOnce(quiet.promise);
+		render(LoginForm);
+		expect(screen.getByLabelText('Username', { selector: 'input' }).getAttribute('autocomplete')).toBe('username webauthn');
+		// The quiet request starts with the form.
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledTimes(1));
+
+		// A password sign-in waits for the quiet request to end; an aborted one says nothing.
+		mock.login.mockResolvedValue({
+			ok: false,
+			failure: { code: 'invalid_credentials', status: 401, message: 'Invalid username or password', fields: [] }
+		});
+		await type('Username', 'alice');
+		await type('Password', 'wrong');
+		await fireEvent.click(screen.getByRole('button', { name: 'Log in' }));
+		await tick();
+		expect(mock.login).not.toHaveBeenCalled();
+		const again = deferred<Result>();
+		mock.loginWithPasskey.mockReturnValueOnce(again.promise);
+		quiet.resolve({ ok: false, failure: { message: 'The passkey request was cancelled.', fields: [] }, cancelled: true } as Result);
+		await vi.waitFor(() => expect(mock.login).toHaveBeenCalled());
+		// Refused: the quiet request starts again, and only the password's error shows.
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledTimes(2));
+		expect(screen.getAllByRole('alert').map((a) => a.textContent).join(' ')).not.toMatch(/cancelled/);
 	});
 
 	it('shows why a passkey sign-in failed', async () => {
@@ -443,7 +469,6 @@ describe('LoginForm, passkeys', () => {
 			failure: { code: 'invalid_passkey', status: 401, message: 'That passkey did not sign you in.', fields: [] }
 		});
 		render(LoginForm);
-		await type('Username', 'alice');
 		await fireEvent.click(screen.getByRole('button', { name: 'Sign in with a passkey' }));
 		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('That passkey did not sign you in.'));
 	});

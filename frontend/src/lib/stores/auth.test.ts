@@ -584,17 +584,28 @@ describe('signing in with a second factor', () => {
 		await aliceWithTwoFactor();
 		server.users[0].passkeys.push({ id: 'k1', name: 'Laptop', created_at: '2026-11-29T12:00:00Z', last_used_at: null });
 
-		const cancelled = await auth.loginWithPasskey('alice', async () => ({
+		const cancelled = await auth.loginWithPasskey(async () => ({
 			ok: false,
 			failure: { message: 'No passkey was used.', fields: [] }
 		}));
 		expect(cancelled).toEqual({ ok: false, failure: { message: 'No passkey was used.', fields: [] } });
+		expect(get(auth).error).toBe('No passkey was used.');
 
-		const stranger = await auth.loginWithPasskey('alice', async () => ({ ok: true, credential: { userHandle: 'bob' } }));
+		// A quiet request the form aborted leaves nothing to say.
+		auth.clearError();
+		const aborted = await auth.loginWithPasskey(async () => ({
+			ok: false,
+			failure: { message: 'The passkey request was cancelled.', fields: [] },
+			cancelled: true
+		}));
+		expect(aborted).toMatchObject({ ok: false, cancelled: true });
+		expect(get(auth).error).toBeNull();
+
+		const stranger = await auth.loginWithPasskey(async () => ({ ok: true, credential: { userHandle: 'bob' } }));
 		expect(stranger.ok || stranger.failure).toMatchObject({ status: 401, code: 'invalid_passkey' });
 
 		const use = vi.fn(async () => ({ ok: true as const, credential: { userHandle: 'alice' } }));
-		expect(await auth.loginWithPasskey('alice', use)).toMatchObject({ ok: true, user: { username: 'alice' } });
+		expect(await auth.loginWithPasskey(use)).toMatchObject({ ok: true, user: { username: 'alice' } });
 		expect(use).toHaveBeenCalledWith({ publicKey: { challenge: 'AQID' } });
 		expect(server.bodies.at(-1)).toEqual({ ceremony: 'c-1', credential: { userHandle: 'alice' } });
 		expect(get(auth).user?.username).toBe('alice');

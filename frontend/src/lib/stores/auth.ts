@@ -93,10 +93,12 @@ export interface AuthStore extends Readable<AuthState> {
 	 */
 	verifySecondFactor(factor: SecondFactorBody): Promise<Result>;
 	/**
-	 * Signs in with a passkey: the server's options for `username`, the browser's ceremony (`use`, from
-	 * `$lib/webauthn`, loaded on demand) and the server's check. A passkey is both factors: no code follows.
+	 * Signs in with a passkey, no username needed: the server's options (for any passkey of this site), the
+	 * browser's ceremony (`use`, from `$lib/webauthn`, loaded on demand) and the server's check, which finds
+	 * whose passkey it was. A passkey is both factors: no code follows. A ceremony's failure comes back as
+	 * `use` returned it (with `cancelled` when there was nothing to show).
 	 */
-	loginWithPasskey(username: string, use: (options: unknown) => Promise<Ceremony>): Promise<Result>;
+	loginWithPasskey(use: (options: unknown) => Promise<Ceremony>): Promise<Result | Extract<Ceremony, { ok: false }>>;
 	/**
 	 * Creates the account, then signs in with the same credentials. When the account was made but the sign-in
 	 * failed, the answer says `accountCreated`, and calling it again for that username only signs in (the
@@ -153,7 +155,10 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 			result = { ok: false, failure: failureFromError(error) };
 		}
 		if (result.ok) signedIn(result.user);
-		else if (result.failure) update((s) => ({ ...s, error: result.failure.message }));
+		// A passkey request that was cancelled (or aborted by the form) has nothing to say.
+		else if (result.failure && !('cancelled' in result && result.cancelled)) {
+			update((s) => ({ ...s, error: result.failure.message }));
+		}
 		return result;
 	}
 
@@ -209,8 +214,8 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 				return data ? started(data) : { ok: false, failure: failureOf(error, response) };
 			}),
 
-		loginWithPasskey: (_username, use) =>
-			attempt(async (): Promise<Result> => {
+		loginWithPasskey: (use) =>
+			attempt(async (): Promise<Result | Extract<Ceremony, { ok: false }>> => {
 				const start = await ask(() => api.POST('/login/passkey/start'));
 				if (!start.ok) return start;
 				const ceremony = await use(start.data.options);

@@ -10,7 +10,18 @@ import type { Failure } from '$lib/api/answer';
 /** The credential as JSON: a RegistrationResponseJSON or an AuthenticationResponseJSON (WebAuthn L3). */
 export type CredentialJSON = Record<string, unknown>;
 
-export type Ceremony = { ok: true; credential: CredentialJSON } | { ok: false; failure: Failure };
+/**
+ * `cancelled`: the request was aborted (`signal`) or, for a conditional request, ended without the person
+ * choosing anything; nothing worth telling them.
+ */
+export type Ceremony = { ok: true; credential: CredentialJSON } | { ok: false; failure: Failure; cancelled?: boolean };
+
+/** How a sign-in asks: a dialog (the default), or quietly through the username field's autofill. */
+export interface UseOptions {
+	mediation?: 'conditional';
+	/** Ends the request (the person typed a password or chose the button instead). */
+	signal?: AbortSignal;
+}
 
 type Json = Record<string, unknown>;
 
@@ -158,18 +169,35 @@ export async function createPasskey(options: unknown): Promise<Ceremony> {
 	}
 }
 
-/** Signs in with a passkey, with the options `POST /login/passkey/start` returned. */
-export async function usePasskey(options: unknown): Promise<Ceremony> {
+/**
+ * Signs in with a passkey, with the options `POST /login/passkey/start` returned (no `allowCredentials`: the
+ * authenticator offers whichever of its passkeys are for this site). With `mediation: 'conditional'` the
+ * browser offers them in the username field's autofill and waits, until one is chosen or `signal` aborts.
+ */
+export async function usePasskey(options: unknown, how: UseOptions = {}): Promise<Ceremony> {
+	const { mediation, signal } = how;
+	const cancelled = (): Ceremony => ({ ok: false, failure: ceremonyFailure(new DOMException('', 'AbortError'), 'get'), cancelled: true });
+	if (signal?.aborted) return cancelled();
 	try {
 		const json = publicKeyOf(options);
 		const parse = (PublicKeyCredential as Static).parseRequestOptionsFromJSON;
 		const publicKey = parse
 			? parse(json as unknown as PublicKeyCredentialRequestOptionsJSON)
 			: requestOptionsFromJSON(json);
-		const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential | null;
-		if (!credential) return { ok: false, failure: ceremonyFailure(new DOMException('', 'NotAllowedError'), 'get') };
+		const credential = (await navigator.credentials.get({
+			publicKey,
+			...(mediation ? { mediation } : {}),
+			...(signal ? { signal } : {})
+		})) as PublicKeyCredential | null;
+		if (!credential) {
+			if (mediation) return cancelled();
+			return { ok: false, failure: ceremonyFailure(new DOMException('', 'NotAllowedError'), 'get') };
+		}
 		return { ok: true, credential: asJSON(credential) };
 	} catch (error) {
+		const name = error instanceof Error || error instanceof DOMException ? error.name : '';
+		// An aborted request, or a conditional one that ended without a choice, is no failure to show.
+		if (signal?.aborted || (mediation && (name === 'AbortError' || name === 'NotAllowedError'))) return cancelled();
 		return { ok: false, failure: ceremonyFailure(error, 'get') };
 	}
 }

@@ -150,6 +150,34 @@ describe('ceremonies', () => {
 		expect(none.ok || none.failure.message).toMatch(/^No passkey was used/);
 	});
 
+	it('asks quietly (conditional mediation) with the signal, and an aborted or cancelled request is no failure to show', async () => {
+		const { credentials } = browser({ parse: true });
+		const controller = new AbortController();
+		credentials.get.mockRejectedValueOnce(new DOMException('aborted', 'AbortError'));
+		const aborted = await usePasskey(request, { mediation: 'conditional', signal: controller.signal });
+		expect(credentials.get).toHaveBeenCalledWith({
+			publicKey: { parsed: publicKeyOf(request) },
+			mediation: 'conditional',
+			signal: controller.signal
+		});
+		expect(aborted).toMatchObject({ ok: false, cancelled: true });
+
+		credentials.get.mockRejectedValueOnce(new DOMException('', 'NotAllowedError'));
+		expect(await usePasskey(request, { mediation: 'conditional' })).toMatchObject({ ok: false, cancelled: true });
+
+		// Aborted before it began: the browser is not asked at all.
+		controller.abort();
+		credentials.get.mockClear();
+		expect(await usePasskey(request, { mediation: 'conditional', signal: controller.signal })).toMatchObject({ cancelled: true });
+		expect(credentials.get).not.toHaveBeenCalled();
+
+		// The button's request (no mediation) still says why it failed.
+		credentials.get.mockRejectedValueOnce(new DOMException('', 'NotAllowedError'));
+		const refused = await usePasskey(request);
+		expect(refused).not.toHaveProperty('cancelled');
+		expect(refused.ok || refused.failure.message).toMatch(/^No passkey was used/);
+	});
+
 	it('says what each WebAuthn error means', () => {
 		const message = (name: string, ceremony: 'create' | 'get' = 'create') =>
 			ceremonyFailure(new DOMException('', name), ceremony).message;
