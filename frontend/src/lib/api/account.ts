@@ -1,6 +1,9 @@
-/** The account area's calls: where the user is signed in, their security events, a password change. */
+/**
+ * The account area's calls: where the user is signed in, the devices the account trusts, their security events,
+ * a password change.
+ */
 import { ask, type Answer } from './answer';
-import type { ActivityEvent, Api, SessionInfo } from './client';
+import type { ActivityEvent, Api, SessionInfo, TrustedDevice } from './client';
 import type { components } from './schema';
 
 export type ActivityKind = components['schemas']['ActivityKind'];
@@ -14,6 +17,20 @@ export async function listSessions(api: Api): Promise<Answer<SessionInfo[]>> {
 /** Ends one of the user's other sessions at once (`404 not_found` when it had already ended). */
 export function revokeSession(api: Api, id: string): Promise<Answer<unknown>> {
 	return ask(() => api.DELETE('/sessions/{id}', { params: { path: { id } } }));
+}
+
+/** The devices this account trusts (at most ten, the most recently used), `current` on this one. */
+export async function listDevices(api: Api): Promise<Answer<TrustedDevice[]>> {
+	const answer = await ask(() => api.GET('/devices'));
+	return answer.ok ? { ok: true, data: answer.data.devices } : answer;
+}
+
+/**
+ * Stops trusting a device: its next sign-in counts against the username's limit like a stranger's. Its
+ * sessions go on. `404 not_found` when it was no longer trusted.
+ */
+export function forgetDevice(api: Api, id: string): Promise<Answer<unknown>> {
+	return ask(() => api.DELETE('/devices/{id}', { params: { path: { id } } }));
 }
 
 export interface BulkRevocation {

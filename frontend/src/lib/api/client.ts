@@ -22,6 +22,7 @@ export type SessionInfo = components['schemas']['SessionInfo'];
 export type ActivityEvent = components['schemas']['ActivityEvent'];
 export type MfaStatus = components['schemas']['MfaStatus'];
 export type Passkey = components['schemas']['Passkey'];
+export type TrustedDevice = components['schemas']['TrustedDevice'];
 export type SecondFactorMethod = components['schemas']['SecondFactorMethod'];
 
 /** The API's base URL: `VITE_API_URL`, else the backend's default local address. */

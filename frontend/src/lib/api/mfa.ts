@@ -43,13 +43,19 @@ export function removePasskey(api: Api, id: string, body: StepUp) {
 	return ask(() => api.DELETE('/passkeys/{id}', { params: { path: { id } }, body }));
 }
 
+/** Renames a passkey. A name the server refuses is `400 validation_failed` with a `name` field error. */
+export function renamePasskey(api: Api, id: string, name: string) {
+	return ask(() => api.PATCH('/passkeys/{id}', { params: { path: { id } }, body: { name } }));
+}
+
 /**
  * Adds a passkey: the step-up starts the ceremony on the server, `create` runs the browser's part (see
- * `$lib/webauthn`, loaded on demand), and the server stores the credential under `name`.
+ * `$lib/webauthn`, loaded on demand), and the server stores the credential under `name` (without one, under
+ * the name it suggested for this device, e.g. "Chrome on macOS").
  */
 export async function addPasskey(
 	api: Api,
-	body: StepUp & { name: string },
+	body: StepUp & { name?: string },
 	create: (options: unknown) => Promise<Ceremony>
 ) {
 	const { name, ...stepUp } = body;
@@ -59,7 +65,7 @@ export async function addPasskey(
 	if (!made.ok) return made;
 	return ask(() =>
 		api.POST('/passkeys/register/finish', {
-			body: { ceremony: started.data.ceremony, name, credential: made.credential }
+			body: { ceremony: started.data.ceremony, name: name || undefined, credential: made.credential }
 		})
 	);
 }
