@@ -118,3 +118,44 @@ export async function addVirtualAuthenticator(page: Page) {
 }
 
 export type VirtualAuthenticator = Awaited<ReturnType<typeof addVirtualAuthenticator>>;
+
+/**
+ * Turns off the login form's quiet passkey request (conditional mediation) for this page, as in a browser
+ * without it: for tests whose virtual authenticator should answer only the button.
+ */
+export async function withoutPasskeyAutofill(page: Page): Promise<void> {
+	await page.addInitScript(() => {
+		if (typeof PublicKeyCredential === 'function') {
+			Object.defineProperty(PublicKeyCredential, 'isConditionalMediationAvailable', { value: async () => false });
+		}
+	});
+}
+
+/**
+ * Records every `navigator.credentials.get` the page makes: its mediation, and whether its signal was aborted
+ * (and when it ended, how). Read it with `credentialRequests(page)`.
+ */
+export async function recordCredentialRequests(page: Page): Promise<void> {
+	await page.addInitScript(() => {
+		type Entry = { mediation: string | null; aborted: boolean; outcome: string };
+		const log: Entry[] = [];
+		(window as unknown as { __credentialRequests: Entry[] }).__credentialRequests = log;
+		const get = navigator.credentials.get.bind(navigator.credentials);
+		navigator.credentials.get = (options?: CredentialRequestOptions) => {
+			const entry: Entry = { mediation: options?.mediation ?? null, aborted: false, outcome: 'pending' };
+			log.push(entry);
+			options?.signal?.addEventListener('abort', () => (entry.aborted = true));
+			const request = get(options);
+			request.then(
+				(credential) => (entry.outcome = credential ? 'credential' : 'null'),
+				(error: unknown) => (entry.outcome = (error as Error).name)
+			);
+			return request;
+		};
+	});
+}
+
+export type CredentialRequest = { mediation: string | null; aborted: boolean; outcome: string };
+
+export const credentialRequests = (page: Page): Promise<CredentialRequest[]> =>
+	page.evaluate(() => (window as unknown as { __credentialRequests: CredentialRequest[] }).__credentialRequests ?? []);
