@@ -10,7 +10,8 @@ import {
 	setUpAuthenticator,
 	signUp,
 	twoFactorOf,
-	uniqueUsername
+	uniqueUsername,
+	withoutPasskeyAutofill
 } from './helpers';
 
 // Every page, signed out and in, and its error states, checked by axe-core against WCAG 2.2 A and AA, in
@@ -147,6 +148,42 @@ const cases: Case[] = [
 			await expect(page.getByTestId('session').first()).toBeVisible();
 			await page.getByRole('button', { name: 'Sign out everywhere…' }).click();
 			await expect(page.getByRole('dialog', { name: 'Sign out everywhere?' })).toBeVisible();
+		}
+	},
+	{
+		name: 'account, sessions and trusted devices after Stop trusting',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/account/sessions');
+			const devices = page.getByRole('region', { name: 'Trusted devices' });
+			await expect(devices.getByTestId('trusted-device').first()).toBeVisible();
+			await expect(devices.getByText('This device')).toBeVisible();
+			// Every run of this case signs in from a new browser: ending this one's trust harms no other.
+			await devices.getByTestId('trusted-device').filter({ hasText: 'This device' }).getByRole('button', { name: 'Stop trusting…' }).click();
+			const dialog = page.getByRole('dialog', { name: /^Stop trusting/ });
+			await expect(dialog).toBeVisible();
+			await page.mouse.move(0, 0);
+			expect(await violations(page)).toEqual([]);
+			await dialog.getByRole('button', { name: 'Stop trusting', exact: true }).click();
+			await expect(devices.getByRole('status')).toContainText('is no longer trusted');
+		}
+	},
+	{
+		name: 'account, a passkey being renamed, with the server’s refusal on the field',
+		open: async (page) => {
+			await withoutPasskeyAutofill(page);
+			await addVirtualAuthenticator(page);
+			await signUp(page, uniqueUsername('axename'));
+			await page.goto('/account/security');
+			const passkeys = passkeysOf(page);
+			await passkeys.getByRole('button', { name: 'Add a passkey' }).click();
+			await passkeys.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await passkeys.getByRole('button', { name: 'Add passkey' }).click();
+			const field = passkeys.getByLabel('New name');
+			await expect(field).toBeFocused();
+			await field.fill('Laptop\u0007');
+			await passkeys.getByRole('button', { name: 'Save name' }).click();
+			await expect(field).toHaveAttribute('aria-invalid', 'true');
 		}
 	},
 	{

@@ -9,7 +9,8 @@ import {
 	PASSWORD,
 	saveRecoveryCodes,
 	setUpAuthenticator,
-	twoFactorOf
+	twoFactorOf,
+	withoutPasskeyAutofill
 } from './helpers';
 
 // Pictures of every page and state, desktop and phone, light and dark, English and German. A normal run
@@ -150,6 +151,8 @@ async function shoot(
 
 	// grace.hopper: the code step after her password, then her passkey (carried over from the last picture
 	// session's authenticator, with its signature counter), her security page, her activity, new recovery codes.
+	// Her passkey is for the button: the username field's autofill would sign her in before the code step.
+	await withoutPasskeyAutofill(page);
 	const authenticator = await addVirtualAuthenticator(page);
 	await authenticator.add(secured.passkey);
 	await page.goto('/login');
