@@ -462,6 +462,32 @@ describe('LoginForm, passkeys', () => {
 		expect(screen.getAllByRole('alert').map((a) => a.textContent).join(' ')).not.toMatch(/cancelled/);
 	});
 
+	it('the quiet request says nothing when it never reached a passkey, and says why when the chosen one was refused', async () => {
+		browserWithPasskeys({ conditional: true });
+		const { usePasskey } = await import('$lib/webauthn');
+		const offline = { ok: false as const, failure: { message: 'Can’t reach the server.', fields: [] } };
+		mock.loginWithPasskey.mockResolvedValueOnce(offline);
+		const { unmount } = render(LoginForm);
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledTimes(1));
+		await tick();
+		expect(screen.queryAllByRole('alert').map((a) => a.textContent).join('')).toBe('');
+		unmount();
+
+		vi.mocked(usePasskey).mockResolvedValue({ ok: true, credential: { id: 'BAU' } });
+		mock.loginWithPasskey.mockImplementationOnce(async (use) => {
+			await (use as (options: unknown) => Promise<unknown>)({ publicKey: {} });
+			return { ok: false, failure: { code: 'invalid_passkey', status: 401, message: 'The passkey could not be verified.', fields: [] } };
+		});
+		render(LoginForm);
+		await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toContain('The passkey could not be verified.'));
+		expect(usePasskey).toHaveBeenCalledWith({ publicKey: {} }, expect.objectContaining({ mediation: 'conditional' }));
+		// Not asked again by itself (an authenticator that answers on its own would loop); using the field asks again.
+		expect(mock.loginWithPasskey).toHaveBeenCalledTimes(2);
+		mock.loginWithPasskey.mockReturnValue(new Promise(() => {}));
+		await fireEvent.focus(screen.getByLabelText('Username', { selector: 'input' }));
+		await vi.waitFor(() => expect(mock.loginWithPasskey).toHaveBeenCalledTimes(3));
+	});
+
 	it('shows why a passkey sign-in failed', async () => {
 		browserWithPasskeys();
 		mock.loginWithPasskey.mockResolvedValue({

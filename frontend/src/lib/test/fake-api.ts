@@ -132,6 +132,7 @@ export function createFakeApi(): FakeApi {
 			};
 			const recoveryCodes = () => Array.from({ length: 10 }, (_, i) => `rc${i}-${Math.random().toString(36).slice(2, 8)}`);
 			const ceremony = { ceremony: 'c-1', options: { publicKey: { challenge: 'AQID' } } };
+			const suggestedName = 'Chrome 156 on Linux';
 
 			const revoke = path.match(/^\/sessions\/([^/]+)$/);
 			const passkey = path.match(/^\/passkeys\/([^/]+)$/);
@@ -145,6 +146,23 @@ export function createFakeApi(): FakeApi {
 				return user.passkeys.length < before
 					? json(200, { status: 'ok' })
 					: json(404, { code: 'not_found', message: 'No such passkey.' });
+			}
+			if (request.method === 'PATCH' && passkey) {
+				const user = signedIn();
+				if (!user) return unauthenticated();
+				const { name } = body as { name: string };
+				// As the server: no control or bidi/invisible formatting characters, 1–64 characters.
+				if (/[\p{Cc}\p{Cf}]/u.test(name) || !name.trim() || [...name].length > 64) {
+					return json(400, {
+						code: 'validation_failed',
+						message: 'Some fields are not valid.',
+						fields: [{ field: 'name', message: 'A passkey name cannot contain control or invisible formatting characters.' }]
+					});
+				}
+				const found = user.passkeys.find((k) => k.id === passkey[1]);
+				if (!found) return json(404, { code: 'not_found', message: 'No such passkey.' });
+				found.name = name;
+				return json(200, found);
 			}
 			if (request.method === 'DELETE' && revoke) {
 				if (!signedIn()) return unauthenticated();
@@ -236,16 +254,16 @@ export function createFakeApi(): FakeApi {
 					const user = signedIn();
 					if (!user) return unauthenticated();
 					const refused = stepUp(user, body as Record<string, string>);
-					return refused ?? json(200, ceremony);
+					return refused ?? json(200, { ...ceremony, suggested_name: suggestedName });
 				}
 				case 'POST /passkeys/register/finish': {
 					const user = signedIn();
 					if (!user) return unauthenticated();
-					const { ceremony: id, name, credential } = body as { ceremony: string; name: string; credential: unknown };
+					const { ceremony: id, name, credential } = body as { ceremony: string; name?: string; credential: unknown };
 					if (id !== ceremony.ceremony || !credential) {
 						return json(400, { code: 'invalid_passkey', message: 'The passkey could not be verified.' });
 					}
-					const added = { id: `k${user.passkeys.length + 1}`, name, created_at: '2026-11-29T12:00:00Z', last_used_at: null };
+					const added = { id: `k${user.passkeys.length + 1}`, name: name ?? suggestedName, created_at: '2026-11-29T12:00:00Z', last_used_at: null };
 					user.passkeys.push(added);
 					return json(201, added);
 				}

@@ -211,8 +211,9 @@ describe('PasskeySection', () => {
 		expect(document.activeElement).toBe(within(form).getByLabelText('Name', { selector: 'input' }));
 
 		await type('Password', password, form);
+		await type('Name', 'x'.repeat(65), form);
 		await fireEvent.click(within(form).getByRole('button', { name: 'Add passkey' }));
-		expect(document.getElementById('passkey-name-error')?.textContent).toBe('Give the passkey a name.');
+		expect(document.getElementById('passkey-name-error')?.textContent).toMatch(/at most 64/);
 		expect(ceremony.createPasskey).not.toHaveBeenCalled();
 
 		await type('Name', ' Work laptop ', form);
@@ -220,8 +221,41 @@ describe('PasskeySection', () => {
 		await vi.waitFor(() => expect(within(region).getByRole('status').textContent).toMatch(/Added the passkey “Work laptop”/));
 		expect(ceremony.createPasskey).toHaveBeenCalledWith({ publicKey: { challenge: 'AQID' } });
 		const item = await within(region).findByTestId('passkey');
-		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Work laptop Added 5 minutes ago \(.*2026.*\) Not used yet Remove…$/);
+		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Work laptop Added 5 minutes ago \(.*2026.*\) Not used yet Rename Remove…$/);
 		expect(document.activeElement).toBe(within(region).getByRole('heading', { name: 'Passkeys' }));
+	});
+
+	it('without a name, the server’s suggestion for this device is offered for keeping or changing; a refused name shows on the field', async () => {
+		browserWithPasskeys();
+		ceremony.createPasskey.mockResolvedValue({ ok: true, credential: { id: 'BAU' } });
+		const region = await section();
+		await fireEvent.click(within(region).getByRole('button', { name: 'Add a passkey' }));
+		const form = within(region).getByRole('form', { name: 'Add a passkey' });
+		await type('Password', password, form);
+		await fireEvent.click(within(form).getByRole('button', { name: 'Add passkey' }));
+		await vi.waitFor(() => expect(within(region).getByRole('status').textContent).toMatch(/Added the passkey “Chrome 156 on Linux”. Keep this name/));
+		const finish = fake.server.bodies.findLast((b) => !!b && typeof b === 'object' && 'credential' in b);
+		expect(finish).toEqual({ ceremony: 'c-1', credential: { id: 'BAU' } });
+
+		const rename = await within(region).findByRole('form', { name: 'Rename the passkey Chrome 156 on Linux' });
+		const field = within(rename).getByLabelText('New name', { selector: 'input' }) as HTMLInputElement;
+		expect(field.value).toBe('Chrome 156 on Linux');
+		expect(document.activeElement).toBe(field);
+
+		await type('New name', 'Work\u202Elaptop', rename);
+		await fireEvent.click(within(rename).getByRole('button', { name: 'Save name' }));
+		await vi.waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+		expect(document.getElementById(field.getAttribute('aria-describedby')!.split(' ')[0])?.textContent).toMatch(
+			/control or invisible formatting characters/
+		);
+		expect(document.activeElement).toBe(field);
+
+		await type('New name', ' Work laptop ', rename);
+		await fireEvent.click(within(rename).getByRole('button', { name: 'Save name' }));
+		await vi.waitFor(() => expect(within(region).getByRole('status').textContent).toBe('Renamed the passkey to “Work laptop”.'));
+		expect(fake.server.bodies.filter((b) => !!b && typeof b === 'object' && 'name' in b).at(-1)).toEqual({ name: 'Work laptop' });
+		expect(within(region).queryByRole('form', { name: /^Rename/ })).toBeNull();
+		expect(document.activeElement).toBe(within(region).getByRole('button', { name: 'Rename' }));
 	});
 
 	it('shows why the browser made no passkey, and keeps the form', async () => {
@@ -243,7 +277,7 @@ describe('PasskeySection', () => {
 		];
 		const region = await section(true);
 		const item = within(region).getByTestId('passkey');
-		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Phone Added 4 weeks ago \(.*2026.*\) Last used 1 hour ago \(.*\) Remove…$/);
+		expect(item.textContent?.replace(/\s+/g, ' ')).toMatch(/^Phone Added 4 weeks ago \(.*2026.*\) Last used 1 hour ago \(.*\) Rename Remove…$/);
 		const remove = within(item).getByRole('button', { name: 'Remove…' });
 		expect(remove.getAttribute('aria-describedby')).toBe('passkey-k1');
 
