@@ -21,6 +21,21 @@ export function withoutFragment(url: URL): string {
 }
 
 /**
+ * Reads a link's token from the page's fragment and takes it out of the address bar (and so out of the
+ * history, bookmarks and anything shared from the tab). The router's own history state is kept as it is:
+ * SvelteKit's `replaceState` cannot run before the router has started, which is when a link is opened.
+ */
+export function takeFragmentToken(
+	location: Pick<Location, 'href'> = globalThis.location,
+	history: Pick<History, 'state' | 'replaceState'> = globalThis.history
+): string | null {
+	const url = new URL(location.href);
+	const token = fragmentToken(url.hash);
+	if (url.hash) history.replaceState(history.state, '', withoutFragment(url));
+	return token;
+}
+
+/**
  * The proof a reset asks for: a link's token, a recovery key (`?with=key`), a recovery code with a code
  * from the authenticator app (`?with=code`), or none yet (the page offers the ways back).
  */

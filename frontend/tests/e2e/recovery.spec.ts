@@ -148,7 +148,7 @@ test('a recovery key made on the account page resets the password', async ({ pag
 	await expectSignInWorksOnlyWithNewPassword(page, username);
 });
 
-test('a recovery code with a code from the authenticator app resets the password; a recovery code alone is not enough', async ({
+test('a recovery code with a code from the authenticator app resets the password; the form asks for both', async ({
 	page
 }) => {
 	const username = uniqueUsername('rcode');
@@ -175,7 +175,7 @@ test('a recovery code with a code from the authenticator app resets the password
 
 	// Two-factor authentication stays on: the new password, then a code.
 	await logIn(page, username, NEW_PASSWORD);
-	await page.getByLabel('Code from the app').fill(await app.next());
+	await page.getByLabel('Authentication code').fill(await app.next());
 	await page.getByRole('button', { name: 'Continue' }).click();
 	await expect(page).toHaveURL('/');
 });
