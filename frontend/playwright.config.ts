@@ -23,8 +23,15 @@ process.env.E2E_FRONTEND_PORT ??= freePort();
 while (!process.env.E2E_API_PORT || process.env.E2E_API_PORT === process.env.E2E_FRONTEND_PORT) {
 	process.env.E2E_API_PORT = freePort();
 }
+// The mail sink's two ports (SMTP for the backend, HTTP for the tests to read what was sent).
+for (const name of ['E2E_SMTP_PORT', 'E2E_MAIL_PORT']) {
+	const taken = () => ['E2E_FRONTEND_PORT', 'E2E_API_PORT', 'E2E_SMTP_PORT', 'E2E_MAIL_PORT'].filter((n) => n !== name).map((n) => process.env[n]);
+	while (!process.env[name] || taken().includes(process.env[name])) process.env[name] = freePort();
+}
 const FRONTEND_PORT = Number(process.env.E2E_FRONTEND_PORT);
 const API_PORT = Number(process.env.E2E_API_PORT);
+const SMTP_PORT = Number(process.env.E2E_SMTP_PORT);
+const MAIL_PORT = Number(process.env.E2E_MAIL_PORT);
 export const FRONTEND_URL = `http://localhost:${FRONTEND_PORT}`;
 export const API_URL = `http://localhost:${API_PORT}`;
 
@@ -37,6 +44,7 @@ if (!existsSync(backend)) {
 process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 process.env.LATCHKEY_E2E_JWT_SECRET ??= randomBytes(32).toString('hex');
 process.env.E2E_API_URL = API_URL;
+process.env.E2E_MAIL_URL = `http://127.0.0.1:${MAIL_PORT}`;
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -70,6 +78,15 @@ export default defineConfig({
 	projects: [{ name: 'chromium', use: { viewport: { width: 1280, height: 800 } } }],
 	webServer: [
 		{
+			// Mail: a tiny SMTP server that keeps what the backend sends, for the tests to read over HTTP.
+			command: `node tests/e2e/mail-sink.mjs ${SMTP_PORT} ${MAIL_PORT}`,
+			url: `http://127.0.0.1:${MAIL_PORT}/health`,
+			reuseExistingServer: false,
+			timeout: 10_000,
+			stdout: 'ignore',
+			stderr: 'pipe'
+		},
+		{
 			command: `${JSON.stringify(backend)} serve`,
 			url: `http://127.0.0.1:${API_PORT}/health`,
 			reuseExistingServer: false,
@@ -90,6 +107,10 @@ export default defineConfig({
 				// Passkeys: the relying party is `localhost`, and the page that runs the ceremonies is this one.
 				WEBAUTHN_RP_ID: 'localhost',
 				WEBAUTHN_ORIGIN: FRONTEND_URL,
+				// Mail on (account recovery by email), into the sink; links point at the app under test.
+				SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
+				MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
+				APP_URL: FRONTEND_URL,
 				RUST_LOG: process.env.RUST_LOG ?? 'warn'
 			}
 		},

@@ -278,6 +278,76 @@ const cases: Case[] = [
 		}
 	},
 	{
+		name: 'forgot password, after asking for a link',
+		open: async (page) => {
+			await page.goto('/forgot-password');
+			await page.getByLabel('Username').fill(username);
+			await page.getByRole('button', { name: 'Send link' }).click();
+			await expect(page.getByRole('status')).toContainText('a link is on its way');
+		}
+	},
+	{
+		name: 'reset password, choosing a way back',
+		open: async (page) => {
+			await page.goto('/reset-password');
+			await expect(page.getByRole('link', { name: 'I have a recovery key' })).toBeVisible();
+		}
+	},
+	{
+		name: 'reset password with a recovery key, refused, with the strength meter',
+		open: async (page) => {
+			await page.goto('/reset-password?with=key');
+			await page.getByLabel('Username').fill(username);
+			await page.getByLabel('Recovery key').fill('AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GG');
+			await page.getByLabel('New password').fill('tiger lily 1987!');
+			await page.getByRole('button', { name: 'Set new password' }).click();
+			await expect(page.getByRole('alert')).toContainText('recovery key is wrong');
+			await expect(page.locator('#new-password-strength')).toContainText(/\S/);
+		}
+	},
+	{
+		name: 'reset password with a recovery code, with field errors',
+		open: async (page) => {
+			await page.goto('/reset-password?with=code');
+			await page.getByRole('button', { name: 'Set new password' }).click();
+			await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
+			await expect(page.getByLabel('Code from your authenticator app')).toHaveAttribute('aria-invalid', 'true');
+		}
+	},
+	{
+		name: 'verify email, a wrong link',
+		open: async (page) => {
+			await page.goto('/verify-email#token=wrong');
+			await expect(page.getByRole('alert')).toContainText('This link is wrong');
+		}
+	},
+	{
+		name: 'welcome after sign-up',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/welcome');
+			await expect(page.getByRole('heading', { name: 'Your account is ready' })).toBeVisible();
+			await expect(page.getByRole('region', { name: 'Email address' }).getByTestId('email-state')).toBeVisible();
+		}
+	},
+	{
+		name: 'security, a new recovery key and the email form with its errors',
+		signedIn: true,
+		open: async (page) => {
+			await page.goto('/account/security');
+			const key = page.getByRole('region', { name: 'Recovery key' });
+			await key.getByRole('button', { name: /recovery key$/ }).click();
+			await key.getByLabel('Password', { exact: true }).fill(PASSWORD);
+			await key.getByRole('button', { name: /recovery key$/ }).click();
+			await expect(key.getByTestId('recovery-key')).toBeVisible();
+			const email = page.getByRole('region', { name: 'Email address' });
+			await email.getByRole('button', { name: /Add email address|Change address|Send the link again/ }).click();
+			await email.getByRole('textbox', { name: 'Email address' }).fill('not an address');
+			await email.getByRole('button', { name: 'Send confirmation link' }).click();
+			await expect(email.locator('#email-address-error')).toBeVisible();
+		}
+	},
+	{
 		name: 'session check failed',
 		open: async (page) => {
 			await page.route(apiPath('/profile'), (route) => route.abort('internetdisconnected'));

@@ -145,6 +145,9 @@ test('the forms work with the keyboard alone', async ({ page }) => {
 	await page.keyboard.press('Tab');
 	await page.keyboard.type(PASSWORD);
 	await page.keyboard.press('Enter');
+	await expect(page.getByRole('heading', { name: 'Your account is ready' })).toBeVisible();
+	await page.getByRole('link', { name: 'Skip for now' }).focus();
+	await page.keyboard.press('Enter');
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 });
 

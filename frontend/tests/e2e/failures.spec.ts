@@ -158,6 +158,8 @@ test('a sign-up whose automatic sign-in failed says the account exists, and the 
 	await expect(page.getByLabel('Password', { exact: true })).toHaveValue(PASSWORD);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 
+	await expect(page).toHaveURL('/welcome');
+	await page.getByRole('link', { name: 'Skip for now' }).click();
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 	await expect(page.getByText(/already taken/i)).toHaveCount(0);
 });

@@ -28,6 +28,9 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
 	await page.getByLabel('Username').fill(username);
 	await page.getByLabel('Password', { exact: true }).fill(password);
 	await page.getByRole('button', { name: 'Create account' }).click();
+	// The post-sign-up prompt (a recovery key, an email address) is skippable.
+	await expect(page).toHaveURL('/welcome');
+	await page.getByRole('link', { name: 'Skip for now' }).click();
 	await expect(page).toHaveURL('/');
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 }

@@ -22,6 +22,9 @@ const COMMITTED = new Set([
 	'home',
 	'register',
 	'login',
+	'forgot-password',
+	'reset-password',
+	'welcome',
 	'home-signed-in',
 	'account-overview',
 	'account-security',
@@ -111,10 +114,35 @@ async function shoot(
 	await expect(page.getByRole('alert')).toContainText(/\S/);
 	await save('login');
 
+	// Account recovery: the ways back, a reset with a recovery key (the strength meter showing), a wrong link.
+	await page.goto('/forgot-password');
+	await expect(page.locator('#forgot-email-title')).toBeVisible();
+	await save('forgot-password');
+	await page.goto('/reset-password?with=key');
+	await page.locator('#username').fill(USERNAME);
+	await page.locator('#new-password').fill('tiger lily 1987!');
+	await expect(page.locator('#new-password-strength')).toContainText(/\S/);
+	await save('reset-password');
+	await page.goto('/verify-email#token=wrong');
+	await expect(page.getByRole('alert')).toContainText(/\S/);
+	await save('verify-email');
+	await page.goto('/login');
+
 	await logInAs(USERNAME, PASSWORD);
 	await expect(page).toHaveURL('/');
 	await expect(page.getByRole('heading', { level: 1 })).toContainText(USERNAME);
 	await save('home-signed-in');
+
+	// The post-sign-up prompt, and a new recovery key shown once (each picture session makes ada a new one).
+	await page.goto('/welcome');
+	await expect(page.locator('section[aria-labelledby="email-title"]').getByTestId('email-state')).toBeVisible();
+	await save('welcome');
+	const recoveryKey = page.locator('section[aria-labelledby="recovery-key-title"]');
+	await recoveryKey.locator('button').first().click();
+	await recoveryKey.locator('input[type="password"]').fill(PASSWORD);
+	await recoveryKey.locator('button[type="submit"]').click();
+	await expect(recoveryKey.getByTestId('recovery-key')).toBeVisible();
+	await save('recovery-key');
 
 	await page.goto('/account');
 	await expect(page.getByRole('heading', { name: USERNAME, level: 1 })).toBeVisible();

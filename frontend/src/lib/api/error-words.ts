@@ -17,7 +17,9 @@ const WORDS: Partial<Record<ErrorBody['code'], (status: number) => string>> = {
 	validation_failed: () => m.api_validation_failed(),
 	not_found: () => m.api_not_found(),
 	service_unavailable: () => m.api_service_unavailable(),
-	internal: () => m.api_internal()
+	internal: () => m.api_internal(),
+	invalid_token: () => m.api_invalid_token(),
+	email_disabled: () => m.api_email_disabled()
 };
 
 /** The words for `code` (a 401 and a 403 `invalid_credentials` read differently), or null for a code without. */
