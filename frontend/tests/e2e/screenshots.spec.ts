@@ -212,7 +212,7 @@ async function shoot(
 	await expect(twoFactor.getByTestId('recovery-code')).toHaveCount(10);
 	secured.recoveryCode = (await twoFactor.getByTestId('recovery-code').first().textContent())!;
 	await save('recovery-codes');
-	await twoFactor.locator('#codes-written-down').check();
+	await twoFactor.locator('#recovery-codes-written-down').check();
 	await twoFactor.getByTestId('recovery-codes').getByRole('button').last().click();
 	await page.goto('/account');
 	await page.getByRole('main').getByRole('button', { name: de ? 'Abmelden' : 'Log out' }).click();
