@@ -781,3 +781,51 @@ async fn the_owner_is_told_of_changes_and_of_a_new_device() {
     let alice = accounts::find(&app.state.auth.db, "alice").await.unwrap();
     assert!(alice.email_verified_at.is_some());
 }
+
+/// Twenty resets with one key at once, each with its own new password: the key is used up by the
+/// first to commit, so exactly one answers 200 and its password is the one that works.
+#[tokio::test]
+async fn a_recovery_key_sent_twenty_times_at_once_resets_the_password_once() {
+    let app = spawn_app().await;
+    app.signed_in("alice").await;
+    let key = json_ok(
+        app.main_browser()
+            .post_json("/recovery-key", &json!({ "password": PASSWORD }))
+            .await,
+    )
+    .await["recovery_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let passwords: Vec<String> = (0..20)
+        .map(|i| format!("racing passphrase number {i}, 2026"))
+        .collect();
+    let answers = futures::future::join_all(passwords.iter().map(|password| {
+        reset(
+            &app,
+            json!({ "username": "alice", "recovery_key": key, "new_password": password }),
+        )
+    }))
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    let winners: Vec<&String> = passwords
+        .iter()
+        .zip(&statuses)
+        .filter(|(_, status)| **status == 200)
+        .map(|(password, _)| password)
+        .collect();
+    assert_eq!(winners.len(), 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
+    // The winner's password works; a loser's does not (one try: failures count toward the limit).
+    assert_eq!(app.browser().login("alice", winners[0]).await.status(), 200);
+    let loser = passwords.iter().find(|p| *p != winners[0]).unwrap();
+    assert_error(
+        app.browser().login("alice", loser).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
