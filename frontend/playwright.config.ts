@@ -18,14 +18,11 @@ function freePort(): string {
 	return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
 }
 
-// The runner and each worker load this file: choose once, and let the workers inherit the choice.
-process.env.E2E_FRONTEND_PORT ??= freePort();
-while (!process.env.E2E_API_PORT || process.env.E2E_API_PORT === process.env.E2E_FRONTEND_PORT) {
-	process.env.E2E_API_PORT = freePort();
-}
-// The mail sink's two ports (SMTP for the backend, HTTP for the tests to read what was sent).
-for (const name of ['E2E_SMTP_PORT', 'E2E_MAIL_PORT']) {
-	const taken = () => ['E2E_FRONTEND_PORT', 'E2E_API_PORT', 'E2E_SMTP_PORT', 'E2E_MAIL_PORT'].filter((n) => n !== name).map((n) => process.env[n]);
+// The runner and each worker load this file: choose once, and let the workers inherit the choice. A port
+// set beforehand is kept (scripts/test-frontend chooses the API's, which it bakes into the build).
+const PORTS = ['E2E_API_PORT', 'E2E_FRONTEND_PORT', 'E2E_SMTP_PORT', 'E2E_MAIL_PORT'];
+for (const name of PORTS) {
+	const taken = () => PORTS.filter((n) => n !== name).map((n) => process.env[n]);
 	while (!process.env[name] || taken().includes(process.env[name])) process.env[name] = freePort();
 }
 const FRONTEND_PORT = Number(process.env.E2E_FRONTEND_PORT);
@@ -115,8 +112,12 @@ export default defineConfig({
 			}
 		},
 		{
-			// Build with the e2e API URL baked in, then serve it like production would.
-			command: `npx vite build --logLevel warn && node tests/e2e/static-server.mjs ${FRONTEND_PORT}`,
+			// Build with the e2e API URL baked in, then serve it like production would. E2E_PREBUILT: build/ was
+			// just built for this API_URL (scripts/test-frontend counts that build as a check of its own).
+			command:
+				process.env.E2E_PREBUILT === '1'
+					? `node tests/e2e/static-server.mjs ${FRONTEND_PORT}`
+					: `npx vite build --logLevel warn && node tests/e2e/static-server.mjs ${FRONTEND_PORT}`,
 			url: FRONTEND_URL,
 			reuseExistingServer: false,
 			timeout: 120_000,
