@@ -2,8 +2,10 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { logIn, PASSWORD, signUp, uniqueUsername } from './helpers';
 
 // "Sign in with Latchkey" in the browser: an application (a tiny HTTP server here, its redirect URI registered
@@ -204,4 +206,38 @@ test('a return address the app has not registered is explained to the person, wi
 
 	await page.goto('/authorize?request=no-such-request');
 	await expect(page.getByRole('heading', { name: 'This sign-in request has expired', level: 1 })).toBeVisible();
+});
+
+// The README's pictures of the consent page and of Connected apps: written to the scratch folder, or with
+// UPDATE_SCREENSHOTS=1 to docs/screenshots/ (as screenshots.spec.ts does for the other pages).
+test('screenshots: the consent page and Connected apps, desktop and phone', async ({ browser, request }) => {
+	const dir =
+		process.env.UPDATE_SCREENSHOTS === '1'
+			? join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots')
+			: join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+	mkdirSync(dir, { recursive: true });
+	const username = 'margaret.hamilton';
+	expect((await request.post(`${API}/register`, { data: { username, password: PASSWORD } })).status()).toBe(201);
+	for (const [device, viewport, scheme] of [
+		['desktop', { width: 1280, height: 800 }, 'light'],
+		['phone', { width: 390, height: 844 }, 'dark']
+	] as const) {
+		const context = await browser.newContext({ locale: 'en-US', viewport, colorScheme: scheme, isMobile: device === 'phone' });
+		const page = await context.newPage();
+		await page.goto('/login');
+		await logIn(page, username);
+		await expect(page).toHaveURL('/');
+		// Asked again on the second device: the first allowed these scopes already.
+		await page.goto(authorizationUrl('openid profile email offline_access', { prompt: 'consent' }).url);
+		await expect(consent(page)).toBeVisible();
+		await page.mouse.move(0, viewport.height - 1);
+		await page.screenshot({ path: join(dir, `consent-${device}-${scheme}.png`), fullPage: true, animations: 'disabled' });
+		await page.getByRole('button', { name: 'Allow', exact: true }).click();
+		await backAtApp(page);
+		await page.goto('/account/apps');
+		await expect(page.getByTestId('connected-app')).toHaveCount(1);
+		await page.mouse.move(0, viewport.height - 1);
+		await page.screenshot({ path: join(dir, `account-apps-${device}-${scheme}-en.png`), fullPage: true, animations: 'disabled' });
+		await context.close();
+	}
 });
