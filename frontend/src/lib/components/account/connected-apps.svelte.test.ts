@@ -28,7 +28,7 @@ describe('ConnectedAppList', () => {
 		const text = item.textContent?.replace(/\s+/g, ' ');
 		expect(text).toContain('Photo app');
 		expect(text).toMatch(/Allowed 5 minutes ago/);
-		expect(text).toContain('Last used not used yet');
+		expect(text).toContain('Not used yet');
 		expect(within(item).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
 			'Who you are: an identifier for your Latchkey account',
 			'Your username',
