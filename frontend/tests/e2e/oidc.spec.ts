@@ -208,6 +208,22 @@ test('a return address the app has not registered is explained to the person, wi
 	await expect(page.getByRole('heading', { name: 'This sign-in request has expired', level: 1 })).toBeVisible();
 });
 
+test('a sign-out asked by an app without an ID token is confirmed first, then says "You are signed out"', async ({ page }) => {
+	await signUp(page, uniqueUsername('bye'));
+	await page.goto(`${API}/oauth2/logout?client_id=${encodeURIComponent(client.client_id)}`);
+	await expect(page).toHaveURL(/\/end-session\?request=/);
+	await expect(page.getByRole('heading', { name: 'Sign out of Latchkey?', level: 1 })).toBeVisible();
+	await expect(page.getByTestId('end-session-confirm')).toContainText('Photo app');
+	expect(await violations(page)).toEqual([]);
+	await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+	await expect(page.getByRole('heading', { name: 'You are signed out', level: 1 })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
+	expect(await violations(page)).toEqual([]);
+	// Signed out for real: the account area asks for a sign-in.
+	await page.goto('/account');
+	await expect(page).toHaveURL(/\/login/);
+});
+
 // The README's pictures of the consent page and of Connected apps: written to the scratch folder, or with
 // UPDATE_SCREENSHOTS=1 to docs/screenshots/ (as screenshots.spec.ts does for the other pages).
 test('screenshots: the consent page and Connected apps, desktop and phone', async ({ browser, request }) => {
