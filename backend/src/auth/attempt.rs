@@ -184,13 +184,14 @@ impl Attempt {
         txn: &impl ConnectionTrait,
         account: &user::Model,
         kind: Kind,
+        amr: &str,
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, AuthError> {
         let device = self.device.clone();
         self.passed(txn, now).await?;
         let session =
-            sessions::start_as(auth, txn, &Identity::from(account), client, kind, now).await?;
+            sessions::start_as(auth, txn, &Identity::from(account), client, kind, amr, now).await?;
         if device.is_none() && auth.policy.throttle.device_trust.is_some() {
             notices::tell_owner(
                 auth.post(),
