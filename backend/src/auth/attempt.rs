@@ -178,6 +178,7 @@ impl Attempt {
     /// The end of every sign-in, inside the transaction that confirmed the account's standing:
     /// the attempt is given back, the session starts (recorded as `kind`) and the device the
     /// attempt came from is trusted (again, or for the first time).
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_in(
         self,
         auth: &Auth,
