@@ -59,7 +59,7 @@ pub async fn begin(
     };
     let redirect = match params.post_logout_redirect_uri.filter(|u| !u.is_empty()) {
         Some(uri) => match &client {
-            Some(client) if client.post_logout_redirect_uris.iter().any(|u| *u == uri) => Some(uri),
+            Some(client) if client.post_logout_redirect_uris.contains(&uri) => Some(uri),
             _ => return invalid(),
         },
         None => None,
