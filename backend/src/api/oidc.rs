@@ -102,6 +102,7 @@ impl OidcApi {
                         "refresh_token".to_owned(),
                     ],
                     subject_types_supported: vec!["public".to_owned()],
+                    claim_types_supported: vec!["normal".to_owned()],
                     id_token_signing_alg_values_supported: state
                         .auth
                         .keys
@@ -932,6 +933,7 @@ pub struct Discovery {
     pub response_modes_supported: Vec<String>,
     pub grant_types_supported: Vec<String>,
     pub subject_types_supported: Vec<String>,
+    pub claim_types_supported: Vec<String>,
     pub id_token_signing_alg_values_supported: Vec<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub revocation_endpoint_auth_methods_supported: Vec<String>,

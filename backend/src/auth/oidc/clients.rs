@@ -312,6 +312,15 @@ pub async fn authenticate(
         tracing::info!(event = "oauth_client_auth_failed", client_id, ip = ?caller.ip, "client authentication failed");
         return Err(OAuthError::InvalidClient);
     }
+    // A confidential client proved itself with its secret: what it does next (a code that
+    // failed, an expired refresh token) is not guessing, and must not lock out every person who
+    // signs in with it. A public client's attempt stays counted until its code is exchanged.
+    let reservation = if client.confidential {
+        release(auth, &reservation, now).await?;
+        Reservation::default()
+    } else {
+        reservation
+    };
     Ok(Authenticated {
         client,
         reservation,

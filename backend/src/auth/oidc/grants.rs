@@ -245,6 +245,8 @@ pub async fn refresh(
         client,
         reservation,
     } = authenticated;
+    // A refresh token (256 random bits) cannot be guessed: nothing to count.
+    clients::release(auth, &reservation, now).await?;
     let rotated = sessions::rotate_family(auth, presented, Some(&client.client_id), caller, now)
         .await
         .map_err(|e| match e {
@@ -253,7 +255,6 @@ pub async fn refresh(
             }
             other => other.into(),
         })?;
-    clients::release(auth, &reservation, now).await?;
     let session = &rotated.session;
     let grant = Grant {
         id: session.id,

@@ -1228,6 +1228,7 @@ export interface components {
             response_modes_supported: string[];
             grant_types_supported: string[];
             subject_types_supported: string[];
+            claim_types_supported: string[];
             id_token_signing_alg_values_supported: string[];
             token_endpoint_auth_methods_supported: string[];
             revocation_endpoint_auth_methods_supported: string[];
