@@ -231,7 +231,8 @@ impl OidcApi {
     ///
     /// Sent with the person's cookies (signed in or not). Answers `login` (sign in, then come
     /// back to `/authorize?request=…`), `consent` (ask), or `redirect` with where to send the
-    /// browser: the client, with a code, or with an error for `prompt=none`.
+    /// browser: the client, with a code, or with an error for `prompt=none`. An access token
+    /// that no longer works is `401` (refresh, then ask again); no token at all is `login`.
     #[oai(
         path = "/oauth2/requests/:id/continue",
         method = "post",
@@ -246,12 +247,10 @@ impl OidcApi {
         answer(async {
             let now = now();
             let provider = provider(&state)?;
+            // No token: signed out. A token that no longer works is 401, so the app refreshes
+            // and asks again (a failed refresh clears the cookies: then it is "login").
             let caller = match auth.token(&state.cookies) {
-                Some(token) => match sessions::authenticate(&state.auth, token, now).await {
-                    Ok(caller) => Some(caller),
-                    Err(AuthError::Unauthenticated) => None,
-                    Err(e) => return Err(e.into()),
-                },
+                Some(token) => Some(sessions::authenticate(&state.auth, token, now).await?),
                 None => None,
             };
             let next = authorize::proceed(&state.auth.db, &provider, &id.0, caller.as_ref(), now)
@@ -1042,6 +1041,7 @@ api_response! {
     }
     errors {
         400,
+        401,
         403,
         404 => "`request_not_found` (unknown, expired or used) or `oidc_disabled`.",
         503

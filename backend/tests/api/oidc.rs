@@ -600,6 +600,22 @@ async fn oidc_prompt_none_answers_without_asking() {
     assert_eq!(p.continue_request(&id).await["action"], "login");
     assert_eq!(p.app.login("alice", PASSWORD).await.status(), 200);
     assert_eq!(p.continue_request(&id).await["action"], "redirect");
+    // max_age=0 works the same way, without going round in circles.
+    let id = p
+        .start_request("openid", &[("max_age", "0")], &challenge)
+        .await;
+    assert_eq!(p.continue_request(&id).await["action"], "login");
+    assert_eq!(p.app.login("alice", PASSWORD).await.status(), 200);
+    assert_eq!(p.continue_request(&id).await["action"], "redirect");
+    // A token that no longer works is 401 (the app refreshes and asks again), not "login".
+    let id = p.start_request("openid", &[], &challenge).await;
+    let response = reqwest::Client::new()
+        .post(p.app.url(&format!("/oauth2/requests/{id}/continue")))
+        .bearer_auth("expired.or.junk")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 401, "unauthenticated").await;
     // Denying sends access_denied, and the request is used.
     let id = p.start_request("openid email", &[], &challenge).await;
     assert_eq!(p.continue_request(&id).await["action"], "consent");

@@ -277,11 +277,13 @@ pub async fn proceed(
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     let auth_time = signed_in.auth_time.unwrap_or(signed_in.created_at);
-    // A sign-in after the request arrived satisfies prompt=login (otherwise it would loop).
-    let stale = match request.max_age {
-        Some(max_age) => (now - auth_time).num_seconds() > max_age,
-        None => false,
-    } || (request.prompt.as_deref() == Some("login") && auth_time < request.created_at);
+    // A sign-in after the request arrived satisfies prompt=login and max_age (otherwise
+    // `max_age=0` or a slow sign-in would send the person round in circles).
+    let fresh = auth_time >= request.created_at;
+    let too_old = request
+        .max_age
+        .is_some_and(|max_age| now - auth_time > chrono::Duration::seconds(max_age));
+    let stale = !fresh && (too_old || request.prompt.as_deref() == Some("login"));
     if stale {
         return if none {
             finish_with_error(

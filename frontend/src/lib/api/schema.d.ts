@@ -870,7 +870,8 @@ export interface paths {
          * Continue an authorization request
          * @description Sent with the person's cookies (signed in or not). Answers `login` (sign in, then come
          *     back to `/authorize?request=…`), `consent` (ask), or `redirect` with where to send the
-         *     browser: the client, with a code, or with an error for `prompt=none`.
+         *     browser: the client, with a code, or with an error for `prompt=none`. An access token
+         *     that no longer works is `401` (refresh, then ask again); no token at all is `login`.
          */
         post: operations["oauth_request_continue"];
         delete?: never;
@@ -5614,6 +5615,15 @@ export interface operations {
             };
             /** @description `validation_failed` or `malformed_request`. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: no valid access token (try `/refresh`). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
