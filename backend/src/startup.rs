@@ -312,6 +312,7 @@ async fn purge_periodically(state: AppState) {
                 trusted_devices = purged.trusted_devices,
                 account_tokens = purged.account_tokens,
                 mail = purged.mail,
+                oauth = purged.oauth,
                 "purged expired rows"
             ),
             Ok(Some(_)) => {}
