@@ -108,7 +108,8 @@ export async function browse(profile, url, { username, password, consent = 'allo
 					['authorize-error', 'error'],
 					['authorize-expired', 'expired'],
 					['end-session-done', 'signed_out'],
-					['end-session-expired', 'expired']
+					['end-session-expired', 'expired'],
+					['end-session-invalid', 'error']
 				]) {
 					if (await page.getByTestId(id).isVisible().catch(() => false)) {
 						return { ...seen, url: here, ended, text: (await page.getByTestId(id).textContent())?.trim() };

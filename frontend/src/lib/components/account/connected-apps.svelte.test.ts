@@ -15,8 +15,7 @@ const photos: ConnectedApp = {
 	client_id: 'photos',
 	name: 'Photo app',
 	scopes: ['openid', 'profile', 'offline_access'],
-	allowed_at: '2026-11-29T11:55:00Z',
-	last_used_at: null
+	allowed_at: '2026-11-29T11:55:00Z'
 };
 
 describe('ConnectedAppList', () => {
