@@ -598,6 +598,15 @@ async fn oidc_prompt_none_answers_without_asking() {
         .start_request("openid", &[("prompt", "login")], &challenge)
         .await;
     assert_eq!(p.continue_request(&id).await["action"], "login");
+    // Allowing cannot skip it.
+    let skipped = p
+        .browser
+        .post(p.app.url(&format!("/oauth2/requests/{id}/decision")))
+        .json(&json!({ "allow": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(skipped, 401, "unauthenticated").await;
     assert_eq!(p.app.login("alice", PASSWORD).await.status(), 200);
     assert_eq!(p.continue_request(&id).await["action"], "redirect");
     // max_age=0 works the same way, without going round in circles.
