@@ -41,6 +41,10 @@ impl Provider {
     }
 
     async fn start_with(extra: &[(&str, &str)]) -> Self {
+        Self::start_for(extra, JwtAlgorithm::Rs256).await
+    }
+
+    async fn start_for(extra: &[(&str, &str)], id_token_alg: JwtAlgorithm) -> Self {
         let port = free_port().to_string();
         let issuer = format!("http://127.0.0.1:{port}");
         let mut vars = vec![("PORT", port.as_str()), ("PUBLIC_URL", issuer.as_str())];
@@ -53,7 +57,7 @@ impl Provider {
                 redirect_uris: vec![REDIRECT.to_owned()],
                 post_logout_redirect_uris: vec![LOGOUT_REDIRECT.to_owned()],
                 public: false,
-                id_token_alg: JwtAlgorithm::Rs256,
+                id_token_alg,
             },
             chrono::Utc::now(),
         )
@@ -910,4 +914,18 @@ async fn oidc_clients_are_managed_from_the_command_line() {
     assert_ne!(bad.code, 0);
     let deleted = latchkey(&p.app, &["clients", "delete", id, "--yes"], "").await;
     assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+}
+
+#[tokio::test]
+async fn oidc_a_client_registered_for_es256_gets_es256_id_tokens_when_the_access_key_is_es256() {
+    let p = Provider::start_for(&[("JWT_ALGORITHM", "ES256")], JwtAlgorithm::Es256).await;
+    let tokens = p.tokens_for("openid").await;
+    let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.alg, Algorithm::ES256);
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    // The same client on an EdDSA deployment falls back to RS256.
+    let p = Provider::start_for(&[], JwtAlgorithm::Es256).await;
+    let tokens = p.tokens_for("openid").await;
+    p.verify_id_token(tokens["id_token"].as_str().unwrap())
+        .await;
 }

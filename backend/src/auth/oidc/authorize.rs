@@ -514,3 +514,66 @@ async fn issue_code(
     params.push(("iss", &provider.issuer));
     Ok(Next::Redirect(with_query(&request.redirect_uri, &params)))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn request(
+        prompt: Option<&str>,
+        max_age: Option<i64>,
+        created_at: DateTime<Utc>,
+    ) -> oauth_request::Model {
+        oauth_request::Model {
+            id: String::new(),
+            client_id: String::new(),
+            redirect_uri: String::new(),
+            scope: "openid".to_owned(),
+            state: None,
+            nonce: None,
+            code_challenge: String::new(),
+            prompt: prompt.map(str::to_owned),
+            max_age,
+            created_at,
+            expires_at: created_at + REQUEST_TTL,
+        }
+    }
+
+    #[test]
+    fn max_age_and_prompt_login_want_a_sign_in_after_the_request() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let signed_in_before = at - Duration::minutes(5);
+        // max_age: older than allowed is stale, younger is fine.
+        assert!(needs_fresh_sign_in(
+            &request(None, Some(60), at),
+            signed_in_before,
+            at
+        ));
+        assert!(!needs_fresh_sign_in(
+            &request(None, Some(600), at),
+            signed_in_before,
+            at
+        ));
+        // prompt=login: any sign-in from before the request is stale.
+        assert!(needs_fresh_sign_in(
+            &request(Some("login"), None, at),
+            signed_in_before,
+            at
+        ));
+        // A sign-in after the request satisfies both, even max_age=0 a moment later.
+        let later = at + Duration::seconds(3);
+        assert!(!needs_fresh_sign_in(
+            &request(Some("login"), Some(0), at),
+            at + Duration::seconds(1),
+            later
+        ));
+        // Neither asked: never stale.
+        assert!(!needs_fresh_sign_in(
+            &request(None, None, at),
+            at - Duration::days(20),
+            at
+        ));
+    }
+}
