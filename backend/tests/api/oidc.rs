@@ -929,3 +929,58 @@ async fn oidc_a_client_registered_for_es256_gets_es256_id_tokens_when_the_access
     p.verify_id_token(tokens["id_token"].as_str().unwrap())
         .await;
 }
+
+#[tokio::test]
+async fn oidc_public_clients_get_cors_at_the_token_endpoint_for_their_own_origin_only() {
+    let p = Provider::start().await;
+    let spa = clients::create(
+        &p.app.state.auth.db,
+        NewClient {
+            name: "Browser app".to_owned(),
+            redirect_uris: vec!["http://localhost:4000/callback".to_owned()],
+            post_logout_redirect_uris: vec![],
+            public: true,
+            id_token_alg: JwtAlgorithm::Rs256,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, p.app.url("/oauth2/token"))
+        .header("origin", "http://localhost:4000")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://localhost:4000"
+    );
+    let exchange = reqwest::Client::new()
+        .post(p.app.url("/oauth2/token"))
+        .header("origin", "http://localhost:4000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=refresh_token&refresh_token=x&client_id={}",
+            spa.client.client_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        exchange.headers()["access-control-allow-origin"],
+        "http://localhost:4000"
+    );
+    oauth_error(exchange, 400, "invalid_grant").await;
+    let stranger = reqwest::Client::new()
+        .post(p.app.url("/oauth2/token"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token")
+        .send()
+        .await
+        .unwrap();
+    assert_error(stranger, 403, "forbidden_origin").await;
+}
