@@ -741,8 +741,7 @@ impl Failure {
 }
 
 /// A rejected OAuth request (a body that is not a form, a missing field): `invalid_request`.
-fn oauth_rejected<R: From<OAuthFailure>>(err: poem::Error) -> R {
-    let _ = err;
+fn oauth_rejected<R: From<OAuthFailure>>(_rejection: poem::Error) -> R {
     R::from(OAuthFailure {
         status: 400,
         body: OAuthErrorBody {

@@ -41,6 +41,10 @@ impl Provider {
     }
 
     async fn start_with(extra: &[(&str, &str)]) -> Self {
+        Self::start_for(extra, JwtAlgorithm::Rs256).await
+    }
+
+    async fn start_for(extra: &[(&str, &str)], id_token_alg: JwtAlgorithm) -> Self {
         let port = free_port().to_string();
         let issuer = format!("http://127.0.0.1:{port}");
         let mut vars = vec![("PORT", port.as_str()), ("PUBLIC_URL", issuer.as_str())];
@@ -53,7 +57,7 @@ impl Provider {
                 redirect_uris: vec![REDIRECT.to_owned()],
                 post_logout_redirect_uris: vec![LOGOUT_REDIRECT.to_owned()],
                 public: false,
-                id_token_alg: JwtAlgorithm::Rs256,
+                id_token_alg,
             },
             chrono::Utc::now(),
         )
@@ -598,6 +602,15 @@ async fn oidc_prompt_none_answers_without_asking() {
         .start_request("openid", &[("prompt", "login")], &challenge)
         .await;
     assert_eq!(p.continue_request(&id).await["action"], "login");
+    // Allowing cannot skip it.
+    let skipped = p
+        .browser
+        .post(p.app.url(&format!("/oauth2/requests/{id}/decision")))
+        .json(&json!({ "allow": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(skipped, 401, "unauthenticated").await;
     assert_eq!(p.app.login("alice", PASSWORD).await.status(), 200);
     assert_eq!(p.continue_request(&id).await["action"], "redirect");
     // max_age=0 works the same way, without going round in circles.
@@ -901,4 +914,73 @@ async fn oidc_clients_are_managed_from_the_command_line() {
     assert_ne!(bad.code, 0);
     let deleted = latchkey(&p.app, &["clients", "delete", id, "--yes"], "").await;
     assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+}
+
+#[tokio::test]
+async fn oidc_a_client_registered_for_es256_gets_es256_id_tokens_when_the_access_key_is_es256() {
+    let p = Provider::start_for(&[("JWT_ALGORITHM", "ES256")], JwtAlgorithm::Es256).await;
+    let tokens = p.tokens_for("openid").await;
+    let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(header.alg, Algorithm::ES256);
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    // The same client on an EdDSA deployment falls back to RS256.
+    let p = Provider::start_for(&[], JwtAlgorithm::Es256).await;
+    let tokens = p.tokens_for("openid").await;
+    p.verify_id_token(tokens["id_token"].as_str().unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn oidc_public_clients_get_cors_at_the_token_endpoint_for_their_own_origin_only() {
+    let p = Provider::start().await;
+    let spa = clients::create(
+        &p.app.state.auth.db,
+        NewClient {
+            name: "Browser app".to_owned(),
+            redirect_uris: vec!["http://localhost:4000/callback".to_owned()],
+            post_logout_redirect_uris: vec![],
+            public: true,
+            id_token_alg: JwtAlgorithm::Rs256,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, p.app.url("/oauth2/token"))
+        .header("origin", "http://localhost:4000")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://localhost:4000"
+    );
+    let exchange = reqwest::Client::new()
+        .post(p.app.url("/oauth2/token"))
+        .header("origin", "http://localhost:4000")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=refresh_token&refresh_token=x&client_id={}",
+            spa.client.client_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        exchange.headers()["access-control-allow-origin"],
+        "http://localhost:4000"
+    );
+    oauth_error(exchange, 400, "invalid_grant").await;
+    let stranger = reqwest::Client::new()
+        .post(p.app.url("/oauth2/token"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token")
+        .send()
+        .await
+        .unwrap();
+    assert_error(stranger, 403, "forbidden_origin").await;
 }

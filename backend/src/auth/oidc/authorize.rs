@@ -102,8 +102,7 @@ pub async fn begin(
     if !scopes.iter().any(|s| s == "openid") {
         return Ok(fail("invalid_scope", "the openid scope is required"));
     }
-    if let Some(unknown) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
-        let _ = unknown;
+    if scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
         return Ok(fail("invalid_scope", "unknown scope"));
     }
     let challenge = params.code_challenge.unwrap_or_default();
@@ -277,13 +276,7 @@ pub async fn proceed(
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     let auth_time = signed_in.auth_time.unwrap_or(signed_in.created_at);
-    // A sign-in after the request arrived satisfies prompt=login and max_age (otherwise
-    // `max_age=0` or a slow sign-in would send the person round in circles).
-    let fresh = auth_time >= request.created_at;
-    let too_old = request
-        .max_age
-        .is_some_and(|max_age| now - auth_time > chrono::Duration::seconds(max_age));
-    let stale = !fresh && (too_old || request.prompt.as_deref() == Some("login"));
+    let stale = needs_fresh_sign_in(&request, auth_time, now);
     if stale {
         return if none {
             finish_with_error(
@@ -316,6 +309,21 @@ pub async fn proceed(
     issue_code(db, provider, request, caller, &signed_in, None, now).await
 }
 
+/// Whether the request wants a sign-in more recent than `auth_time` (`prompt=login`, `max_age`).
+/// A sign-in after the request arrived satisfies both (otherwise `max_age=0` or a slow sign-in
+/// would send the person round in circles).
+fn needs_fresh_sign_in(
+    request: &oauth_request::Model,
+    auth_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let fresh = auth_time >= request.created_at;
+    let too_old = request
+        .max_age
+        .is_some_and(|max_age| now - auth_time > chrono::Duration::seconds(max_age));
+    !fresh && (too_old || request.prompt.as_deref() == Some("login"))
+}
+
 /// The person's answer to the consent page. Allowing remembers the consent and issues the code;
 /// denying sends `access_denied`. The request is used either way.
 pub async fn decide(
@@ -342,6 +350,14 @@ pub async fn decide(
         .one(db)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
+    // Allowing cannot skip the fresh sign-in the client asked for: sign in again first.
+    if needs_fresh_sign_in(
+        &request,
+        signed_in.auth_time.unwrap_or(signed_in.created_at),
+        now,
+    ) {
+        return Err(AuthError::Unauthenticated);
+    }
     issue_code(
         db,
         provider,
@@ -497,4 +513,67 @@ async fn issue_code(
     }
     params.push(("iss", &provider.issuer));
     Ok(Next::Redirect(with_query(&request.redirect_uri, &params)))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn request(
+        prompt: Option<&str>,
+        max_age: Option<i64>,
+        created_at: DateTime<Utc>,
+    ) -> oauth_request::Model {
+        oauth_request::Model {
+            id: String::new(),
+            client_id: String::new(),
+            redirect_uri: String::new(),
+            scope: "openid".to_owned(),
+            state: None,
+            nonce: None,
+            code_challenge: String::new(),
+            prompt: prompt.map(str::to_owned),
+            max_age,
+            created_at,
+            expires_at: created_at + REQUEST_TTL,
+        }
+    }
+
+    #[test]
+    fn max_age_and_prompt_login_want_a_sign_in_after_the_request() {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let signed_in_before = at - Duration::minutes(5);
+        // max_age: older than allowed is stale, younger is fine.
+        assert!(needs_fresh_sign_in(
+            &request(None, Some(60), at),
+            signed_in_before,
+            at
+        ));
+        assert!(!needs_fresh_sign_in(
+            &request(None, Some(600), at),
+            signed_in_before,
+            at
+        ));
+        // prompt=login: any sign-in from before the request is stale.
+        assert!(needs_fresh_sign_in(
+            &request(Some("login"), None, at),
+            signed_in_before,
+            at
+        ));
+        // A sign-in after the request satisfies both, even max_age=0 a moment later.
+        let later = at + Duration::seconds(3);
+        assert!(!needs_fresh_sign_in(
+            &request(Some("login"), Some(0), at),
+            at + Duration::seconds(1),
+            later
+        ));
+        // Neither asked: never stale.
+        assert!(!needs_fresh_sign_in(
+            &request(None, None, at),
+            at - Duration::days(20),
+            at
+        ));
+    }
 }

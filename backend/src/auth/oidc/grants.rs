@@ -145,7 +145,12 @@ pub async fn exchange_code(
         AuthError::InvalidToken,
     )
     .await
-    .map_err(|_| OAuthError::InvalidGrant("the account changed since the code was issued"))?;
+    .map_err(|e| match e {
+        AuthError::AccountDisabled | AuthError::InvalidToken => {
+            OAuthError::InvalidGrant("the account changed since the code was issued")
+        }
+        other => other.into(),
+    })?;
     let grant_id = Uuid::new_v4();
     let used = oauth_code::Entity::update_many()
         .col_expr(oauth_code::Column::UsedAt, Expr::value(Some(now)))
