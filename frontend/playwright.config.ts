@@ -41,6 +41,9 @@ if (!existsSync(backend)) {
 process.env.LATCHKEY_E2E_DIR ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 process.env.LATCHKEY_E2E_JWT_SECRET ??= randomBytes(32).toString('hex');
 process.env.E2E_API_URL = API_URL;
+// tests/e2e/oidc.spec.ts registers OpenID Connect clients with the same binary, on the same database.
+process.env.LATCHKEY_E2E_BIN = backend;
+process.env.LATCHKEY_E2E_DATABASE_URL = `sqlite://${join(process.env.LATCHKEY_E2E_DIR, 'e2e.db')}?mode=rwc`;
 process.env.E2E_MAIL_URL = `http://127.0.0.1:${MAIL_PORT}`;
 
 export default defineConfig({
@@ -91,7 +94,7 @@ export default defineConfig({
 			stdout: 'ignore',
 			stderr: 'pipe',
 			env: {
-				DATABASE_URL: `sqlite://${join(process.env.LATCHKEY_E2E_DIR, 'e2e.db')}?mode=rwc`,
+				DATABASE_URL: process.env.LATCHKEY_E2E_DATABASE_URL,
 				JWT_SECRET: process.env.LATCHKEY_E2E_JWT_SECRET,
 				HOST: '127.0.0.1',
 				PORT: String(API_PORT),
@@ -108,6 +111,8 @@ export default defineConfig({
 				SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
 				MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
 				APP_URL: FRONTEND_URL,
+				// The OpenID Connect issuer (tests/e2e/oidc.spec.ts): the API's own address.
+				PUBLIC_URL: API_URL,
 				RUST_LOG: process.env.RUST_LOG ?? 'warn'
 			}
 		},

@@ -38,8 +38,13 @@ export default defineConfig({
 				runes: ({ filename }) =>
 					filename.split(/[/\\]/).includes('node_modules') ? undefined : true
 			},
-			// A single-page app: every unknown path gets index.html and the client router takes over.
-			adapter: adapter({ fallback: 'index.html' })
+			// A single-page app: every unknown path gets index.html and the client router takes over. BUILD_DIR
+			// puts a build elsewhere than build/ (scripts/test-oidc builds one for its own API address).
+			adapter: adapter({
+				pages: process.env.BUILD_DIR || 'build',
+				assets: process.env.BUILD_DIR || 'build',
+				fallback: 'index.html'
+			})
 		})
 	],
 	build: {

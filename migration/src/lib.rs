@@ -15,6 +15,7 @@ mod m20261130_000005_create_second_factors;
 mod m20261202_000001_add_credential_epochs_and_trusted_devices;
 mod m20261202_000002_create_change_counters;
 mod m20261202_000003_add_account_recovery;
+mod m20261203_000001_create_oauth;
 pub mod usernames;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_add_credential_epochs_and_trusted_devices::Migration),
             Box::new(m20261202_000002_create_change_counters::Migration),
             Box::new(m20261202_000003_add_account_recovery::Migration),
+            Box::new(m20261203_000001_create_oauth::Migration),
         ]
     }
 }

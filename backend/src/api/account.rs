@@ -424,6 +424,10 @@ pub enum ActivityKind {
     EmailRemoved,
     /// A recovery key was made; any earlier one stopped working.
     RecoveryKeyCreated,
+    /// The person allowed an application to sign them in ("Sign in with Latchkey").
+    AppAllowed,
+    /// The person revoked an application's access.
+    AppRevoked,
 }
 
 impl From<activity::Kind> for ActivityKind {
@@ -454,6 +458,8 @@ impl From<activity::Kind> for ActivityKind {
             K::EmailVerified => Self::EmailVerified,
             K::EmailRemoved => Self::EmailRemoved,
             K::RecoveryKeyCreated => Self::RecoveryKeyCreated,
+            K::AppAllowed => Self::AppAllowed,
+            K::AppRevoked => Self::AppRevoked,
         }
     }
 }
@@ -486,6 +492,8 @@ impl From<ActivityKind> for activity::Kind {
             A::EmailVerified => Self::EmailVerified,
             A::EmailRemoved => Self::EmailRemoved,
             A::RecoveryKeyCreated => Self::RecoveryKeyCreated,
+            A::AppAllowed => Self::AppAllowed,
+            A::AppRevoked => Self::AppRevoked,
         }
     }
 }

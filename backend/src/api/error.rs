@@ -74,6 +74,10 @@ pub enum ErrorCode {
     /// endpoint meant for other clients.
     ForbiddenOrigin,
     NotFound,
+    /// OpenID Connect is off: `PUBLIC_URL` is not set.
+    OidcDisabled,
+    /// The authorization or logout request is unknown, expired or was already used.
+    RequestNotFound,
     MethodNotAllowed,
     /// The body is larger than 16 KiB.
     PayloadTooLarge,
@@ -106,7 +110,7 @@ impl ErrorCode {
                 StatusCode::CONFLICT
             }
             Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::OidcDisabled | Self::RequestNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -142,6 +146,10 @@ impl ErrorCode {
             Self::ForbiddenOrigin => "Requests from this origin are not allowed.",
             Self::TooManyAttempts => "Too many attempts. Please wait before trying again.",
             Self::NotFound => "Not found.",
+            Self::OidcDisabled => "Sign in with Latchkey is not enabled on this server.",
+            Self::RequestNotFound => {
+                "This sign-in request has expired or was already used. Go back to the application and try again."
+            }
             Self::MethodNotAllowed => "Method not allowed.",
             Self::PayloadTooLarge => "The request body is too large (16 KiB at most).",
             Self::UnsupportedMediaType => {

@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod error;
 mod health;
 pub mod middleware;
+pub mod oidc;
 mod passkeys;
 mod profile;
 mod recovery;
@@ -36,6 +37,8 @@ enum ApiTags {
     Recovery,
     /// Verifying tokens elsewhere, and clients that are not browsers.
     Tokens,
+    /// "Sign in with Latchkey": the OpenID Connect provider, and the app's part of it.
+    OpenIdConnect,
     /// Probes for orchestrators.
     Health,
 }
@@ -48,6 +51,7 @@ pub type Apis = (
     passkeys::PasskeysApi,
     recovery::RecoveryApi,
     tokens::TokensApi,
+    oidc::OidcApi,
     health::HealthApi,
 );
 

@@ -414,20 +414,29 @@ pub struct TokenSecondFactorRequest {
     pub device_token: Option<Text<DeviceTokenText>>,
 }
 
-/// A public key that verifies access tokens (RFC 7517).
+/// A public key that verifies access tokens or ID tokens (RFC 7517).
 #[derive(Object, Debug, Clone)]
 pub struct Jwk {
-    /// `OKP` (Ed25519) or `EC` (P-256).
+    /// `OKP` (Ed25519), `EC` (P-256) or `RSA` (ID tokens, RS256).
     pub kty: String,
-    /// `Ed25519` or `P-256`.
-    pub crv: String,
-    pub x: String,
+    /// `Ed25519` or `P-256`; absent for `RSA`.
+    #[oai(skip_serializing_if_is_none)]
+    pub crv: Option<String>,
+    /// Absent for `RSA`.
+    #[oai(skip_serializing_if_is_none)]
+    pub x: Option<String>,
     /// Present for `EC` keys.
     #[oai(skip_serializing_if_is_none)]
     pub y: Option<String>,
+    /// The RSA modulus (base64url), for `RSA` keys.
+    #[oai(skip_serializing_if_is_none)]
+    pub n: Option<String>,
+    /// The RSA public exponent (base64url), for `RSA` keys.
+    #[oai(skip_serializing_if_is_none)]
+    pub e: Option<String>,
     /// The `kid` in the header of the tokens this key signed.
     pub kid: String,
-    /// `EdDSA` or `ES256`.
+    /// `EdDSA`, `ES256` or `RS256`.
     pub alg: String,
     /// Always `sig`.
     #[oai(rename = "use")]
@@ -450,6 +459,8 @@ impl From<Vec<PublishedKey>> for JwkSet {
                     crv: key.jwk.crv,
                     x: key.jwk.x,
                     y: key.jwk.y,
+                    n: key.jwk.n,
+                    e: key.jwk.e,
                     kid: key.kid,
                     alg: key.alg.to_owned(),
                     use_: "sig".to_owned(),

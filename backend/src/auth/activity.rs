@@ -57,6 +57,10 @@ pub enum Kind {
     EmailRemoved,
     /// A recovery key was made (any earlier one stopped working).
     RecoveryKeyCreated,
+    /// The person allowed an application (OpenID Connect client) to sign them in.
+    AppAllowed,
+    /// The person revoked an application's access.
+    AppRevoked,
 }
 
 impl Kind {

@@ -178,19 +178,21 @@ impl Attempt {
     /// The end of every sign-in, inside the transaction that confirmed the account's standing:
     /// the attempt is given back, the session starts (recorded as `kind`) and the device the
     /// attempt came from is trusted (again, or for the first time).
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_in(
         self,
         auth: &Auth,
         txn: &impl ConnectionTrait,
         account: &user::Model,
         kind: Kind,
+        amr: &str,
         client: &ClientInfo,
         now: DateTime<Utc>,
     ) -> Result<SignedIn, AuthError> {
         let device = self.device.clone();
         self.passed(txn, now).await?;
         let session =
-            sessions::start_as(auth, txn, &Identity::from(account), client, kind, now).await?;
+            sessions::start_as(auth, txn, &Identity::from(account), client, kind, amr, now).await?;
         if device.is_none() && auth.policy.throttle.device_trust.is_some() {
             notices::tell_owner(
                 auth.post(),

@@ -222,7 +222,7 @@ pub async fn login(
         return Ok(LoginOutcome::SecondFactorRequired { challenge });
     }
     let signed_in = attempt
-        .sign_in(auth, &txn, &account, Kind::SignedIn, client, now)
+        .sign_in(auth, &txn, &account, Kind::SignedIn, "pwd", client, now)
         .await?;
     txn.commit().await?;
     attempt::count_login("succeeded");
@@ -286,7 +286,15 @@ pub async fn complete_second_factor(
         return Err(AuthError::InvalidMfaCode);
     }
     let signed_in = attempt
-        .sign_in(auth, &txn, &account, Kind::SignedIn, client, now)
+        .sign_in(
+            auth,
+            &txn,
+            &account,
+            Kind::SignedIn,
+            "pwd otp mfa",
+            client,
+            now,
+        )
         .await?;
     let used = match proof {
         Proof::TotpStep(_) => Kind::SecondFactorUsed,

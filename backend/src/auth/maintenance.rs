@@ -16,8 +16,9 @@ use super::{
 };
 use crate::{
     entity::{
-        account_token, activity_event, auth_challenge, mail_outbox, refresh_token, session,
-        throttle_bucket, trusted_device,
+        account_token, activity_event, auth_challenge, mail_outbox, oauth_code,
+        oauth_logout_request, oauth_request, refresh_token, session, throttle_bucket,
+        trusted_device,
     },
     storage,
 };
@@ -50,6 +51,8 @@ pub struct Purged {
     pub account_tokens: u64,
     /// Messages sent or given up a week ago.
     pub mail: u64,
+    /// OpenID Connect authorization requests, codes and logout requests past their life.
+    pub oauth: u64,
 }
 
 /// Runs one purge unless another instance is running one (PostgreSQL advisory lock; on SQLite
@@ -141,6 +144,26 @@ async fn purge_all(
             outbox::done(now),
         )
         .await?,
+        oauth: purge_table::<oauth_request::Entity, String>(
+            db,
+            oauth_request::Column::Id,
+            Condition::all().add(oauth_request::Column::ExpiresAt.lt(now)),
+        )
+        .await?
+            + purge_table::<oauth_code::Entity, String>(
+                db,
+                oauth_code::Column::CodeHash,
+                // Kept a day after expiry, so a code that comes back late still ends its grant.
+                Condition::all()
+                    .add(oauth_code::Column::ExpiresAt.lt(now - chrono::Duration::days(1))),
+            )
+            .await?
+            + purge_table::<oauth_logout_request::Entity, String>(
+                db,
+                oauth_logout_request::Column::Id,
+                Condition::all().add(oauth_logout_request::Column::ExpiresAt.lt(now)),
+            )
+            .await?,
     })
 }
 

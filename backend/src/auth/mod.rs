@@ -17,6 +17,7 @@ pub mod email;
 pub mod keys;
 pub mod maintenance;
 pub mod notices;
+pub mod oidc;
 pub mod outbox;
 pub mod passkeys;
 pub mod password_hash;

@@ -380,7 +380,15 @@ pub async fn finish_sign_in(
         return Err(AuthError::InvalidPasskey);
     }
     let signed_in = attempt
-        .sign_in(auth, &txn, &account, Kind::SignedInWithPasskey, client, now)
+        .sign_in(
+            auth,
+            &txn,
+            &account,
+            Kind::SignedInWithPasskey,
+            "hwk",
+            client,
+            now,
+        )
         .await?;
     txn.commit().await?;
     attempt::count_login("succeeded");

@@ -59,16 +59,18 @@ pub async fn start(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
-    start_as(auth, txn, account, client, Kind::SignedIn, now).await
+    start_as(auth, txn, account, client, Kind::SignedIn, "pwd", now).await
 }
 
-/// `start`, recording the sign-in as `kind` (a passkey sign-in, say).
+/// `start`, recording the sign-in as `kind` (a passkey sign-in, say), made with the methods
+/// `amr` names (RFC 8176 values, space-separated: `pwd`, `pwd otp mfa`, `hwk`).
 pub async fn start_as(
     auth: &Auth,
     txn: &impl ConnectionTrait,
     account: &Identity,
     client: &ClientInfo,
     kind: Kind,
+    amr: &str,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
     let policy = &auth.policy.sessions;
@@ -88,6 +90,11 @@ pub async fn start_as(
         revoked_at: Set(None),
         user_agent: Set(client.user_agent.clone()),
         ip: Set(client.ip.map(|ip| ip.to_string())),
+        client_id: Set(None),
+        scope: Set(None),
+        amr: Set(Some(amr.to_owned())),
+        auth_time: Set(Some(now)),
+        parent_session_id: Set(None),
     })
     .exec_without_returning(txn)
     .await?;
@@ -128,6 +135,39 @@ pub async fn rotate(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
+    let rotated = rotate_family(auth, presented, None, client, now).await?;
+    issue(
+        &auth.keys,
+        &auth.policy.sessions,
+        Identity::from(&rotated.account),
+        rotated.session.id,
+        rotated.token,
+        rotated.expires_at,
+        rotated.session.absolute_expires_at,
+        now,
+    )
+}
+
+/// A refresh token rotated: the account, the session (as it was before), the successor token
+/// and its expiry. The caller mints the access token the session's kind calls for.
+#[derive(Debug)]
+pub struct Rotated {
+    pub account: user::Model,
+    pub session: session::Model,
+    pub token: RefreshToken,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The rotation behind `rotate`, for a browser or API session (`owner` `None`) or for the grant
+/// of the OAuth client `owner`. A token of another kind of session is refused as unknown,
+/// without ending that session.
+pub async fn rotate_family(
+    auth: &Auth,
+    presented: &str,
+    owner: Option<&str>,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<Rotated, AuthError> {
     let policy = &auth.policy.sessions;
     let presented = RefreshToken::parse(presented).ok_or(AuthError::InvalidRefreshToken)?;
     let txn = storage::begin_write(&auth.db).await?;
@@ -146,6 +186,9 @@ pub async fn rotate(
     else {
         return Err(AuthError::InvalidRefreshToken);
     };
+    if current.client_id.as_deref() != owner {
+        return Err(AuthError::InvalidRefreshToken);
+    }
     let account = user::Entity::find_by_id(current.user_id)
         .one(&txn)
         .await?
@@ -189,32 +232,25 @@ pub async fn rotate(
             txn.commit().await?;
             count_refresh("rotated");
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
-            issue(
-                &auth.keys,
-                policy,
-                Identity::from(&account),
-                current.id,
-                successor,
+            Ok(Rotated {
+                account,
+                session: current,
+                token: successor,
                 expires_at,
-                current.absolute_expires_at,
-                now,
-            )
+            })
         }
         Presented::JustRotated => {
             txn.commit().await?;
             let successor = successor(auth, current.id, current.generation, &presented);
             count_refresh("retried");
             tracing::info!(event = "refresh_retried", user_id = %account.id, session_id = %current.id, "rotation replayed within the reuse interval");
-            issue(
-                &auth.keys,
-                policy,
-                Identity::from(&account),
-                current.id,
-                successor,
-                current.expires_at,
-                current.absolute_expires_at,
-                now,
-            )
+            let expires_at = current.expires_at;
+            Ok(Rotated {
+                account,
+                session: current,
+                token: successor,
+                expires_at,
+            })
         }
         Presented::Replayed => {
             revoke_in(&txn, current.id, now).await?;
@@ -372,12 +408,12 @@ fn live_session_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => {
             "SELECT u.email, u.email_verified_at, u.recovery_key_created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.client_id IS NULL \
              AND s.absolute_expires_at > $3 AND u.disabled_at IS NULL"
         }
         _ => {
             "SELECT u.email, u.email_verified_at, u.recovery_key_created_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.client_id IS NULL \
              AND s.absolute_expires_at > ? AND u.disabled_at IS NULL"
         }
     }
@@ -398,7 +434,8 @@ pub async fn is_live(
         .is_some())
 }
 
-/// The user's sessions that can still be used, most recently used first.
+/// The user's sessions that can still be used, most recently used first. Grants to OAuth
+/// clients are not sessions a person signed in with: they are listed as connected apps.
 pub async fn active(
     db: &DatabaseConnection,
     user_id: Uuid,
@@ -406,6 +443,7 @@ pub async fn active(
 ) -> Result<Vec<session::Model>, AuthError> {
     Ok(session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::ClientId.is_null())
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::ExpiresAt.gt(now))
         .filter(session::Column::AbsoluteExpiresAt.gt(now))
@@ -482,7 +520,7 @@ pub async fn revoke_all(
 }
 
 /// Revokes one session; returns its user when it was live until now.
-async fn revoke_in(
+pub(crate) async fn revoke_in(
     txn: &impl ConnectionTrait,
     session_id: Uuid,
     now: DateTime<Utc>,
@@ -505,7 +543,7 @@ async fn revoke_in(
         .await?)
 }
 
-async fn record_token(
+pub(crate) async fn record_token(
     txn: &impl ConnectionTrait,
     token: &RefreshToken,
     session_id: Uuid,
@@ -528,7 +566,7 @@ fn successor(auth: &Auth, session: Uuid, generation: i64, previous: &RefreshToke
 }
 
 /// A refresh token lives `REFRESH_TOKEN_EXPIRATION` from its issue, never past the session's end.
-fn sliding_expiry(
+pub(crate) fn sliding_expiry(
     policy: &SessionPolicy,
     now: DateTime<Utc>,
     absolute_expires_at: DateTime<Utc>,
@@ -583,6 +621,11 @@ mod tests {
             revoked_at: None,
             user_agent: None,
             ip: None,
+            client_id: None,
+            scope: None,
+            amr: None,
+            auth_time: None,
+            parent_session_id: None,
         }
     }
 

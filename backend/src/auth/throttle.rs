@@ -255,6 +255,11 @@ impl Key {
         Self(format!("passkey:{}", network_of(ip)))
     }
 
+    /// Failed client authentications and code exchanges of one OAuth client.
+    pub fn oauth_client(client_id: &str) -> Self {
+        Self(format!("client:{}", digest(client_id)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -2,6 +2,7 @@
 //! configured database. Every command calls the same `auth::` functions as the API.
 
 mod admin;
+mod clients;
 mod healthcheck;
 mod keys;
 
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: keys::KeysCommand,
     },
+    /// Manage the applications that offer "Sign in with Latchkey" (OpenID Connect clients).
+    Clients {
+        #[command(subcommand)]
+        command: clients::ClientsCommand,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -65,6 +71,9 @@ pub fn run() -> ExitCode {
         }
         Command::Keys { command } => {
             with_config(LogFormatFrom::Quiet, |config| keys::run(config, command))
+        }
+        Command::Clients { command } => {
+            with_config(LogFormatFrom::Quiet, |config| clients::run(config, command))
         }
     }
 }

@@ -66,6 +66,8 @@ pub(super) fn settings(env: &Vars) -> Result<Settings, ConfigError> {
         jwt: JwtSettings {
             algorithm: env.or("JWT_ALGORITHM", JwtAlgorithm::EdDsa, |s| {
                 JwtAlgorithm::parse(s)
+                    // RS256 keys sign ID tokens only (see `auth::keys`).
+                    .filter(|alg| *alg != JwtAlgorithm::Rs256)
                     .ok_or_else(|| format!("must be EdDSA, ES256 or HS256, got {s:?}"))
             })?,
             audience: env.or("JWT_AUDIENCE", "latchkey".to_owned(), parse_audience)?,

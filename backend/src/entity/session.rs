@@ -15,6 +15,16 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The OAuth client this session is a grant to; `None` for a browser or API session.
+    pub client_id: Option<String>,
+    /// A client grant's scopes, space-separated.
+    pub scope: Option<String>,
+    /// How its person signed in (`amr` values, space-separated).
+    pub amr: Option<String>,
+    /// When its person signed in (a client grant: at the browser session it came from).
+    pub auth_time: Option<DateTimeUtc>,
+    /// A client grant: the browser session it was authorized from (the ID token's `sid`).
+    pub parent_session_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

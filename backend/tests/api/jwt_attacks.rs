@@ -29,10 +29,13 @@ async fn server_key(app: &TestApp) -> (String, EncodingKey, Algorithm) {
     use latchkey::entity::signing_key;
     use sea_orm::EntityTrait as _;
     let now = chrono::Utc::now();
-    let rows = signing_key::Entity::find()
+    let rows: Vec<_> = signing_key::Entity::find()
         .all(&app.state.auth.db)
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.algorithm != "RS256")
+        .collect();
     let states = latchkey::auth::keys::states(&rows, app.state.auth.keys.policy(), now);
     let (kid, _) = states
         .into_iter()
@@ -159,7 +162,7 @@ async fn hs256_with_the_public_key_as_the_secret_is_rejected() {
         .json()
         .await
         .unwrap();
-    let jwk = &jwks["keys"][0];
+    let jwk = access_keys(&jwks)[0];
     let header = json!({ "alg": "HS256", "typ": "at+jwt", "kid": jwk["kid"] });
     let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap();
     // Key confusion: the public key's bytes, its base64, and the whole JWK as HMAC secrets.
@@ -301,11 +304,7 @@ async fn es256_and_hs256_deployments_sign_with_their_algorithm() {
             .json()
             .await
             .unwrap();
-        assert_eq!(
-            jwks["keys"].as_array().unwrap().len(),
-            published,
-            "{algorithm}"
-        );
+        assert_eq!(access_keys(&jwks).len(), published, "{algorithm}");
         // HS256 keys are random and sealed in the database, not JWT_SECRET.
         let header = json!({ "alg": "HS256", "typ": "at+jwt", "kid": header_of(&token)["kid"] });
         assert_rejected(
@@ -314,4 +313,14 @@ async fn es256_and_hs256_deployments_sign_with_their_algorithm() {
         )
         .await;
     }
+}
+
+/// The published keys that verify access tokens (the RS256 key signs ID tokens only).
+pub(crate) fn access_keys(jwks: &Value) -> Vec<&Value> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["alg"] != "RS256")
+        .collect()
 }

@@ -43,10 +43,8 @@ async fn published_kids(base: &str) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
+    crate::jwt_attacks::access_keys(&jwks)
+        .into_iter()
         .map(|key| key["kid"].as_str().unwrap().to_owned())
         .collect()
 }

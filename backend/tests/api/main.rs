@@ -19,6 +19,7 @@ mod maintenance;
 mod malformed_requests;
 mod metrics;
 mod mfa;
+mod oidc;
 mod profile;
 mod recovery;
 mod refresh;

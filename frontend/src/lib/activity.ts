@@ -39,7 +39,9 @@ const KINDS: Record<ActivityKind, { title: () => string; tone: KindText['tone'] 
 	email_changed: { title: m.kind_email_changed, tone: 'warning' },
 	email_verified: { title: m.kind_email_verified, tone: 'info' },
 	email_removed: { title: m.kind_email_removed, tone: 'warning' },
-	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' }
+	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' },
+	app_allowed: { title: m.kind_app_allowed, tone: 'info' },
+	app_revoked: { title: m.kind_app_revoked, tone: 'info' }
 };
 
 /** The kinds with words of their own (the rest are shown by their name). */
@@ -72,7 +74,9 @@ export const ACTIVITY_FILTERS = {
 		'passkey_added',
 		'passkey_removed',
 		'account_disabled',
-		'account_enabled'
+		'account_enabled',
+		'app_allowed',
+		'app_revoked'
 	],
 	warnings: KNOWN_KINDS.filter((kind) => KINDS[kind].tone === 'warning')
 } as const satisfies Record<string, readonly ActivityKind[]>;

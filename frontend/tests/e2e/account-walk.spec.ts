@@ -24,6 +24,7 @@ const languages = {
 			['Overview', '/account'],
 			['Sign-in & security', '/account/security'],
 			['Devices & sessions', '/account/sessions'],
+			['Connected apps', '/account/apps'],
 			['Activity', '/account/activity']
 		],
 		skip: 'Skip to content'
@@ -36,6 +37,7 @@ const languages = {
 			['Übersicht', '/account'],
 			['Anmeldung & Sicherheit', '/account/security'],
 			['Geräte & Sitzungen', '/account/sessions'],
+			['Verbundene Apps', '/account/apps'],
 			['Aktivität', '/account/activity']
 		],
 		skip: 'Zum Inhalt springen'

@@ -1,12 +1,13 @@
 // Serves the built single-page app (build/) with an index.html fallback, as a production host would.
-// Usage: node tests/e2e/static-server.mjs [port]   (default: $PORT or 4173; binds localhost)
+// Usage: node tests/e2e/static-server.mjs [port]   (default: $PORT or 4173; binds localhost; serves
+// $STATIC_ROOT instead of build/ when set)
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(fileURLToPath(new URL('../../build', import.meta.url)));
+const root = resolve(process.env.STATIC_ROOT || fileURLToPath(new URL('../../build', import.meta.url)));
 const port = Number(process.argv[2] ?? process.env.PORT ?? 4173);
 const host = process.env.HOST ?? 'localhost';
 

@@ -17,9 +17,9 @@ pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<Publi
                 .map_err(|e| AuthError::internal("an Ed25519 key as PKCS#8", e))?;
             let jwk = PublicJwk {
                 kty: "OKP".into(),
-                crv: "Ed25519".into(),
-                x: URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
-                y: None,
+                crv: Some("Ed25519".into()),
+                x: Some(URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())),
+                ..PublicJwk::default()
             };
             Ok((der.as_bytes().to_vec(), Some(jwk)))
         }
@@ -42,13 +42,39 @@ pub(super) fn generate(algorithm: JwtAlgorithm) -> Result<(Vec<u8>, Option<Publi
             }
             let jwk = PublicJwk {
                 kty: "EC".into(),
-                crv: "P-256".into(),
-                x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+                crv: Some("P-256".into()),
+                x: Some(URL_SAFE_NO_PAD.encode(&point[1..33])),
                 y: Some(URL_SAFE_NO_PAD.encode(&point[33..65])),
+                ..PublicJwk::default()
             };
             Ok((der.as_bytes().to_vec(), Some(jwk)))
         }
         JwtAlgorithm::Hs256 => Ok((random_bytes::<32>()?.to_vec(), None)),
+        JwtAlgorithm::Rs256 => {
+            use aws_lc_rs::{
+                encoding::AsDer as _,
+                rsa::{KeyPair, KeySize, PublicKeyComponents},
+                signature::KeyPair as _,
+            };
+            use p256::pkcs8::der::Decode as _;
+            let key = KeyPair::generate(KeySize::Rsa2048)
+                .map_err(|e| AuthError::internal("generating an RSA key", e))?;
+            let pkcs8 = key
+                .as_der()
+                .map_err(|e| AuthError::internal("an RSA key as PKCS#8", e))?;
+            // jsonwebtoken signs with the PKCS#1 `RSAPrivateKey` inside the PKCS#8 wrapper.
+            let info = p256::pkcs8::PrivateKeyInfoRef::from_der(pkcs8.as_ref())
+                .map_err(|e| AuthError::internal("reading an RSA key's PKCS#8", e))?;
+            let pkcs1 = info.private_key.as_bytes().to_vec();
+            let public = PublicKeyComponents::<Vec<u8>>::from(key.public_key());
+            let jwk = PublicJwk {
+                kty: "RSA".into(),
+                n: Some(URL_SAFE_NO_PAD.encode(&public.n)),
+                e: Some(URL_SAFE_NO_PAD.encode(&public.e)),
+                ..PublicJwk::default()
+            };
+            Ok((pkcs1, Some(jwk)))
+        }
     }
 }
 
@@ -64,7 +90,10 @@ pub(super) fn keys_for(
         JwtAlgorithm::EdDsa => (
             Algorithm::EdDSA,
             EncodingKey::from_ed_der(private),
-            DecodingKey::from_ed_components(&public.ok_or_else(missing)?.x).map_err(key_error)?,
+            DecodingKey::from_ed_components(
+                public.and_then(|p| p.x.as_deref()).ok_or_else(missing)?,
+            )
+            .map_err(key_error)?,
         ),
         JwtAlgorithm::Es256 => {
             let public = public.ok_or_else(missing)?;
@@ -72,7 +101,7 @@ pub(super) fn keys_for(
                 Algorithm::ES256,
                 EncodingKey::from_ec_der(private),
                 DecodingKey::from_ec_components(
-                    &public.x,
+                    public.x.as_deref().ok_or_else(missing)?,
                     public.y.as_deref().ok_or_else(missing)?,
                 )
                 .map_err(key_error)?,
@@ -83,6 +112,18 @@ pub(super) fn keys_for(
             EncodingKey::from_secret(private).map_err(key_error)?,
             DecodingKey::from_secret(private).map_err(key_error)?,
         ),
+        JwtAlgorithm::Rs256 => {
+            let public = public.ok_or_else(missing)?;
+            (
+                Algorithm::RS256,
+                EncodingKey::from_rsa_der(private),
+                DecodingKey::from_rsa_components(
+                    public.n.as_deref().ok_or_else(missing)?,
+                    public.e.as_deref().ok_or_else(missing)?,
+                )
+                .map_err(key_error)?,
+            )
+        }
     })
 }
 
@@ -98,6 +139,7 @@ mod tests {
             JwtAlgorithm::EdDsa,
             JwtAlgorithm::Es256,
             JwtAlgorithm::Hs256,
+            JwtAlgorithm::Rs256,
         ] {
             let (private, public) = generate(algorithm).unwrap();
             let (alg, encoding, decoding) = keys_for(algorithm, &private, public.as_ref()).unwrap();

@@ -13,6 +13,9 @@
 //! second on SQLite, as soon as the notification arrives on PostgreSQL. The reload every
 //! `RELOAD_EVERY` stays, for an instance that could not hear.
 //!
+//! RSA keys (RS256) form a second line with the same timeline: they sign OpenID Connect ID
+//! tokens only, so access tokens keep `JWT_ALGORITHM` whatever clients need.
+//!
 //! `timeline` says what every key is at an instant, `generation` makes key pairs, `ring` holds
 //! the keys in force (and reloads them), `rotation` changes them under a lock.
 
@@ -58,6 +61,8 @@ pub enum JwtAlgorithm {
     EdDsa,
     Es256,
     Hs256,
+    /// ID tokens only: RSA keys are a line of their own (see `timeline`), never access tokens.
+    Rs256,
 }
 
 impl JwtAlgorithm {
@@ -67,6 +72,7 @@ impl JwtAlgorithm {
             Self::EdDsa => "EdDSA",
             Self::Es256 => "ES256",
             Self::Hs256 => "HS256",
+            Self::Rs256 => "RS256",
         }
     }
 
@@ -75,6 +81,7 @@ impl JwtAlgorithm {
             "EdDSA" => Some(Self::EdDsa),
             "ES256" => Some(Self::Es256),
             "HS256" => Some(Self::Hs256),
+            "RS256" => Some(Self::Rs256),
             _ => None,
         }
     }
@@ -109,14 +116,21 @@ impl KeyPolicy {
     }
 }
 
-/// A public key as published in the JWKS (RFC 7517, RFC 8037 for Ed25519).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A public key as published in the JWKS (RFC 7517, RFC 8037 for Ed25519, RFC 7518 §6.3 for
+/// RSA).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicJwk {
     pub kty: String,
-    pub crv: String,
-    pub x: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
 }
 
 /// One published key with its id and algorithm.

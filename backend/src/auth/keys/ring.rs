@@ -10,6 +10,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sea_orm::{DatabaseConnection, EntityTrait as _, QueryOrder as _};
+use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest as _, Sha256};
 
 use super::{
@@ -31,6 +32,8 @@ const VERIFIED_CACHE: usize = 20_000;
 
 struct Signer {
     kid: String,
+    /// The key's kind: RS256 keys sign ID tokens only.
+    kind: JwtAlgorithm,
     algorithm: Algorithm,
     key: EncodingKey,
     /// The key signs from this instant until the next signer's: chosen at signing time, so
@@ -39,6 +42,7 @@ struct Signer {
 }
 
 struct Verifier {
+    algorithm: Algorithm,
     key: DecodingKey,
     validation: Validation,
     /// The span in which this key signed (or may sign): a token claiming another issue time
@@ -142,18 +146,114 @@ impl KeyRing {
 
     /// Signs `claims` with the key that signs at `claims.iat`.
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, AuthError> {
+        self.sign_claims(claims, claims.iat, TOKEN_TYPE, |kind| {
+            kind != JwtAlgorithm::Rs256
+        })
+    }
+
+    /// Signs an access token for an OAuth client (RFC 9068) with the access-token key.
+    pub fn sign_client_access<T: Serialize>(
+        &self,
+        claims: &T,
+        iat: i64,
+    ) -> Result<String, AuthError> {
+        self.sign_claims(claims, iat, TOKEN_TYPE, |kind| kind != JwtAlgorithm::Rs256)
+    }
+
+    /// Signs an ID token with a key of `wanted` (`ES256` or `EdDSA` when the access-token key is
+    /// of that kind), or else with the RSA key (RS256).
+    pub fn sign_id_token<T: Serialize>(
+        &self,
+        claims: &T,
+        iat: i64,
+        wanted: JwtAlgorithm,
+    ) -> Result<String, AuthError> {
+        let available = self
+            .current()
+            .signers
+            .iter()
+            .any(|s| s.kind == wanted && s.activates_at.timestamp() <= iat);
+        let kind = if available && wanted != JwtAlgorithm::Hs256 {
+            wanted
+        } else {
+            JwtAlgorithm::Rs256
+        };
+        self.sign_claims(claims, iat, "JWT", |k| k == kind)
+    }
+
+    /// The algorithms ID tokens can be signed with now (for discovery).
+    pub fn id_token_algorithms(&self) -> Vec<&'static str> {
+        let mut algs = vec![JwtAlgorithm::Rs256.as_str()];
+        if matches!(
+            self.policy.algorithm,
+            JwtAlgorithm::EdDsa | JwtAlgorithm::Es256
+        ) {
+            algs.push(self.policy.algorithm.as_str());
+        }
+        algs
+    }
+
+    fn sign_claims<T: Serialize>(
+        &self,
+        claims: &T,
+        iat: i64,
+        typ: &str,
+        line: impl Fn(JwtAlgorithm) -> bool,
+    ) -> Result<String, AuthError> {
         let set = self.current();
         let signer = set
             .signers
             .iter()
             .rev()
-            .find(|s| s.activates_at.timestamp() <= claims.iat)
+            .filter(|s| line(s.kind))
+            .find(|s| s.activates_at.timestamp() <= iat)
             .ok_or_else(|| AuthError::bug("no signing key is active"))?;
         let mut header = Header::new(signer.algorithm);
         header.kid = Some(signer.kid.clone());
-        header.typ = Some(TOKEN_TYPE.to_owned());
+        header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &signer.key)
-            .map_err(|e| AuthError::internal("signing an access token", e))
+            .map_err(|e| AuthError::internal("signing a token", e))
+    }
+
+    /// Verifies a token Latchkey signed as an OpenID provider (an ID token or a client's access
+    /// token): signature with the key its `kid` names (algorithm pinned by the key), `typ`,
+    /// `iss` = `issuer`; `exp` checked against `now` unless `allow_expired` (an
+    /// `id_token_hint`). The audience is the caller's to check.
+    pub fn verify_issued<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        issuer: &str,
+        typ: &str,
+        allow_expired: bool,
+        now: DateTime<Utc>,
+    ) -> Option<T> {
+        if token.len() > 8192 || token.split('.').count() != 3 {
+            return None;
+        }
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let typ_ok = header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case(typ) || t.eq_ignore_ascii_case(&format!("application/{typ}"))
+        });
+        if !typ_ok {
+            return None;
+        }
+        let set = self.current();
+        let verifier = set.verifiers.get(&header.kid?)?;
+        let mut validation = Validation::new(verifier.algorithm);
+        validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "sub", "aud"]);
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, &verifier.key, &validation).ok()?;
+        let exp = data.claims.get("exp")?.as_i64()?;
+        let iat = data.claims.get("iat")?.as_i64()?;
+        let now = now.timestamp();
+        if iat > now + LEEWAY_SECS || (!allow_expired && exp + LEEWAY_SECS <= now) {
+            return None;
+        }
+        serde_json::from_value(data.claims).ok()
     }
 
     /// Checks signature (algorithm pinned by the key), type, issuer, audience and time.
@@ -295,6 +395,7 @@ fn build_set(
         if signs {
             set.signers.push(Signer {
                 kid: kid.clone(),
+                kind: algorithm,
                 algorithm: jwt_alg,
                 key: encoding,
                 activates_at: row.activates_at,
@@ -304,6 +405,7 @@ fn build_set(
             set.verifiers.insert(
                 kid.clone(),
                 Verifier {
+                    algorithm: jwt_alg,
                     key: decoding,
                     validation: validation(jwt_alg, &policy.audience),
                     signs_from: row.activates_at,

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::{
     JwtAlgorithm, KeyPolicy, KeyRing,
     generation::generate,
-    timeline::{KeyState, due_activation, states},
+    timeline::{KeyState, due_activation, due_id_token_activation, is_id_token_line, states},
 };
 use crate::{
     auth::{
@@ -40,12 +40,23 @@ impl KeyRing {
         let policy = self.policy().clone();
         with_rotation_lock(db, async move |txn| {
             let rows = signing_key::Entity::find().all(txn).await?;
-            let Some(activates_at) = due_activation(&rows, &policy, now) else {
-                return Ok(None);
-            };
-            let kid = insert_key(txn, secrets, policy.algorithm, now, activates_at).await?;
-            tracing::info!(event = "signing_key_created", kid, algorithm = policy.algorithm.as_str(), %activates_at, "new signing key published");
-            Ok(Some(kid))
+            let mut created = None;
+            for (algorithm, due) in [
+                (policy.algorithm, due_activation(&rows, &policy, now)),
+                (
+                    JwtAlgorithm::Rs256,
+                    due_id_token_activation(&rows, &policy, now),
+                ),
+            ] {
+                let Some(activates_at) = due else {
+                    continue;
+                };
+                let kid = insert_key(txn, secrets, algorithm, now, activates_at).await?;
+                tracing::info!(event = "signing_key_created", kid, algorithm = algorithm.as_str(), %activates_at, "new signing key published");
+                // The access-token key's id when both lines rotate at once.
+                created = created.or(Some(kid));
+            }
+            Ok(created)
         })
         .await
     }
@@ -134,7 +145,12 @@ pub async fn rotate(
 ) -> Result<Option<(String, DateTime<Utc>)>, AuthError> {
     let policy = policy.clone();
     with_rotation_lock(db, async move |txn| {
-        let rows = signing_key::Entity::find().all(txn).await?;
+        let rows: Vec<signing_key::Model> = signing_key::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|k| !is_id_token_line(k))
+            .collect();
         let waiting = states(&rows, &policy, now)
             .into_iter()
             .any(|(_, state)| state == KeyState::Next);
@@ -176,11 +192,25 @@ pub async fn retire(
         if retired != 1 {
             return Err(AuthError::NotFound);
         }
-        let rows = signing_key::Entity::find().all(txn).await?;
+        let all = signing_key::Entity::find().all(txn).await?;
+        let id_token_line = all
+            .iter()
+            .find(|k| k.kid == kid)
+            .is_some_and(is_id_token_line);
+        // Only the retired key's own line needs a signer again.
+        let rows: Vec<signing_key::Model> = all
+            .into_iter()
+            .filter(|k| is_id_token_line(k) == id_token_line)
+            .collect();
         let states = states(&rows, &policy, now);
         if let Some((current, _)) = states.iter().find(|(_, s)| *s == KeyState::Current) {
             return Ok(Some(current.clone()));
         }
+        let algorithm = if id_token_line {
+            JwtAlgorithm::Rs256
+        } else {
+            policy.algorithm
+        };
         // Nothing signs now: bring a waiting key forward, or make one.
         let waiting = rows
             .iter()
@@ -195,7 +225,7 @@ pub async fn retire(
                     .await?;
                 next.kid.clone()
             }
-            None => insert_key(txn, secrets, policy.algorithm, now, now).await?,
+            None => insert_key(txn, secrets, algorithm, now, now).await?,
         };
         tracing::warn!(
             event = "signing_key_retired",

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::KeyPolicy;
+use super::{JwtAlgorithm, KeyPolicy};
 use crate::{auth::sessions::duration, entity::signing_key};
 
 /// Where a key is in its life at some instant.
@@ -26,8 +26,14 @@ pub enum KeyState {
     Revoked,
 }
 
+/// Which line a key belongs to: RSA keys sign ID tokens, every other kind access tokens. Each
+/// line has its own timeline.
+pub fn is_id_token_line(key: &signing_key::Model) -> bool {
+    key.algorithm == JwtAlgorithm::Rs256.as_str()
+}
+
 /// What the timeline says of every key at `now` (pure: computed alike by every instance).
-/// Keys take over from each other in order of activation.
+/// Keys take over from each other in order of activation, within their line.
 pub fn states(
     rows: &[signing_key::Model],
     policy: &KeyPolicy,
@@ -43,8 +49,12 @@ pub fn states(
         if key.activates_at > now {
             return KeyState::Next;
         }
-        let position = live.iter().position(|k| k.kid == key.kid);
-        let successor = position.and_then(|i| live.get(i + 1));
+        let line: Vec<&&signing_key::Model> = live
+            .iter()
+            .filter(|k| is_id_token_line(k) == is_id_token_line(key))
+            .collect();
+        let position = line.iter().position(|k| k.kid == key.kid);
+        let successor = position.and_then(|i| line.get(i + 1));
         match successor.filter(|next| next.activates_at <= now) {
             None => KeyState::Current,
             Some(next) => {
@@ -68,10 +78,39 @@ pub fn states(
         .collect()
 }
 
-/// When a new key should start signing, if one is due now.
+/// When a new access-token key should start signing, if one is due now.
 pub(super) fn due_activation(
     rows: &[signing_key::Model],
     policy: &KeyPolicy,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let access: Vec<signing_key::Model> = rows
+        .iter()
+        .filter(|k| !is_id_token_line(k))
+        .cloned()
+        .collect();
+    due_in_line(&access, policy, policy.algorithm, now)
+}
+
+/// When a new ID-token (RSA) key should start signing, if one is due now: on the access keys'
+/// rotation schedule.
+pub(super) fn due_id_token_activation(
+    rows: &[signing_key::Model],
+    policy: &KeyPolicy,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let line: Vec<signing_key::Model> = rows
+        .iter()
+        .filter(|k| is_id_token_line(k))
+        .cloned()
+        .collect();
+    due_in_line(&line, policy, JwtAlgorithm::Rs256, now)
+}
+
+fn due_in_line(
+    rows: &[signing_key::Model],
+    policy: &KeyPolicy,
+    algorithm: JwtAlgorithm,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let states = states(rows, policy, now);
@@ -84,7 +123,7 @@ pub(super) fn due_activation(
         states
             .iter()
             .any(|(kid, s)| *kid == k.kid && *s == KeyState::Next)
-            && k.algorithm == policy.algorithm.as_str()
+            && k.algorithm == algorithm.as_str()
     });
     let lead = duration(policy.lead());
     match current {
@@ -92,7 +131,7 @@ pub(super) fn due_activation(
         None if !pending => Some(now),
         None => None,
         Some(_) if pending => None,
-        Some(current) if current.algorithm != policy.algorithm.as_str() => Some(now + lead),
+        Some(current) if current.algorithm != algorithm.as_str() => Some(now + lead),
         Some(current) => {
             let period = duration(policy.rotation?);
             (current.activates_at + period <= now + lead)
@@ -108,7 +147,6 @@ mod tests {
     use chrono::Duration as ChronoDuration;
 
     use super::*;
-    use crate::auth::keys::JwtAlgorithm;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()

@@ -1,7 +1,7 @@
 /**
  * The account area's sections, in the order the navigation shows them. The navigation, the overview and the
- * tests read this list: a new section (connected apps, once OpenID Connect clients exist; an admin console,
- * visible to administrators through `visible`) is one entry here and one route under `src/routes/account`.
+ * tests read this list: a new section (an admin console, visible to administrators through `visible`) is one
+ * entry here and one route under `src/routes/account`.
  * Nothing is listed before its page exists.
  */
 import type { User } from '$lib/api/client';
@@ -44,6 +44,13 @@ export const accountSections: readonly AccountSection[] = [
 		label: m.nav_sessions,
 		summary: m.nav_sessions_summary,
 		icon: 'M3 5.25h13.5v9.75H3zM1.5 18h16.5M18.75 8.25h3.75V19.5h-3.75zM20.6 16.9v.01'
+	},
+	{
+		id: 'apps',
+		href: '/account/apps',
+		label: m.nav_apps,
+		summary: m.nav_apps_summary,
+		icon: 'M4.5 4.5h6v6h-6zM13.5 4.5h6v6h-6zM4.5 13.5h6v6h-6zM16.5 13.5v6M13.5 16.5h6'
 	},
 	{
 		id: 'activity',

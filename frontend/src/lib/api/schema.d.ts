@@ -792,6 +792,300 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/openid-configuration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Provider configuration
+         * @description The discovery document (OpenID Connect Discovery 1.0). `issuer` is `PUBLIC_URL` exactly,
+         *     as in every token's `iss`.
+         */
+        get: operations["openid_configuration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization endpoint
+         * @description Starts the authorization code flow (PKCE with S256 is required of every client). An
+         *     unknown client or an unregistered `redirect_uri` (compared exactly) sends the browser to
+         *     `APP_URL/authorize?error=invalid_client|invalid_redirect_uri`; other errors go to the
+         *     client's redirect URI with `error`, `error_description`, `state` and `iss`. Otherwise the
+         *     request is kept for ten minutes and the browser goes to `APP_URL/authorize?request=…`.
+         */
+        get: operations["oauth_authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pending authorization request
+         * @description For the app's authorization page: which application asks for what.
+         */
+        get: operations["oauth_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/requests/{id}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Continue an authorization request
+         * @description Sent with the person's cookies (signed in or not). Answers `login` (sign in, then come
+         *     back to `/authorize?request=…`), `consent` (ask), or `redirect` with where to send the
+         *     browser: the client, with a code, or with an error for `prompt=none`. An access token
+         *     that no longer works is `401` (refresh, then ask again); no token at all is `login`.
+         */
+        post: operations["oauth_request_continue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/requests/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Allow or deny an authorization request
+         * @description The person's answer on the consent page (signed in). Allowing remembers the consent for
+         *     this application and these scopes and sends the browser back with a code; denying sends
+         *     `error=access_denied`. The request is used either way.
+         */
+        post: operations["oauth_request_decision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token endpoint
+         * @description `grant_type=authorization_code` (with `code`, `redirect_uri` and `code_verifier`) or
+         *     `refresh_token`, as `application/x-www-form-urlencoded`. Clients authenticate with
+         *     `client_secret_basic` or `client_secret_post`; public clients send only `client_id`.
+         *     Errors are RFC 6749 §5.2 JSON. Wrong secrets and codes count against the client and the
+         *     caller's address (`429` with `Retry-After` when a limit is reached).
+         */
+        post: operations["oauth_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/userinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * UserInfo endpoint
+         * @description The person's claims for an access token issued to a client (`Authorization: Bearer`):
+         *     `sub`, plus `preferred_username` (scope `profile`) and `email`, `email_verified` (scope
+         *     `email`, when an address is set). Latchkey's own access tokens are refused, and these
+         *     tokens are refused everywhere else.
+         */
+        get: operations["oauth_userinfo"];
+        put?: never;
+        /**
+         * UserInfo endpoint (POST)
+         * @description The same as `GET /oauth2/userinfo`.
+         */
+        post: operations["oauth_userinfo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revocation endpoint (RFC 7009)
+         * @description Ends the grant a refresh token or access token of this client belongs to. Answers `200`
+         *     for unknown tokens too.
+         */
+        post: operations["oauth_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspection endpoint (RFC 7662)
+         * @description For confidential clients: whether one of its tokens is active, with its `scope`,
+         *     `client_id`, `sub`, `exp` and more. Anything else is `{"active": false}`.
+         */
+        post: operations["oauth_introspect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * End-session endpoint (RP-initiated logout)
+         * @description Checks `id_token_hint` (signature and issuer; it may have expired), `client_id` and
+         *     `post_logout_redirect_uri` (registered for that client), then sends the browser to
+         *     `APP_URL/end-session?request=…` (or `?error=invalid_request`).
+         */
+        get: operations["oauth_logout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/logout-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pending logout request
+         * @description For the app's sign-out page: which application asked, and whether to ask the person
+         *     first (`confirm`: no valid `id_token_hint` came with it).
+         */
+        get: operations["oauth_logout_request"];
+        put?: never;
+        /**
+         * Complete a logout request
+         * @description Ends the Latchkey session of this browser (as `POST /logout`: revoked, cookies cleared)
+         *     and answers where to send the person: the application's `post_logout_redirect_uri`
+         *     with its `state`, or `null` (show "You are signed out").
+         */
+        post: operations["oauth_logout_request_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Connected apps
+         * @description The applications the signed-in person allowed to sign them in, most recently allowed
+         *     first, with the scopes allowed.
+         */
+        get: operations["list_apps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apps/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a connected app
+         * @description Forgets the consent and ends every grant (refresh token, access tokens) the application
+         *     holds for this person, at once. The next sign-in with it asks again.
+         */
+        delete: operations["revoke_app"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -861,7 +1155,7 @@ export interface components {
          * @description What happened on an account. New kinds may be added in later versions.
          * @enum {string}
          */
-        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey" | "factors_reset" | "email_changed" | "email_verified" | "email_removed" | "recovery_key_created";
+        ActivityKind: "signed_in" | "sign_in_failed" | "signed_out" | "session_revoked" | "signed_out_everywhere" | "password_changed" | "refresh_token_reuse_detected" | "account_disabled" | "account_enabled" | "password_reset" | "second_factor_added" | "second_factor_removed" | "second_factor_used" | "recovery_code_used" | "second_factor_failed" | "recovery_codes_replaced" | "passkey_added" | "passkey_removed" | "signed_in_with_passkey" | "factors_reset" | "email_changed" | "email_verified" | "email_removed" | "recovery_key_created" | "app_allowed" | "app_revoked";
         /**
          * ActivityList
          * @description The caller's recent security events, newest first.
@@ -873,6 +1167,80 @@ export interface components {
              * @description Present when there are older events: pass it as `before` for the next page.
              */
             next_before?: string | null;
+        };
+        /** AppList */
+        AppList: {
+            apps: components["schemas"]["ConnectedApp"][];
+        };
+        /**
+         * AuthorizationRequest
+         * @description What the app shows on its authorization page.
+         */
+        AuthorizationRequest: {
+            client_id: string;
+            /** @description The application's name, as the operator registered it. */
+            client_name: string;
+            /** @description What it asks for: `openid`, and any of `profile`, `email`, `offline_access`. */
+            scopes: string[];
+            /** @description `none`, `login`, `consent`, or `null`. */
+            prompt?: string;
+        };
+        /** AuthorizationStep */
+        AuthorizationStep: {
+            action: components["schemas"]["StepAction"];
+            /** @description With `redirect`: the client's redirect URI with `code` (or `error`), `state` and `iss`. */
+            redirect_to?: string;
+        };
+        /** ConnectedApp */
+        ConnectedApp: {
+            client_id: string;
+            name: string;
+            scopes: string[];
+            /** Format: date-time */
+            allowed_at: string;
+            /**
+             * Format: date-time
+             * @description When it last signed the person in.
+             */
+            last_used_at?: string;
+        };
+        /**
+         * Decision
+         * @description The person's answer.
+         */
+        Decision: {
+            allow: boolean;
+        };
+        /**
+         * Discovery
+         * @description The discovery document (the fields Latchkey supports).
+         */
+        Discovery: {
+            issuer: string;
+            authorization_endpoint: string;
+            token_endpoint: string;
+            userinfo_endpoint: string;
+            jwks_uri: string;
+            revocation_endpoint: string;
+            introspection_endpoint: string;
+            end_session_endpoint: string;
+            scopes_supported: string[];
+            response_types_supported: string[];
+            response_modes_supported: string[];
+            grant_types_supported: string[];
+            subject_types_supported: string[];
+            claim_types_supported: string[];
+            id_token_signing_alg_values_supported: string[];
+            token_endpoint_auth_methods_supported: string[];
+            revocation_endpoint_auth_methods_supported: string[];
+            introspection_endpoint_auth_methods_supported: string[];
+            code_challenge_methods_supported: string[];
+            claims_supported: string[];
+            prompt_values_supported: string[];
+            authorization_response_iss_parameter_supported: boolean;
+            claims_parameter_supported: boolean;
+            request_parameter_supported: boolean;
+            request_uri_parameter_supported: boolean;
         };
         /**
          * EmailRequest
@@ -915,7 +1283,7 @@ export interface components {
          *     versions: treat an unknown code by its HTTP status.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "email_disabled" | "unauthenticated" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "email_disabled" | "unauthenticated" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "oidc_disabled" | "request_not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * Features
          * @description What this server offers.
@@ -944,19 +1312,24 @@ export interface components {
         };
         /**
          * Jwk
-         * @description A public key that verifies access tokens (RFC 7517).
+         * @description A public key that verifies access tokens or ID tokens (RFC 7517).
          */
         Jwk: {
-            /** @description `OKP` (Ed25519) or `EC` (P-256). */
+            /** @description `OKP` (Ed25519), `EC` (P-256) or `RSA` (ID tokens, RS256). */
             kty: string;
-            /** @description `Ed25519` or `P-256`. */
-            crv: string;
-            x: string;
+            /** @description `Ed25519` or `P-256`; absent for `RSA`. */
+            crv?: string;
+            /** @description Absent for `RSA`. */
+            x?: string;
             /** @description Present for `EC` keys. */
             y?: string;
+            /** @description The RSA modulus (base64url), for `RSA` keys. */
+            n?: string;
+            /** @description The RSA public exponent (base64url), for `RSA` keys. */
+            e?: string;
             /** @description The `kid` in the header of the tokens this key signed. */
             kid: string;
-            /** @description `EdDSA` or `ES256`. */
+            /** @description `EdDSA`, `ES256` or `RS256`. */
             alg: string;
             /** @description Always `sig`. */
             use: string;
@@ -987,6 +1360,18 @@ export interface components {
         };
         /** @description What `/login` answers with a right password: a session, or a second-factor step. */
         LoginResult: components["schemas"]["Session"] | components["schemas"]["SecondFactorChallenge"];
+        /** LogoutDone */
+        LogoutDone: {
+            /** @description The application's `post_logout_redirect_uri` with its `state`, or `null`. */
+            redirect_to?: string;
+        };
+        /** LogoutRequest */
+        LogoutRequest: {
+            /** @description The application that asked, when known. */
+            client_name?: string;
+            /** @description Ask "Sign out of Latchkey?" first. */
+            confirm: boolean;
+        };
         /**
          * MfaStatus
          * @description The caller's second factors.
@@ -1004,6 +1389,14 @@ export interface components {
              * @description Registered passkeys.
              */
             passkeys: number;
+        };
+        /**
+         * OAuthErrorBody
+         * @description An RFC 6749 §5.2 error.
+         */
+        OAuthErrorBody: {
+            error: string;
+            error_description: string;
         };
         /**
          * Passkey
@@ -1319,6 +1712,11 @@ export interface components {
             status: string;
         };
         /**
+         * @description What the app does next.
+         * @enum {string}
+         */
+        StepAction: "login" | "consent" | "redirect";
+        /**
          * StepUpRequest
          * @description The password, and the second factor when 2FA is on: what sensitive changes need.
          */
@@ -1335,6 +1733,46 @@ export interface components {
             code?: string | null;
             /** @example 7hq2k-m9xvp */
             recovery_code?: string | null;
+        };
+        /**
+         * TokenBody
+         * @description A successful token response (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3).
+         */
+        TokenBody: {
+            /** @description An RFC 9068 JWT (`typ: at+jwt`, `aud` = the client) for `/oauth2/userinfo`. */
+            access_token: string;
+            /** @description Always `Bearer`. */
+            token_type: string;
+            /**
+             * Format: int64
+             * @description Seconds the access token lives.
+             */
+            expires_in: number;
+            /** @description Signed RS256 unless the client was registered for ES256 or EdDSA. */
+            id_token: string;
+            /** @description With the `offline_access` scope: rotates on every use; a spent one revokes the grant. */
+            refresh_token?: string;
+            scope: string;
+        };
+        /**
+         * TokenForm
+         * @description The body of a token, revocation or introspection request (`application/x-www-form-urlencoded`).
+         */
+        TokenForm: {
+            /** @description `authorization_code` or `refresh_token` (token endpoint). */
+            grant_type?: string;
+            code?: string;
+            redirect_uri?: string;
+            code_verifier?: string;
+            refresh_token?: string;
+            /** @description The token to revoke or introspect. */
+            token?: string;
+            token_type_hint?: string;
+            /** @description Ignored: a refreshed grant keeps its scopes. */
+            scope?: string;
+            /** @description `client_secret_post`, or a public client's id. */
+            client_id?: string;
+            client_secret?: string;
         };
         /**
          * TokenRequest
@@ -4965,6 +5403,1034 @@ export interface operations {
                 };
             };
             /** @description `service_unavailable`: nothing was ended; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    openid_configuration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's configuration. */
+            200: {
+                headers: {
+                    "CACHE-CONTROL": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discovery"];
+                };
+            };
+            /** @description `oidc_disabled`: `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_authorize: {
+        parameters: {
+            query?: {
+                response_type?: string;
+                client_id?: string;
+                redirect_uri?: string;
+                scope?: string;
+                state?: string;
+                nonce?: string;
+                code_challenge?: string;
+                code_challenge_method?: string;
+                prompt?: string;
+                max_age?: string;
+                request?: string;
+                request_uri?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Go on at `Location` (the app, or the client's redirect URI). */
+            303: {
+                headers: {
+                    LOCATION: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `oidc_disabled`: `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationRequest"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `request_not_found` (unknown, expired or used) or `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_request_continue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationStep"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: no valid access token (try `/refresh`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `request_not_found` (unknown, expired or used) or `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_request_decision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Decision"];
+            };
+        };
+        responses: {
+            /** @description Always `redirect`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizationStep"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: no valid access token (try `/refresh`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `request_not_found` (unknown, expired or used) or `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unsupported_media_type`: send `Content-Type: application/json`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
+            };
+        };
+        responses: {
+            /** @description The tokens (`Cache-Control: no-store`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenBody"];
+                };
+            };
+            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` (RFC 6749 §5.2). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `invalid_client`: client authentication failed. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `oidc_disabled` (house error shape): `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `temporarily_unavailable`: too many failed attempts for this client or from this address. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `server_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `temporarily_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
+    oauth_userinfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claims. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description `invalid_token` (RFC 6750 §3.1). */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_userinfo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claims. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description `invalid_token` (RFC 6750 §3.1). */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
+            };
+        };
+        responses: {
+            /** @description Revoked, or the token was unknown (RFC 7009 §2.2). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` (RFC 6749 §5.2). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `invalid_client`: client authentication failed. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `oidc_disabled` (house error shape): `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `temporarily_unavailable`: too many failed attempts for this client or from this address. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `server_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `temporarily_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
+    oauth_introspect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
+            };
+        };
+        responses: {
+            /**
+             * @description `{"active": false}`, or the active token's `scope`, `client_id`, `sub`, `username`,
+             *     `exp`, `iat`, `aud`, `iss`, `jti`, `token_type`.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `invalid_scope` (RFC 6749 §5.2). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `invalid_client`: client authentication failed. */
+            401: {
+                headers: {
+                    "WWW-AUTHENTICATE": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `oidc_disabled` (house error shape): `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `temporarily_unavailable`: too many failed attempts for this client or from this address. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `server_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `temporarily_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+        };
+    };
+    oauth_logout: {
+        parameters: {
+            query?: {
+                id_token_hint?: string;
+                post_logout_redirect_uri?: string;
+                state?: string;
+                client_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Go on at `Location` (the app, or the client's redirect URI). */
+            303: {
+                headers: {
+                    LOCATION: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `oidc_disabled`: `PUBLIC_URL` is not set. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_logout_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutRequest"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `request_not_found` or `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    oauth_logout_request_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; the session cookies are cleared. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoutDone"];
+                };
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `request_not_found` or `oidc_disabled`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_apps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppList"];
+                };
+            };
+            /** @description `unauthenticated`: no valid access token (try `/refresh`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_app: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `validation_failed` or `malformed_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `unauthenticated`: no valid access token (try `/refresh`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `forbidden_origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `not_found`: no such app allowed. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `internal`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `service_unavailable`: nothing changed; retry. */
             503: {
                 headers: {
                     /** @description Seconds to wait. */

@@ -121,7 +121,7 @@ export interface AuthStore extends Readable<AuthState> {
 	/** The API refused to renew the session (a 401): become signed out, with a notice if someone was signed in. */
 	expire(): void;
 	/** The server ended the session on purpose (sign out everywhere, account deleted): say so on /login. */
-	signedOut(reason: Notice): void;
+	signedOut(reason: Notice | null): void;
 	/**
 	 * Follows sign-ins and sign-outs made in other tabs, which announce themselves through the session hint
 	 * in localStorage (`storage` events). Returns the function that stops following.

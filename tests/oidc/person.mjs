@@ -1,0 +1,140 @@
+// The person's part of an OpenID Connect flow, in Debian's Chromium through playwright-core: sign up, sign in,
+// consent (Allow or Deny), confirm a sign-out. A browser profile is a directory, so a person stays signed in
+// (and their consent stays remembered) from one call to the next, as in a real browser.
+//
+// As a module: `signUp(...)`, `browse(...)`. As a command (for the Python suite), one JSON line on stdout:
+//   node person.mjs signup PROFILE APP_URL USERNAME PASSWORD
+//   node person.mjs browse PROFILE URL USERNAME PASSWORD allow|deny STOP_PREFIX
+// The application's redirect URIs (STOP_PREFIX…) are answered by a tiny HTTP server started for the call.
+import { createServer } from 'node:http';
+import { chromium } from 'playwright-core';
+
+const ARGS = [
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-quic',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync'
+];
+
+async function withBrowser(profile, use) {
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+		headless: true,
+		args: ARGS,
+		locale: 'en-GB',
+		viewport: { width: 1280, height: 800 }
+	});
+	context.setDefaultTimeout(15_000);
+	try {
+		const page = context.pages()[0] ?? (await context.newPage());
+		return await use(page);
+	} finally {
+		await context.close();
+	}
+}
+
+/** A tiny HTTP server on the application's address (STOP_PREFIX's host and port), answering every path. */
+async function applicationServer(prefix) {
+	const url = new URL(prefix);
+	const server = createServer((req, res) => {
+		res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+		res.end('<!doctype html><title>Test application</title><p>Back at the application.</p>');
+	});
+	await new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(Number(url.port), url.hostname, resolve);
+	});
+	return { close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** Creates the account in this profile (which is then signed in), through the app's sign-up page. */
+export async function signUp(profile, appUrl, username, password) {
+	return withBrowser(profile, async (page) => {
+		await page.goto(`${appUrl}/register`);
+		await page.getByLabel('Username').fill(username);
+		await page.getByLabel('Password', { exact: true }).fill(password);
+		await page.getByRole('button', { name: 'Create account' }).click();
+		await page.waitForURL(/\/welcome/);
+		await page.getByRole('link', { name: 'Skip for now' }).click();
+		await page.getByRole('heading', { name: `Hello, ${username}!` }).waitFor();
+		return { ok: true };
+	});
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Opens `url` (an authorization or end-session URL) and does what a person would until the browser is back at
+ * the application (`stop` prefix) or Latchkey shows a page that ends the journey (an error, "You are signed
+ * out"). Returns where it ended and what the person saw on the way.
+ */
+export async function browse(profile, url, { username, password, consent = 'allow', stop }) {
+	const app = await applicationServer(stop);
+	try {
+		return await withBrowser(profile, async (page) => {
+			const seen = { login: false, consent: false, confirm: false, scopes: [] };
+			await page.goto(url);
+			const deadline = Date.now() + 30_000;
+			while (Date.now() < deadline) {
+				const here = page.url();
+				if (here.startsWith(stop)) return { ...seen, url: here, ended: 'application' };
+				const path = new URL(here).pathname;
+				if (path === '/login' && (await page.getByLabel('Username').isVisible().catch(() => false))) {
+					seen.login = true;
+					await page.getByLabel('Username').fill(username);
+					await page.getByLabel('Password', { exact: true }).fill(password);
+					await page.getByRole('button', { name: 'Log in' }).click();
+					await page.waitForURL((u) => u.pathname !== '/login', { timeout: 15_000 });
+					continue;
+				}
+				if (await page.getByTestId('consent').isVisible().catch(() => false)) {
+					seen.consent = true;
+					seen.heading = await page.getByRole('heading', { level: 1 }).textContent();
+					seen.scopes = await page.getByTestId('consent-scope').allTextContents();
+					await page.getByRole('button', { name: consent === 'allow' ? 'Allow' : 'Deny', exact: true }).click();
+					await page.waitForURL((u) => !u.pathname.startsWith('/authorize'), { timeout: 15_000 });
+					continue;
+				}
+				if (await page.getByTestId('end-session-confirm').isVisible().catch(() => false)) {
+					seen.confirm = true;
+					await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+					await sleep(200);
+					continue;
+				}
+				for (const [id, ended] of [
+					['authorize-error', 'error'],
+					['authorize-expired', 'expired'],
+					['end-session-done', 'signed_out'],
+					['end-session-expired', 'expired'],
+					['end-session-invalid', 'error']
+				]) {
+					if (await page.getByTestId(id).isVisible().catch(() => false)) {
+						return { ...seen, url: here, ended, text: (await page.getByTestId(id).textContent())?.trim() };
+					}
+				}
+				await sleep(100);
+			}
+			return { ...seen, url: page.url(), ended: 'timeout', text: (await page.locator('main').textContent())?.trim() };
+		});
+	} finally {
+		await app.close();
+	}
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	const [command, profile, ...rest] = process.argv.slice(2);
+	let result;
+	try {
+		if (command === 'signup') result = await signUp(profile, ...rest);
+		else if (command === 'browse') {
+			const [url, username, password, consent, stop] = rest;
+			result = await browse(profile, url, { username, password, consent, stop });
+		} else throw new Error(`unknown command ${command}`);
+	} catch (error) {
+		result = { ended: 'exception', error: String(error?.stack ?? error) };
+	}
+	process.stdout.write(`${JSON.stringify(result)}\n`);
+}
