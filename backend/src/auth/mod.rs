@@ -113,6 +113,9 @@ pub struct Settings {
     /// Where mailed links point and what the service calls itself, when mail is on
     /// (`SMTP_URL` set); `None`: nothing is written to the outbox.
     pub mail: Option<notices::MailPolicy>,
+    /// Whether this instance is an OpenID provider (`PUBLIC_URL` set), and so keeps an RSA key
+    /// for ID tokens. Without it no RSA key is made: one takes a noticeable moment of CPU.
+    pub id_tokens: bool,
 }
 
 /// The rules in force, read once from the configuration.

@@ -94,6 +94,8 @@ pub(super) fn settings(env: &Vars) -> Result<Settings, ConfigError> {
         )?,
         // Set by `Config::read` once it knows whether mail is on.
         mail: None,
+        // Set by `Config::read` once it knows whether `PUBLIC_URL` is set.
+        id_tokens: false,
     };
     check_relations(&settings)?;
     Ok(settings)

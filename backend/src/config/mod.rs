@@ -151,6 +151,7 @@ impl Config {
             },
             auth: auth::settings(env)?,
         };
+        config.auth.id_tokens = config.public_url.is_some();
         if config.mail.is_some() {
             config.auth.mail = Some(crate::auth::notices::MailPolicy::new(
                 &config.auth.app_url,

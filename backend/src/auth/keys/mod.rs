@@ -97,6 +97,8 @@ pub struct KeyPolicy {
     pub jwks_max_age: Duration,
     /// Automatic rotation period; `None` rotates only by hand.
     pub rotation: Option<Duration>,
+    /// Whether the RSA line for ID tokens is kept (an OpenID provider: `PUBLIC_URL` set).
+    pub id_tokens: bool,
 }
 
 impl KeyPolicy {
@@ -107,6 +109,7 @@ impl KeyPolicy {
             access_ttl: settings.sessions.access_ttl,
             jwks_max_age: settings.jwt.jwks_max_age,
             rotation: settings.jwt.rotation,
+            id_tokens: settings.id_tokens,
         }
     }
 

@@ -99,6 +99,9 @@ pub(super) fn due_id_token_activation(
     policy: &KeyPolicy,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
+    if !policy.id_tokens {
+        return None;
+    }
     let line: Vec<signing_key::Model> = rows
         .iter()
         .filter(|k| is_id_token_line(k))
@@ -159,6 +162,7 @@ mod tests {
             access_ttl: Duration::from_secs(900),
             jwks_max_age: Duration::from_secs(300),
             rotation: Some(Duration::from_secs(30 * 86_400)),
+            id_tokens: true,
         }
     }
 
