@@ -292,7 +292,6 @@ pub async fn set_disabled(
     actor: &Actor,
     account: &user::Model,
     disabled: bool,
-    reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
     let txn = storage::begin_write(db).await?;
@@ -329,7 +328,7 @@ pub async fn set_disabled(
         actor,
         action,
         Some(account),
-        json!({ "reason": reason, "sessions_ended": ended }),
+        json!({ "sessions_ended": ended }),
         now,
     )
     .await?;

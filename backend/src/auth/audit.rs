@@ -54,6 +54,9 @@ pub struct Actor {
     /// The administrator's username, or `cli`.
     pub name: String,
     pub client: Option<ClientInfo>,
+    /// Why, in the actor's words (recorded with every entry of this action). Free text that
+    /// an administrator typed: never a secret.
+    pub reason: Option<String>,
 }
 
 impl Actor {
@@ -63,6 +66,7 @@ impl Actor {
             user_id: None,
             name: CLI.to_owned(),
             client: None,
+            reason: None,
         }
     }
 
@@ -72,9 +76,22 @@ impl Actor {
             user_id: Some(user.id),
             name: user.username.clone(),
             client: Some(client.clone()),
+            reason: None,
         }
     }
+
+    /// The same actor, giving `reason` (blank is none).
+    pub fn with_reason(mut self, reason: Option<&str>) -> Self {
+        self.reason = reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| r.chars().take(REASON_MAX).collect());
+        self
+    }
 }
+
+/// The longest reason kept, in characters.
+pub const REASON_MAX: usize = 500;
 
 /// The actor name of the command line.
 pub const CLI: &str = "cli";
@@ -86,9 +103,12 @@ pub async fn record(
     actor: &Actor,
     action: Action,
     target: Option<&user::Model>,
-    detail: Value,
+    mut detail: Value,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
+    if let (Some(reason), Value::Object(fields)) = (&actor.reason, &mut detail) {
+        fields.insert("reason".to_owned(), Value::String(reason.clone()));
+    }
     audit_entry::Entity::insert(audit_entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(now),

@@ -293,12 +293,12 @@ async fn users(
             if !confirm(&question, yes) {
                 return Ok(ExitCode::FAILURE);
             }
-            let ended = accounts::set_disabled(db, &actor, &account, true, None, now).await?;
+            let ended = accounts::set_disabled(db, &actor, &account, true, now).await?;
             println!("disabled {} (ended {ended} session(s))", account.username);
         }
         UsersCommand::Enable { name, yes: _ } => {
             let account = accounts::find(db, &name).await?;
-            accounts::set_disabled(db, &actor, &account, false, None, now).await?;
+            accounts::set_disabled(db, &actor, &account, false, now).await?;
             println!("enabled {}", account.username);
         }
         UsersCommand::SetPassword {
