@@ -16,6 +16,7 @@ mod m20261202_000001_add_credential_epochs_and_trusted_devices;
 mod m20261202_000002_create_change_counters;
 mod m20261202_000003_add_account_recovery;
 mod m20261203_000001_create_oauth;
+mod m20261203_000002_create_roles_and_audit_log;
 pub mod usernames;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_create_change_counters::Migration),
             Box::new(m20261202_000003_add_account_recovery::Migration),
             Box::new(m20261203_000001_create_oauth::Migration),
+            Box::new(m20261203_000002_create_roles_and_audit_log::Migration),
         ]
     }
 }

@@ -428,6 +428,16 @@ pub enum ActivityKind {
     AppAllowed,
     /// The person revoked an application's access.
     AppRevoked,
+    /// An administrator ended every session of the account.
+    AdminSessionsRevoked,
+    /// An administrator cleared the failed sign-ins counted against the account's name.
+    AdminUnlocked,
+    /// An administrator issued a password reset link for the account.
+    AdminResetLink,
+    /// An administrator granted the account a role.
+    RoleGranted,
+    /// An administrator revoked a role of the account.
+    RoleRevoked,
 }
 
 impl From<activity::Kind> for ActivityKind {
@@ -460,6 +470,11 @@ impl From<activity::Kind> for ActivityKind {
             K::RecoveryKeyCreated => Self::RecoveryKeyCreated,
             K::AppAllowed => Self::AppAllowed,
             K::AppRevoked => Self::AppRevoked,
+            K::AdminSessionsRevoked => Self::AdminSessionsRevoked,
+            K::AdminUnlocked => Self::AdminUnlocked,
+            K::AdminResetLink => Self::AdminResetLink,
+            K::RoleGranted => Self::RoleGranted,
+            K::RoleRevoked => Self::RoleRevoked,
         }
     }
 }
@@ -494,6 +509,11 @@ impl From<ActivityKind> for activity::Kind {
             A::RecoveryKeyCreated => Self::RecoveryKeyCreated,
             A::AppAllowed => Self::AppAllowed,
             A::AppRevoked => Self::AppRevoked,
+            A::AdminSessionsRevoked => Self::AdminSessionsRevoked,
+            A::AdminUnlocked => Self::AdminUnlocked,
+            A::AdminResetLink => Self::AdminResetLink,
+            A::RoleGranted => Self::RoleGranted,
+            A::RoleRevoked => Self::RoleRevoked,
         }
     }
 }

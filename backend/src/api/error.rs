@@ -49,6 +49,14 @@ pub enum ErrorCode {
     EmailDisabled,
     /// No valid access token was presented.
     Unauthenticated,
+    /// Signed in, but without the role this needs (the admin API needs `admin`).
+    Forbidden,
+    /// An admin change needs a fresh step-up: `POST /admin/step-up` first.
+    StepUpRequired,
+    /// A role of that name exists already.
+    RoleExists,
+    /// The built-in role `admin` cannot be deleted.
+    RoleBuiltIn,
     /// An operator disabled this account.
     AccountDisabled,
     /// The authenticator-app code or recovery code is wrong or was already used (401 at
@@ -103,9 +111,12 @@ impl ErrorCode {
             Self::InvalidMfaCode | Self::MfaChallengeExpired | Self::InvalidPasskey => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::ForbiddenOrigin | Self::AccountDisabled | Self::SecondFactorRequired => {
-                StatusCode::FORBIDDEN
-            }
+            Self::ForbiddenOrigin
+            | Self::AccountDisabled
+            | Self::SecondFactorRequired
+            | Self::Forbidden
+            | Self::StepUpRequired => StatusCode::FORBIDDEN,
+            Self::RoleExists | Self::RoleBuiltIn => StatusCode::CONFLICT,
             Self::MfaAlreadyEnabled | Self::MfaNotEnabled | Self::PasskeyAlreadyRegistered => {
                 StatusCode::CONFLICT
             }
@@ -133,6 +144,12 @@ impl ErrorCode {
             }
             Self::EmailDisabled => "This server does not send email.",
             Self::Unauthenticated => "You need to log in.",
+            Self::Forbidden => "You are not allowed to do this.",
+            Self::StepUpRequired => {
+                "Confirm it is you (password and second factor) before making changes."
+            }
+            Self::RoleExists => "A role with that name already exists.",
+            Self::RoleBuiltIn => "This role is built in and cannot be deleted.",
             Self::AccountDisabled => "This account has been disabled. Contact an administrator.",
             Self::InvalidMfaCode => "That code is not right, or it was already used.",
             Self::MfaChallengeExpired => "This sign-in has expired. Please sign in again.",
@@ -342,6 +359,10 @@ impl From<AuthError> for ApiError {
                 Self::new(ErrorCode::ServiceUnavailable).retry_after(retry_after)
             }
             AuthError::Unauthenticated => Self::new(ErrorCode::Unauthenticated),
+            AuthError::Forbidden => Self::new(ErrorCode::Forbidden),
+            AuthError::StepUpRequired => Self::new(ErrorCode::StepUpRequired),
+            AuthError::RoleExists => Self::new(ErrorCode::RoleExists),
+            AuthError::RoleBuiltIn => Self::new(ErrorCode::RoleBuiltIn),
             AuthError::NotFound => Self::new(ErrorCode::NotFound),
             AuthError::Storage(StorageError::Unavailable(ref cause)) => {
                 refusals::refused(

@@ -3,6 +3,7 @@
 //! `startup` only mounts these operations behind the middleware.
 
 mod account;
+mod admin;
 mod auth;
 mod authenticator;
 pub mod client;
@@ -39,6 +40,8 @@ enum ApiTags {
     Tokens,
     /// "Sign in with Latchkey": the OpenID Connect provider, and the app's part of it.
     OpenIdConnect,
+    /// Accounts, roles and the audit log, for holders of the `admin` role.
+    Admin,
     /// Probes for orchestrators.
     Health,
 }
@@ -52,6 +55,7 @@ pub type Apis = (
     recovery::RecoveryApi,
     tokens::TokensApi,
     oidc::OidcApi,
+    admin::AdminApi,
     health::HealthApi,
 );
 

@@ -16,7 +16,7 @@ use super::{
     security::{AccessToken, authenticate},
     shared::{StatusResponse, StepUpRequest},
 };
-use crate::auth::{accounts, sessions::Authenticated};
+use crate::auth::{accounts, roles, sessions::Authenticated};
 
 #[derive(Default)]
 pub struct ProfileApi;
@@ -32,7 +32,11 @@ impl ProfileApi {
     async fn profile(&self, state: Data<&AppState>, auth: AccessToken) -> ProfileResponse {
         answer(async {
             let caller = authenticate(&state, &auth, now()).await?;
-            Ok(ProfileResponse::Ok(Json(Profile::from(caller))))
+            let roles = roles::of_user(&state.auth.db, caller.user.id).await?;
+            Ok(ProfileResponse::Ok(Json(Profile {
+                roles,
+                ..Profile::from(caller)
+            })))
         })
         .await
     }
@@ -81,6 +85,8 @@ pub struct Profile {
     /// When the current recovery key was made, if there is one.
     #[oai(nullable)]
     pub recovery_key_created_at: Option<DateTime<Utc>>,
+    /// The roles the account holds now (access tokens carry them as `roles`).
+    pub roles: Vec<String>,
 }
 
 impl From<Authenticated> for Profile {
@@ -92,6 +98,7 @@ impl From<Authenticated> for Profile {
             email: caller.details.email,
             email_verified: caller.details.email_verified,
             recovery_key_created_at: caller.details.recovery_key_created_at,
+            roles: Vec::new(),
         }
     }
 }

@@ -7,11 +7,13 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _, QuerySelect as _,
     sea_query::{Expr, ExprTrait as _, LikeExpr},
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
+    audit::{self, Action, Actor},
     challenges,
     credentials::{find_by_username, judge_new_password},
     device,
@@ -215,7 +217,7 @@ pub async fn find(db: &DatabaseConnection, name: &str) -> Result<user::Model, Au
 }
 
 /// `%`, `_` and the escape character itself, made literal in a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -230,6 +232,7 @@ fn escape_like(text: &str) -> String {
 /// returns how many sessions.
 pub async fn revoke_sessions(
     db: &DatabaseConnection,
+    actor: &Actor,
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
@@ -239,19 +242,46 @@ pub async fn revoke_sessions(
     challenges::end_all_of(&txn, account.id).await?;
     activity::record(
         &txn,
-        operator_event(account, Kind::SignedOutEverywhere),
+        operator_event(account, Kind::AdminSessionsRevoked),
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::SessionsRevoked,
+        Some(account),
+        json!({ "sessions_ended": ended }),
         now,
     )
     .await?;
     txn.commit().await?;
-    tracing::info!(event = "admin_revoke_sessions", user_id = %account.id, sessions_ended = ended, "sessions revoked by an operator");
+    sessions::count_revoked("revoked_by_admin", ended);
+    tracing::info!(event = "admin_revoke_sessions", user_id = %account.id, actor = %actor.name, sessions_ended = ended, "sessions revoked by an operator");
     Ok(ended)
 }
 
 /// Forgets the failed sign-ins counted against the account's name.
-pub async fn unlock(db: &DatabaseConnection, account: &user::Model) -> Result<u64, AuthError> {
-    let cleared = throttle::clear(db, &[Key::username(&account.username_canonical)]).await?;
-    tracing::info!(event = "admin_unlock", user_id = %account.id, "sign-in throttle cleared by an operator");
+pub async fn unlock(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<u64, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    let cleared = throttle::clear(&txn, &[Key::username(&account.username_canonical)]).await?;
+    activity::record(&txn, operator_event(account, Kind::AdminUnlocked), now).await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::Unlocked,
+        Some(account),
+        json!({ "buckets_cleared": cleared }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(event = "admin_unlock", user_id = %account.id, actor = %actor.name, "sign-in throttle cleared by an operator");
     Ok(cleared)
 }
 
@@ -259,6 +289,7 @@ pub async fn unlock(db: &DatabaseConnection, account: &user::Model) -> Result<u6
 /// sessions, pending challenges and device trust; a sign-in in flight cannot finish.
 pub async fn set_disabled(
     db: &DatabaseConnection,
+    actor: &Actor,
     account: &user::Model,
     disabled: bool,
     now: DateTime<Utc>,
@@ -287,19 +318,38 @@ pub async fn set_disabled(
         Kind::AccountEnabled
     };
     activity::record(&txn, operator_event(account, kind), now).await?;
+    let action = if disabled {
+        Action::UserDisabled
+    } else {
+        Action::UserEnabled
+    };
+    audit::record(
+        &txn,
+        actor,
+        action,
+        Some(account),
+        json!({ "sessions_ended": ended }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    tracing::info!(event = "admin_set_disabled", user_id = %account.id, disabled, sessions_ended = ended, "account status changed by an operator");
+    if disabled {
+        sessions::count_revoked("account_disabled", ended);
+    }
+    tracing::info!(event = "admin_set_disabled", user_id = %account.id, actor = %actor.name, disabled, sessions_ended = ended, "account status changed by an operator");
     Ok(ended)
 }
 
 /// Sets a new password chosen by an operator (policy-checked); every session, pending
 /// challenge and trusted device ends, and the owner is told. Takes only what it uses, so the
 /// admin CLI needs no server or signing keys.
+#[allow(clippy::too_many_arguments)]
 pub async fn reset_password(
     db: &DatabaseConnection,
     post: Post<'_>,
     hasher: &Hasher,
     policy: PasswordPolicy,
+    actor: &Actor,
     account: &user::Model,
     new_password: String,
     now: DateTime<Utc>,
@@ -313,15 +363,38 @@ pub async fn reset_password(
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
     notices::tell_owner(post, &txn, account.id, Notice::PasswordReset, None, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::PasswordSet,
+        Some(account),
+        json!({ "sessions_ended": ended }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "admin_set_password", user_id = %account.id, sessions_ended = ended, "password set by an operator");
     Ok(ended)
 }
 
 /// Deletes the account and everything that belongs to it.
-pub async fn delete(db: &DatabaseConnection, account: &user::Model) -> Result<(), AuthError> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
     let txn = storage::begin_write(db).await?;
     delete_in(&txn, account).await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::UserDeleted,
+        Some(account),
+        json!({}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "admin_delete", user_id = %account.id, "account deleted by an operator");
     Ok(())
@@ -365,6 +438,7 @@ pub struct FactorsRemoved {
 pub async fn reset_factors(
     db: &DatabaseConnection,
     post: Post<'_>,
+    actor: &Actor,
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<FactorsRemoved, AuthError> {
@@ -392,6 +466,15 @@ pub async fn reset_factors(
         .rows_affected;
     activity::record(&txn, operator_event(account, Kind::FactorsReset), now).await?;
     notices::tell_owner(post, &txn, account.id, Notice::FactorsReset, None, now).await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::FactorsReset,
+        Some(account),
+        json!({ "authenticator_app": totp > 0, "recovery_codes": recovery_codes, "passkeys": passkeys }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "admin_reset_factors", user_id = %account.id, passkeys, "second factors reset by an operator");
     Ok(FactorsRemoved {

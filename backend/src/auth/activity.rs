@@ -61,6 +61,16 @@ pub enum Kind {
     AppAllowed,
     /// The person revoked an application's access.
     AppRevoked,
+    /// An administrator ended every session of the account.
+    AdminSessionsRevoked,
+    /// An administrator cleared the failed sign-ins counted against the account's name.
+    AdminUnlocked,
+    /// An administrator issued a password reset link for the account.
+    AdminResetLink,
+    /// An administrator or operator granted the account a role.
+    RoleGranted,
+    /// An administrator or operator revoked a role of the account.
+    RoleRevoked,
 }
 
 impl Kind {

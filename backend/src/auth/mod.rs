@@ -8,7 +8,9 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod admin;
 pub mod attempt;
+pub mod audit;
 pub mod background;
 pub mod challenges;
 pub mod credentials;
@@ -22,6 +24,7 @@ pub mod outbox;
 pub mod passkeys;
 pub mod password_hash;
 pub mod recovery;
+pub mod roles;
 pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
@@ -216,6 +219,18 @@ pub enum AuthError {
     MailDisabled,
     #[error("unauthenticated")]
     Unauthenticated,
+    /// The caller is signed in but does not hold the role this needs.
+    #[error("forbidden")]
+    Forbidden,
+    /// An admin change needs a fresh step-up (password and second factor, recently).
+    #[error("step-up required")]
+    StepUpRequired,
+    /// A role of that name exists already.
+    #[error("role exists")]
+    RoleExists,
+    /// The built-in role cannot be deleted.
+    #[error("built-in role")]
+    RoleBuiltIn,
     /// The thing named does not exist or is not the caller's (the same answer for both).
     #[error("not found")]
     NotFound,

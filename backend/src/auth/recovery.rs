@@ -30,6 +30,7 @@ use super::{
     Auth, AuthError, ClientInfo,
     activity::{self, Event, Kind},
     attempt::{Action, Attempt, Claimant},
+    audit::{self, Actor},
     credentials::judge_new_password,
     notices::{self, Notice},
     second_factor::{self, Code, StepUpAnswer},
@@ -242,6 +243,7 @@ pub async fn forgot(
 /// `lifetime` (at most a day), single use, like a mailed one. Takes only what it uses.
 pub async fn issue_reset_link(
     db: &DatabaseConnection,
+    actor: &Actor,
     app_url: &str,
     account: &user::Model,
     lifetime: Duration,
@@ -252,6 +254,27 @@ pub async fn issue_reset_link(
     let txn = storage::begin_write(db).await?;
     standing::confirm(&txn, standing, AuthError::NotFound).await?;
     let token = issue_token(&txn, standing, Purpose::PasswordReset, None, lifetime, now).await?;
+    activity::record(
+        &txn,
+        Event {
+            user_id: account.id,
+            kind: Kind::AdminResetLink,
+            client: None,
+            session_id: None,
+        },
+        now,
+    )
+    .await?;
+    // The link itself is a credential: only its lifetime is recorded.
+    audit::record(
+        &txn,
+        actor,
+        audit::Action::ResetLinkIssued,
+        Some(account),
+        serde_json::json!({ "valid_minutes": lifetime.as_secs() / 60 }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "reset_link_issued", user_id = %account.id, lifetime_s = lifetime.as_secs(), "password reset link issued by an operator");
     Ok(format!(

@@ -13,6 +13,7 @@ use super::{
     Auth, AuthError, ClientInfo, Identity, SessionPolicy,
     activity::{self, Event, Kind},
     keys::KeyRing,
+    roles,
     tokens::RefreshToken,
 };
 use crate::{
@@ -95,10 +96,12 @@ pub async fn start_as(
         amr: Set(Some(amr.to_owned())),
         auth_time: Set(Some(now)),
         parent_session_id: Set(None),
+        stepped_up_at: Set(None),
     })
     .exec_without_returning(txn)
     .await?;
     record_token(txn, &token, session_id, 0, now).await?;
+    let roles = roles::of_user(txn, account.id).await?;
     activity::record(
         txn,
         Event {
@@ -114,6 +117,7 @@ pub async fn start_as(
         &auth.keys,
         policy,
         account.clone(),
+        &roles,
         session_id,
         token,
         expires_at,
@@ -136,10 +140,13 @@ pub async fn rotate(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
     let rotated = rotate_family(auth, presented, None, client, now).await?;
+    // Read at every refresh: a role granted or revoked shows in the next access token.
+    let roles = roles::of_user(&auth.db, rotated.account.id).await?;
     issue(
         &auth.keys,
         &auth.policy.sessions,
         Identity::from(&rotated.account),
+        &roles,
         rotated.session.id,
         rotated.token,
         rotated.expires_at,
@@ -579,6 +586,7 @@ fn issue(
     keys: &KeyRing,
     policy: &SessionPolicy,
     user: Identity,
+    roles: &[String],
     session_id: Uuid,
     refresh_token: RefreshToken,
     refresh_expires_at: DateTime<Utc>,
@@ -586,7 +594,7 @@ fn issue(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
     let access_expires_at = (now + duration(policy.access_ttl)).min(absolute_expires_at);
-    let access_token = keys.issue_access(&user, session_id, now, access_expires_at)?;
+    let access_token = keys.issue_access(&user, roles, session_id, now, access_expires_at)?;
     Ok(IssuedSession {
         user,
         session_id,
@@ -626,6 +634,7 @@ mod tests {
             amr: None,
             auth_time: None,
             parent_session_id: None,
+            stepped_up_at: None,
         }
     }
 

@@ -355,6 +355,50 @@ pub async fn clear(db: &impl ConnectionTrait, keys: &[Key]) -> Result<u64, AuthE
     Ok(deleted)
 }
 
+/// What a bucket holds against its key at `now`, for an operator's "why is this locked?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    /// Failures still counted.
+    pub failures: u32,
+    /// Until when every attempt is refused, if it is locked now.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the last counted failure is forgotten.
+    pub clears_at: DateTime<Utc>,
+}
+
+/// The state of `key`'s bucket under `rule` at `now`; `None` when it counts nothing (or the
+/// rule is off). Reads only: nothing is counted.
+pub async fn state(
+    db: &impl ConnectionTrait,
+    key: &Key,
+    rule: Option<Rule>,
+    now: DateTime<Utc>,
+) -> Result<Option<State>, AuthError> {
+    let Some(rule) = rule else {
+        return Ok(None);
+    };
+    let Some(row) = throttle_bucket::Entity::find_by_id(key.0.clone())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let bucket = Bucket {
+        level_until: row.level_until,
+        locked_until: row.locked_until,
+    };
+    let failures = rule.count(&bucket, now);
+    let locked_until = bucket.locked_until.filter(|until| *until > now);
+    if failures == 0 && locked_until.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(State {
+        failures,
+        locked_until,
+        clears_at: bucket.level_until.max(now),
+    }))
+}
+
 /// Buckets that no longer count anything at `now` (both their instants have passed).
 pub fn expired(now: DateTime<Utc>) -> Condition {
     Condition::all().add(throttle_bucket::Column::ExpiresAt.lt(now))

@@ -2,7 +2,8 @@
 //! tokens.
 //!
 //! - Access token (RFC 9068 `at+jwt`): `sub` (user id), `sid` (session id), `aud`, `iss`,
-//!   `iat`, `exp`, `jti`, `client_id`, plus the immutable `username` and `user_created_at`.
+//!   `iat`, `exp`, `jti`, `client_id`, plus the immutable `username` and `user_created_at`, and
+//!   the `roles` held when it was signed (RFC 9068 §2.2.3.1).
 //! - Refresh token: 32 bytes, base64url. Only its SHA-256 is stored. A successor is derived with
 //!   HMAC-SHA256 over (session id, generation, previous token), so a retried rotation can hand
 //!   back exactly the same successor instead of forking the session.
@@ -38,6 +39,10 @@ pub struct AccessClaims {
     pub aud: String,
     pub jti: Uuid,
     pub client_id: String,
+    /// The roles the person held when the token was signed (RFC 9068 §2.2.3.1). For other
+    /// services to authorize by; Latchkey's own admin API reads roles from the database.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 impl AccessClaims {
@@ -56,6 +61,7 @@ impl KeyRing {
     pub fn issue_access(
         &self,
         user: &Identity,
+        roles: &[String],
         session: Uuid,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -71,6 +77,7 @@ impl KeyRing {
             aud: self.policy().audience.clone(),
             jti: Uuid::new_v4(),
             client_id: CLIENT_ID.to_owned(),
+            roles: roles.to_vec(),
         })
     }
 }

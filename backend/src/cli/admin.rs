@@ -1,4 +1,6 @@
-//! `latchkey admin users …`: managing accounts from a terminal.
+//! `latchkey admin users …` and `latchkey admin roles …`: managing accounts and roles from a
+//! terminal. Every change is recorded in the audit log with the actor `cli`, and in the
+//! account's own activity, exactly as the admin API records it.
 
 use std::{io::IsTerminal as _, process::ExitCode};
 
@@ -10,9 +12,11 @@ use super::confirm;
 use crate::{
     auth::{
         AuthError, accounts,
+        audit::Actor,
         notices::{MailPolicy, Post},
         password_hash::Hasher,
         recovery,
+        roles::{self, RoleName},
         secrets::Secrets,
         sessions,
     },
@@ -28,6 +32,30 @@ pub enum AdminCommand {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+    /// Roles (`admin` is built in).
+    Roles {
+        #[command(subcommand)]
+        command: RolesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RolesCommand {
+    /// Make a role: 1–32 characters of a–z, 0–9, _, - and ., starting with a letter.
+    Create {
+        name: String,
+        /// What holding it means, for other administrators.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Every role, with how many people hold it.
+    List,
+    /// Delete a role, and every grant of it (`admin` cannot be deleted).
+    Delete {
+        name: String,
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -94,6 +122,10 @@ pub enum UsersCommand {
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: std::time::Duration,
     },
+    /// Grant the account a role (e.g. `admin`, to make the first administrator).
+    Grant { name: String, role: String },
+    /// Revoke a role of the account; the admin API refuses a revoked `admin` at once.
+    Revoke { name: String, role: String },
     /// Delete the account and everything that belongs to it.
     Delete {
         name: String,
@@ -103,7 +135,6 @@ pub enum UsersCommand {
 }
 
 pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
-    let AdminCommand::Users { command } = command;
     let db = match connect_and_migrate(&config.database_url, &config.database).await {
         Ok(db) => db,
         Err(e) => {
@@ -111,12 +142,23 @@ pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = users(&db, &config, command).await;
+    let result = match command {
+        AdminCommand::Users { command } => users(&db, &config, command).await,
+        AdminCommand::Roles { command } => roles_command(&db, command).await,
+    };
     let _ = db.close().await;
     match result {
         Ok(code) => code,
         Err(AuthError::NotFound) => {
-            eprintln!("latchkey: no such user");
+            eprintln!("latchkey: no such user (or role)");
+            ExitCode::FAILURE
+        }
+        Err(AuthError::RoleExists) => {
+            eprintln!("latchkey: a role of that name exists already");
+            ExitCode::FAILURE
+        }
+        Err(AuthError::RoleBuiltIn) => {
+            eprintln!("latchkey: this role is built in and cannot be deleted");
             ExitCode::FAILURE
         }
         Err(AuthError::Validation(fields)) => {
@@ -138,6 +180,7 @@ async fn users(
     command: UsersCommand,
 ) -> Result<ExitCode, AuthError> {
     let now = Utc::now();
+    let actor = Actor::cli();
     match command {
         UsersCommand::List {
             filter,
@@ -233,12 +276,12 @@ async fn users(
             if !confirm(&format!("End every session of {}?", account.username), yes) {
                 return Ok(ExitCode::FAILURE);
             }
-            let ended = accounts::revoke_sessions(db, &account, now).await?;
+            let ended = accounts::revoke_sessions(db, &actor, &account, now).await?;
             println!("ended {ended} session(s) of {}", account.username);
         }
         UsersCommand::Unlock { name } => {
             let account = accounts::find(db, &name).await?;
-            accounts::unlock(db, &account).await?;
+            accounts::unlock(db, &actor, &account, now).await?;
             println!("cleared the sign-in throttle of {}", account.username);
         }
         UsersCommand::Disable { name, yes } => {
@@ -250,12 +293,12 @@ async fn users(
             if !confirm(&question, yes) {
                 return Ok(ExitCode::FAILURE);
             }
-            let ended = accounts::set_disabled(db, &account, true, now).await?;
+            let ended = accounts::set_disabled(db, &actor, &account, true, now).await?;
             println!("disabled {} (ended {ended} session(s))", account.username);
         }
         UsersCommand::Enable { name, yes: _ } => {
             let account = accounts::find(db, &name).await?;
-            accounts::set_disabled(db, &account, false, now).await?;
+            accounts::set_disabled(db, &actor, &account, false, now).await?;
             println!("enabled {}", account.username);
         }
         UsersCommand::SetPassword {
@@ -282,9 +325,10 @@ async fn users(
                 policy: mail.as_ref(),
                 secrets: &secrets,
             };
-            let ended =
-                accounts::reset_password(db, post, &hasher, policy, &account, password, now)
-                    .await?;
+            let ended = accounts::reset_password(
+                db, post, &hasher, policy, &actor, &account, password, now,
+            )
+            .await?;
             println!(
                 "set a new password for {} (ended {ended} session(s))",
                 account.username
@@ -304,7 +348,7 @@ async fn users(
                 policy: mail.as_ref(),
                 secrets: &secrets,
             };
-            let removed = accounts::reset_factors(db, post, &account, now).await?;
+            let removed = accounts::reset_factors(db, post, &actor, &account, now).await?;
             println!(
                 "reset the second factors of {}: authenticator app {}, {} unused recovery code(s), {} passkey(s) removed; recovery key {}",
                 account.username,
@@ -321,7 +365,8 @@ async fn users(
         UsersCommand::ResetLink { name, ttl } => {
             let account = accounts::find(db, &name).await?;
             let link =
-                recovery::issue_reset_link(db, &config.auth.app_url, &account, ttl, now).await?;
+                recovery::issue_reset_link(db, &actor, &config.auth.app_url, &account, ttl, now)
+                    .await?;
             println!("{link}");
             eprintln!(
                 "A password reset link for {}, valid for {} minutes, once. Hand it to its owner over a channel you trust.",
@@ -338,8 +383,67 @@ async fn users(
             if !confirm(&question, yes) {
                 return Ok(ExitCode::FAILURE);
             }
-            accounts::delete(db, &account).await?;
+            accounts::delete(db, &actor, &account, now).await?;
             println!("deleted {}", account.username);
+        }
+        UsersCommand::Grant { name, role } => {
+            let account = accounts::find(db, &name).await?;
+            if roles::grant(db, &actor, &account, &role, now).await? {
+                println!("granted {role} to {}", account.username);
+            } else {
+                println!("{} already holds {role}", account.username);
+            }
+        }
+        UsersCommand::Revoke { name, role } => {
+            let account = accounts::find(db, &name).await?;
+            if roles::revoke(db, &actor, &account, &role, now).await? {
+                println!("revoked {role} from {}", account.username);
+            } else {
+                println!("{} does not hold {role}", account.username);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn roles_command(
+    db: &DatabaseConnection,
+    command: RolesCommand,
+) -> Result<ExitCode, AuthError> {
+    let now = Utc::now();
+    let actor = Actor::cli();
+    match command {
+        RolesCommand::Create { name, description } => {
+            let name = RoleName::parse(&name).map_err(|e| AuthError::Validation(vec![e]))?;
+            let role = roles::create(db, &actor, &name, &description, now).await?;
+            println!("created role {}", role.name);
+        }
+        RolesCommand::List => {
+            println!(
+                "{:<32}  {:>7}  {:<8}  DESCRIPTION",
+                "ROLE", "HOLDERS", "KIND"
+            );
+            for summary in roles::list(db).await? {
+                println!(
+                    "{:<32}  {:>7}  {:<8}  {}",
+                    summary.role.name,
+                    summary.holders,
+                    if summary.role.built_in {
+                        "built-in"
+                    } else {
+                        "custom"
+                    },
+                    summary.role.description
+                );
+            }
+        }
+        RolesCommand::Delete { name, yes } => {
+            let question = format!("Delete the role {name}? Everyone who holds it loses it.");
+            if !confirm(&question, yes) {
+                return Ok(ExitCode::FAILURE);
+            }
+            let holders = roles::delete(db, &actor, &name, now).await?;
+            println!("deleted role {name} ({holders} holder(s) lost it)");
         }
     }
     Ok(ExitCode::SUCCESS)

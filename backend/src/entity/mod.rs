@@ -3,6 +3,7 @@
 
 pub mod account_token;
 pub mod activity_event;
+pub mod audit_entry;
 pub mod auth_challenge;
 pub mod change_counter;
 pub mod mail_outbox;
@@ -14,9 +15,11 @@ pub mod oauth_request;
 pub mod passkey;
 pub mod recovery_code;
 pub mod refresh_token;
+pub mod role;
 pub mod session;
 pub mod signing_key;
 pub mod throttle_bucket;
 pub mod totp_factor;
 pub mod trusted_device;
 pub mod user;
+pub mod user_role;

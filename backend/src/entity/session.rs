@@ -25,6 +25,8 @@ pub struct Model {
     pub auth_time: Option<DateTimeUtc>,
     /// A client grant: the browser session it was authorized from (the ID token's `sid`).
     pub parent_session_id: Option<Uuid>,
+    /// When its person last re-entered their password (and second factor) for the admin API.
+    pub stepped_up_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -175,7 +175,7 @@ async fn rotation_publishes_early_and_retires_late_exactly_as_promised() {
     });
     let before = auth
         .keys
-        .issue_access(&someone(), session, due, due + ttl)
+        .issue_access(&someone(), &[], session, due, due + ttl)
         .unwrap();
     assert_eq!(kid_of(&before), old_kid, "the old key still signs");
     // A second check at the same time finds the waiting key: one rotation, not two.
@@ -195,7 +195,7 @@ async fn rotation_publishes_early_and_retires_late_exactly_as_promised() {
         .unwrap();
     let after = auth
         .keys
-        .issue_access(&someone(), session, switch, switch + ttl)
+        .issue_access(&someone(), &[], session, switch, switch + ttl)
         .unwrap();
     assert_eq!(kid_of(&after), new_kid);
     assert!(valid(auth, &before, switch));
@@ -316,7 +316,7 @@ async fn another_instances_new_key_is_picked_up_on_first_sight() {
     let sid = claims["sid"].as_str().unwrap().parse().unwrap();
     let fresh = other
         .keys
-        .issue_access(&identity, sid, now, now + Duration::minutes(5))
+        .issue_access(&identity, &[], sid, now, now + Duration::minutes(5))
         .unwrap();
     assert_eq!(kid_of(&fresh), new_kid);
     // This instance may not have heard of the change yet (it follows within about a second):

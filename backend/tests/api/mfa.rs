@@ -480,6 +480,7 @@ async fn an_operator_reset_does_not_skip_the_second_factor() {
         auth.post(),
         &auth.hasher,
         auth.policy.passwords,
+        &latchkey::auth::audit::Actor::cli(),
         &account,
         "an operator picked this phrase".into(),
         Utc::now(),

@@ -849,6 +849,7 @@ async fn oidc_a_disabled_account_or_a_new_password_ends_client_grants() {
         .unwrap();
     latchkey::auth::accounts::set_disabled(
         &p.app.state.auth.db,
+        &latchkey::auth::audit::Actor::cli(),
         &account,
         true,
         chrono::Utc::now(),

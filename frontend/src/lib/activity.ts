@@ -41,7 +41,12 @@ const KINDS: Record<ActivityKind, { title: () => string; tone: KindText['tone'] 
 	email_removed: { title: m.kind_email_removed, tone: 'warning' },
 	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' },
 	app_allowed: { title: m.kind_app_allowed, tone: 'info' },
-	app_revoked: { title: m.kind_app_revoked, tone: 'info' }
+	app_revoked: { title: m.kind_app_revoked, tone: 'info' },
+	admin_sessions_revoked: { title: m.kind_admin_sessions_revoked, tone: 'warning' },
+	admin_unlocked: { title: m.kind_admin_unlocked, tone: 'info' },
+	admin_reset_link: { title: m.kind_admin_reset_link, tone: 'warning' },
+	role_granted: { title: m.kind_role_granted, tone: 'info' },
+	role_revoked: { title: m.kind_role_revoked, tone: 'info' }
 };
 
 /** The kinds with words of their own (the rest are shown by their name). */

@@ -191,6 +191,7 @@ pub async fn exchange_code(
         amr: Set(Some(code.amr.clone())),
         auth_time: Set(Some(code.auth_time)),
         parent_session_id: Set(Some(code.session_id)),
+        stepped_up_at: Set(None),
     })
     .exec_without_returning(&txn)
     .await?;
