@@ -39,7 +39,15 @@ const KINDS: Record<ActivityKind, { title: () => string; tone: KindText['tone'] 
 	email_changed: { title: m.kind_email_changed, tone: 'warning' },
 	email_verified: { title: m.kind_email_verified, tone: 'info' },
 	email_removed: { title: m.kind_email_removed, tone: 'warning' },
-	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' }
+	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' },
+	app_allowed: { title: m.kind_app_allowed, tone: 'info' },
+	app_revoked: { title: m.kind_app_revoked, tone: 'info' },
+	// What an administrator did to the account: each shows in the owner's own activity.
+	admin_sessions_revoked: { title: m.kind_admin_sessions_revoked, tone: 'warning' },
+	admin_unlocked: { title: m.kind_admin_unlocked, tone: 'info' },
+	admin_reset_link: { title: m.kind_admin_reset_link, tone: 'warning' },
+	role_granted: { title: m.kind_role_granted, tone: 'info' },
+	role_revoked: { title: m.kind_role_revoked, tone: 'info' }
 };
 
 /** The kinds with words of their own (the rest are shown by their name). */
@@ -72,7 +80,14 @@ export const ACTIVITY_FILTERS = {
 		'passkey_added',
 		'passkey_removed',
 		'account_disabled',
-		'account_enabled'
+		'account_enabled',
+		'app_allowed',
+		'app_revoked',
+		'admin_sessions_revoked',
+		'admin_unlocked',
+		'admin_reset_link',
+		'role_granted',
+		'role_revoked'
 	],
 	warnings: KNOWN_KINDS.filter((kind) => KINDS[kind].tone === 'warning')
 } as const satisfies Record<string, readonly ActivityKind[]>;

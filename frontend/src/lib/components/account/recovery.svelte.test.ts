@@ -11,7 +11,8 @@ const profile: Profile = {
 	created_at: '2026-12-01T10:00:00Z',
 	email: null,
 	email_verified: false,
-	recovery_key_created_at: null
+	recovery_key_created_at: null,
+	roles: []
 };
 
 function loaded(data: Profile) {
