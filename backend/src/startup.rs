@@ -219,6 +219,8 @@ pub fn routes(state: AppState, port: u16) -> impl poem::Endpoint {
     let documents = api::Documents::new(state.config.public_url.as_deref());
     let allowed = Arc::new(middleware::AllowedMethods::from_spec(&documents.spec));
     let cors = cors(&state.config.cors_origins);
+    let cors_origins: Arc<[String]> = state.config.cors_origins.clone().into();
+    let db = state.auth.db.clone();
     let own_origins: Arc<[String]> = state.config.own_origins(port).into();
     let https_only = state.config.cookie_secure;
     let proxies = Arc::new(TrustedProxies::new(state.config.trusted_proxies.clone()));
@@ -247,6 +249,9 @@ pub fn routes(state: AppState, port: u16) -> impl poem::Endpoint {
         .around(middleware::limit_body)
         .around(move |next, req| middleware::deadline(next, req, request_timeout))
         .with(cors)
+        .around(move |next, req| {
+            middleware::public_client_cors(next, req, db.clone(), cors_origins.clone())
+        })
         .around(move |next, req| {
             middleware::same_origin_is_not_cross_origin(next, req, own_origins.clone())
         })

@@ -81,11 +81,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(UserRoles::Role, 32))
                     .col(timestamp_with_time_zone(UserRoles::GrantedAt))
                     .col(uuid_null(UserRoles::GrantedBy))
-                    .primary_key(
-                        Index::create()
-                            .col(UserRoles::UserId)
-                            .col(UserRoles::Role),
-                    )
+                    .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::Role))
                     .foreign_key(
                         ForeignKey::create()
                             .from(UserRoles::Table, UserRoles::UserId)
@@ -152,7 +148,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Alias::new("sessions"))
-                    .add_column(&mut timestamp_with_time_zone_null(Alias::new(STEPPED_UP_AT)))
+                    .add_column(timestamp_with_time_zone_null(Alias::new(STEPPED_UP_AT)))
                     .to_owned(),
             )
             .await

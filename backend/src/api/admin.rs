@@ -57,7 +57,11 @@ impl AdminApi {
     /// Re-enter the password (and a code when 2FA is on) to make changes for the next five
     /// minutes from this session. Reads need no step-up. A wrong password is
     /// `403 invalid_credentials` and counts as a failed sign-in.
-    #[oai(path = "/admin/step-up", method = "post", operation_id = "admin_step_up")]
+    #[oai(
+        path = "/admin/step-up",
+        method = "post",
+        operation_id = "admin_step_up"
+    )]
     async fn step_up(
         &self,
         state: Data<&AppState>,
@@ -84,7 +88,11 @@ impl AdminApi {
     /// Accounts by name (lowercased), `limit` at a time. Filter by name (`match`: `prefix`,
     /// the default, or `contains`; any letter case; `%` and `_` are plain characters), status
     /// and creation time; page on with `after` set to the previous page's `next_after`.
-    #[oai(path = "/admin/users", method = "get", operation_id = "admin_list_users")]
+    #[oai(
+        path = "/admin/users",
+        method = "get",
+        operation_id = "admin_list_users"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn list_users(
         &self,
@@ -136,7 +144,11 @@ impl AdminApi {
     /// Everything an administrator needs about one account: status, roles, where it is signed
     /// in, its second factors and trusted devices, its last 20 events, and the sign-in limit on
     /// its name (failures counted, and until when it is locked: "why can't they sign in?").
-    #[oai(path = "/admin/users/:name", method = "get", operation_id = "admin_show_user")]
+    #[oai(
+        path = "/admin/users/:name",
+        method = "get",
+        operation_id = "admin_show_user"
+    )]
     async fn show_user(
         &self,
         state: Data<&AppState>,
@@ -189,7 +201,11 @@ impl AdminApi {
     ///
     /// The account cannot sign in, and every session, pending sign-in and device trust ends at
     /// once. `reason` is required, and kept in the audit log.
-    #[oai(path = "/admin/users/:name/disable", method = "post", operation_id = "admin_disable_user")]
+    #[oai(
+        path = "/admin/users/:name/disable",
+        method = "post",
+        operation_id = "admin_disable_user"
+    )]
     async fn disable_user(
         &self,
         state: Data<&AppState>,
@@ -213,7 +229,11 @@ impl AdminApi {
     /// Enable an account
     ///
     /// A disabled account may sign in again (its old sessions stay ended).
-    #[oai(path = "/admin/users/:name/enable", method = "post", operation_id = "admin_enable_user")]
+    #[oai(
+        path = "/admin/users/:name/enable",
+        method = "post",
+        operation_id = "admin_enable_user"
+    )]
     async fn enable_user(
         &self,
         state: Data<&AppState>,
@@ -288,7 +308,11 @@ impl AdminApi {
     ///
     /// Forgets the failed sign-ins counted against the account's name, so it can sign in at
     /// once (the per-address limit still applies).
-    #[oai(path = "/admin/users/:name/unlock", method = "post", operation_id = "admin_unlock_user")]
+    #[oai(
+        path = "/admin/users/:name/unlock",
+        method = "post",
+        operation_id = "admin_unlock_user"
+    )]
     async fn unlock_user(
         &self,
         state: Data<&AppState>,
@@ -368,8 +392,15 @@ impl AdminApi {
     ) -> AdminChangeResponse {
         answer(async {
             let now = now();
-            let (actor, account) =
-                change(&state, &auth, req, &name.0, &AdminChangeRequest::default(), now).await?;
+            let (actor, account) = change(
+                &state,
+                &auth,
+                req,
+                &name.0,
+                &AdminChangeRequest::default(),
+                now,
+            )
+            .await?;
             roles::grant(&state.auth.db, &actor, &account, &role.0, now).await?;
             changed(&state, &account.username).await
         })
@@ -394,8 +425,15 @@ impl AdminApi {
     ) -> AdminChangeResponse {
         answer(async {
             let now = now();
-            let (actor, account) =
-                change(&state, &auth, req, &name.0, &AdminChangeRequest::default(), now).await?;
+            let (actor, account) = change(
+                &state,
+                &auth,
+                req,
+                &name.0,
+                &AdminChangeRequest::default(),
+                now,
+            )
+            .await?;
             roles::revoke(&state.auth.db, &actor, &account, &role.0, now).await?;
             changed(&state, &account.username).await
         })
@@ -405,7 +443,11 @@ impl AdminApi {
     /// Roles
     ///
     /// Every role, by name, with how many people hold it.
-    #[oai(path = "/admin/roles", method = "get", operation_id = "admin_list_roles")]
+    #[oai(
+        path = "/admin/roles",
+        method = "get",
+        operation_id = "admin_list_roles"
+    )]
     async fn list_roles(&self, state: Data<&AppState>, auth: AccessToken) -> RolesResponse {
         answer(async {
             administrator(&state, &auth, now()).await?;
@@ -429,7 +471,11 @@ impl AdminApi {
     /// Create a role
     ///
     /// A name of 1–32 characters of `a–z 0–9 _ - .`, starting with a letter.
-    #[oai(path = "/admin/roles", method = "post", operation_id = "admin_create_role")]
+    #[oai(
+        path = "/admin/roles",
+        method = "post",
+        operation_id = "admin_create_role"
+    )]
     async fn create_role(
         &self,
         state: Data<&AppState>,
@@ -464,7 +510,11 @@ impl AdminApi {
     ///
     /// Everyone who holds it loses it. The built-in `admin` cannot be deleted
     /// (409 `role_built_in`).
-    #[oai(path = "/admin/roles/:role", method = "delete", operation_id = "admin_delete_role")]
+    #[oai(
+        path = "/admin/roles/:role",
+        method = "delete",
+        operation_id = "admin_delete_role"
+    )]
     async fn delete_role(
         &self,
         state: Data<&AppState>,
@@ -509,10 +559,21 @@ impl AdminApi {
     ) -> AuditResponse {
         answer(async {
             administrator(&state, &auth, now()).await?;
-            let filter = audit_filter(actor.0, target.0, action.0, since.0, before.0, limit.0.unwrap_or(DEFAULT_PAGE));
+            let filter = audit_filter(
+                actor.0,
+                target.0,
+                action.0,
+                since.0,
+                before.0,
+                limit.0.unwrap_or(DEFAULT_PAGE),
+            );
             let page = audit::page(&state.auth.db, &filter).await?;
             Ok(AuditResponse::Ok(Json(AuditPage {
-                entries: page.entries.into_iter().filter_map(AuditEntry::new).collect(),
+                entries: page
+                    .entries
+                    .into_iter()
+                    .filter_map(AuditEntry::new)
+                    .collect(),
                 next_before: page.next_before,
             })))
         })
@@ -524,7 +585,11 @@ impl AdminApi {
     /// The same entries and filters as `/admin/audit`, as JSON lines (one entry per line,
     /// newest first), up to 10000 at a time; page back with `before` set to the last line's
     /// `id`.
-    #[oai(path = "/admin/audit.jsonl", method = "get", operation_id = "admin_audit_export")]
+    #[oai(
+        path = "/admin/audit.jsonl",
+        method = "get",
+        operation_id = "admin_audit_export"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn audit_export(
         &self,
@@ -541,7 +606,14 @@ impl AdminApi {
     ) -> AuditExportResponse {
         answer(async {
             administrator(&state, &auth, now()).await?;
-            let filter = audit_filter(actor.0, target.0, action.0, since.0, before.0, limit.0.unwrap_or(DEFAULT_EXPORT));
+            let filter = audit_filter(
+                actor.0,
+                target.0,
+                action.0,
+                since.0,
+                before.0,
+                limit.0.unwrap_or(DEFAULT_EXPORT),
+            );
             let page = audit::page(&state.auth.db, &filter).await?;
             let mut lines = String::new();
             for entry in page.entries.into_iter().filter_map(AuditEntry::new) {

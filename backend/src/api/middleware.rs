@@ -309,3 +309,51 @@ pub async fn json_errors<E: Endpoint>(
     }
     Ok(response)
 }
+
+/// CORS for public clients (browser apps) at the token and revocation endpoints, for the origins
+/// of their registered redirect URIs only, without credentials. Runs outside the CORS layer,
+/// which refuses any origin not in `CORS_ORIGINS`: a request from such an origin is answered
+/// here (a preflight) or passed on without its `Origin` and given `Access-Control-Allow-Origin`.
+pub async fn public_client_cors<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    db: sea_orm::DatabaseConnection,
+    cors_origins: Arc<[String]>,
+) -> poem::Result<Response> {
+    let path = req.uri().path();
+    let oauth = path == "/oauth2/token" || path == "/oauth2/revoke";
+    let origin = req.header(header::ORIGIN).map(str::to_owned);
+    let Some(origin) = origin.filter(|o| oauth && !cors_origins.iter().any(|c| c == o)) else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let allowed = crate::auth::oidc::clients::is_public_client_origin(&db, &origin)
+        .await
+        .unwrap_or(false);
+    let Ok(value) = HeaderValue::from_str(&origin) else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    if !allowed {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    if *req.method() == Method::OPTIONS {
+        let mut response = Response::builder().status(StatusCode::NO_CONTENT).finish();
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type"),
+        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(600));
+        return Ok(response);
+    }
+    req.headers_mut().remove(header::ORIGIN);
+    let mut response = next.call(req).await?.into_response();
+    response
+        .headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    Ok(response)
+}

@@ -343,6 +343,7 @@ pub async fn set_disabled(
 /// Sets a new password chosen by an operator (policy-checked); every session, pending
 /// challenge and trusted device ends, and the owner is told. Takes only what it uses, so the
 /// admin CLI needs no server or signing keys.
+#[allow(clippy::too_many_arguments)]
 pub async fn reset_password(
     db: &DatabaseConnection,
     post: Post<'_>,
@@ -385,7 +386,15 @@ pub async fn delete(
 ) -> Result<(), AuthError> {
     let txn = storage::begin_write(db).await?;
     delete_in(&txn, account).await?;
-    audit::record(&txn, actor, Action::UserDeleted, Some(account), json!({}), now).await?;
+    audit::record(
+        &txn,
+        actor,
+        Action::UserDeleted,
+        Some(account),
+        json!({}),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "admin_delete", user_id = %account.id, "account deleted by an operator");
     Ok(())

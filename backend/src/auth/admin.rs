@@ -226,11 +226,7 @@ pub struct UserDetail {
 }
 
 /// The account called `name`, in full; `NotFound` if there is none.
-pub async fn detail(
-    auth: &Auth,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<UserDetail, AuthError> {
+pub async fn detail(auth: &Auth, name: &str, now: DateTime<Utc>) -> Result<UserDetail, AuthError> {
     let db = &auth.db;
     let account = accounts::find(db, name).await?;
     let throttle = throttle::state(

@@ -9,8 +9,8 @@
 pub mod accounts;
 pub mod activity;
 pub mod admin;
-pub mod audit;
 pub mod attempt;
+pub mod audit;
 pub mod background;
 pub mod challenges;
 pub mod credentials;

@@ -191,7 +191,16 @@ pub async fn grant(
     })
     .exec_without_returning(&txn)
     .await?;
-    record_both(&txn, actor, account, Action::RoleGranted, Kind::RoleGranted, &known.name, now).await?;
+    record_both(
+        &txn,
+        actor,
+        account,
+        Action::RoleGranted,
+        Kind::RoleGranted,
+        &known.name,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "role_granted", user_id = %account.id, role = %known.name, actor = %actor.name, "role granted");
     Ok(true)
@@ -226,7 +235,16 @@ pub async fn revoke(
     if removed == 0 {
         return Ok(false);
     }
-    record_both(&txn, actor, account, Action::RoleRevoked, Kind::RoleRevoked, role, now).await?;
+    record_both(
+        &txn,
+        actor,
+        account,
+        Action::RoleRevoked,
+        Kind::RoleRevoked,
+        role,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(event = "role_revoked", user_id = %account.id, role, actor = %actor.name, "role revoked");
     Ok(true)
@@ -241,7 +259,15 @@ async fn record_both(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    audit::record(txn, actor, action, Some(account), json!({ "role": role }), now).await?;
+    audit::record(
+        txn,
+        actor,
+        action,
+        Some(account),
+        json!({ "role": role }),
+        now,
+    )
+    .await?;
     activity::record(
         txn,
         Event {

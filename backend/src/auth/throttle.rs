@@ -377,7 +377,10 @@ pub async fn state(
     let Some(rule) = rule else {
         return Ok(None);
     };
-    let Some(row) = throttle_bucket::Entity::find_by_id(key.0.clone()).one(db).await? else {
+    let Some(row) = throttle_bucket::Entity::find_by_id(key.0.clone())
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let bucket = Bucket {

@@ -325,9 +325,10 @@ async fn users(
                 policy: mail.as_ref(),
                 secrets: &secrets,
             };
-            let ended =
-                accounts::reset_password(db, post, &hasher, policy, &actor, &account, password, now)
-                    .await?;
+            let ended = accounts::reset_password(
+                db, post, &hasher, policy, &actor, &account, password, now,
+            )
+            .await?;
             println!(
                 "set a new password for {} (ended {ended} session(s))",
                 account.username
@@ -364,7 +365,8 @@ async fn users(
         UsersCommand::ResetLink { name, ttl } => {
             let account = accounts::find(db, &name).await?;
             let link =
-                recovery::issue_reset_link(db, &actor, &config.auth.app_url, &account, ttl, now).await?;
+                recovery::issue_reset_link(db, &actor, &config.auth.app_url, &account, ttl, now)
+                    .await?;
             println!("{link}");
             eprintln!(
                 "A password reset link for {}, valid for {} minutes, once. Hand it to its owner over a channel you trust.",
@@ -417,13 +419,20 @@ async fn roles_command(
             println!("created role {}", role.name);
         }
         RolesCommand::List => {
-            println!("{:<32}  {:>7}  {:<8}  DESCRIPTION", "ROLE", "HOLDERS", "KIND");
+            println!(
+                "{:<32}  {:>7}  {:<8}  DESCRIPTION",
+                "ROLE", "HOLDERS", "KIND"
+            );
             for summary in roles::list(db).await? {
                 println!(
                     "{:<32}  {:>7}  {:<8}  {}",
                     summary.role.name,
                     summary.holders,
-                    if summary.role.built_in { "built-in" } else { "custom" },
+                    if summary.role.built_in {
+                        "built-in"
+                    } else {
+                        "custom"
+                    },
                     summary.role.description
                 );
             }

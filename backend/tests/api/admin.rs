@@ -19,7 +19,10 @@ use crate::{
 /// Registers `name`, makes them an administrator (as `latchkey admin users grant` would) and
 /// signs them in from a browser of their own.
 async fn admin_browser(app: &TestApp, name: &str) -> Browser {
-    assert_eq!(app.register(name, PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register(name, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
     grant(app, name, roles::ADMIN).await;
     let browser = app.browser();
     assert_eq!(browser.login(name, PASSWORD).await.status(), StatusCode::OK);
@@ -42,7 +45,10 @@ async fn step_up(browser: &Browser) {
 }
 
 async fn signed_in_browser(app: &TestApp, name: &str) -> Browser {
-    assert_eq!(app.register(name, PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register(name, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
     let browser = app.browser();
     assert_eq!(browser.login(name, PASSWORD).await.status(), StatusCode::OK);
     browser
@@ -99,7 +105,12 @@ fn example_body(spec: &Value, reference: &str) -> Value {
     Value::Object(body)
 }
 
-async fn send(browser: &Browser, method: &str, path: &str, body: Option<&Value>) -> reqwest::Response {
+async fn send(
+    browser: &Browser,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut request = browser.client.request(method, browser.url(path));
     if let Some(body) = body {
@@ -159,8 +170,11 @@ async fn admin_changes_need_a_fresh_step_up() {
     )
     .await;
     assert_error(
-        root.post_json("/admin/step-up", &json!({ "password": "not the password at all" }))
-            .await,
+        root.post_json(
+            "/admin/step-up",
+            &json!({ "password": "not the password at all" }),
+        )
+        .await,
         403,
         "invalid_credentials",
     )
@@ -202,7 +216,9 @@ async fn admin_changes_need_a_fresh_step_up() {
     let laptop = app.browser();
     laptop.login("root", PASSWORD).await;
     assert_error(
-        laptop.post_json("/admin/users/bob/enable", &json!({})).await,
+        laptop
+            .post_json("/admin/users/bob/enable", &json!({}))
+            .await,
         403,
         "step_up_required",
     )
@@ -233,8 +249,11 @@ async fn admin_each_action_shows_in_the_targets_activity_and_the_audit_log() {
     // The session bob had is over.
     assert_error(bob.get("/profile").await, 401, "unauthenticated").await;
     let link = json_of(
-        root.post_json("/admin/users/bob/reset-link", &json!({ "valid_minutes": 30 }))
-            .await,
+        root.post_json(
+            "/admin/users/bob/reset-link",
+            &json!({ "valid_minutes": 30 }),
+        )
+        .await,
     )
     .await;
     let link = link["link"].as_str().unwrap().to_owned();
@@ -259,8 +278,11 @@ async fn admin_each_action_shows_in_the_targets_activity_and_the_audit_log() {
     )
     .await;
     json_of(
-        root.post_json("/admin/users/bob/disable", &json!({ "reason": "abuse report" }))
-            .await,
+        root.post_json(
+            "/admin/users/bob/disable",
+            &json!({ "reason": "abuse report" }),
+        )
+        .await,
     )
     .await;
     // Disabling ends bob's other browser at once.
@@ -292,7 +314,10 @@ async fn admin_each_action_shows_in_the_targets_activity_and_the_audit_log() {
 
     let audit = json_of(root.get("/admin/audit?target=BOB&limit=200").await).await;
     let entries = audit["entries"].as_array().unwrap();
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -339,7 +364,10 @@ async fn admin_the_roles_claim_is_in_access_tokens_and_verifies_against_the_jwks
 
     // A role granted later shows in the next token (at refresh) and at once in /profile.
     grant(&app, "alice", roles::ADMIN).await;
-    assert_eq!(json_of(alice.get("/profile").await).await["roles"], json!(["admin"]));
+    assert_eq!(
+        json_of(alice.get("/profile").await).await["roles"],
+        json!(["admin"])
+    );
     assert_eq!(alice.post("/refresh").await.status(), StatusCode::OK);
     let claims = verified_claims(&app, &alice.cookie("access_token").unwrap()).await;
     assert_eq!(claims["roles"], json!(["admin"]));
@@ -383,7 +411,11 @@ async fn admin_users_and_the_audit_log_page_and_export_as_json_lines() {
         let page = json_of(root.get(&path).await).await;
         let users = page["users"].as_array().unwrap();
         assert!(users.len() <= 2);
-        seen.extend(users.iter().map(|u| u["username"].as_str().unwrap().to_owned()));
+        seen.extend(
+            users
+                .iter()
+                .map(|u| u["username"].as_str().unwrap().to_owned()),
+        );
         match page["next_after"].as_str() {
             Some(after) => path = format!("/admin/users?limit=2&after={after}"),
             None => break,
@@ -407,8 +439,11 @@ async fn admin_users_and_the_audit_log_page_and_export_as_json_lines() {
     step_up(&root).await;
     for name in ["carol", "dave", "erin"] {
         json_of(
-            root.post_json(&format!("/admin/users/{name}/disable"), &json!({ "reason": "spam" }))
-                .await,
+            root.post_json(
+                &format!("/admin/users/{name}/disable"),
+                &json!({ "reason": "spam" }),
+            )
+            .await,
         )
         .await;
     }
@@ -449,8 +484,13 @@ async fn admin_users_and_the_audit_log_page_and_export_as_json_lines() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|l| l["action"] == "user_disabled" && l["detail"]["reason"] == "spam"));
-    let since = (Utc::now() + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["action"] == "user_disabled" && l["detail"]["reason"] == "spam")
+    );
+    let since =
+        (Utc::now() + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let none = root.get(&format!("/admin/audit.jsonl?since={since}")).await;
     assert_eq!(none.text().await.unwrap(), "");
 }
@@ -472,7 +512,8 @@ async fn admin_bad_input_is_a_json_4xx() {
         assert_error(root.get(path).await, 400, "malformed_request").await;
     }
     assert_error(
-        root.get(&format!("/admin/audit?before={}", uuid::Uuid::new_v4())).await,
+        root.get(&format!("/admin/audit?before={}", uuid::Uuid::new_v4()))
+            .await,
         404,
         "not_found",
     )
@@ -481,18 +522,25 @@ async fn admin_bad_input_is_a_json_4xx() {
     assert_error(root.get("/admin/users/%20").await, 404, "not_found").await;
     step_up(&root).await;
     assert_error(
-        root.post_json("/admin/roles", &json!({ "name": "Bad Name" })).await,
+        root.post_json("/admin/roles", &json!({ "name": "Bad Name" }))
+            .await,
         400,
         "validation_failed",
     )
     .await;
     assert_error(
-        root.post_json("/admin/roles", &json!({ "name": "admin" })).await,
+        root.post_json("/admin/roles", &json!({ "name": "admin" }))
+            .await,
         409,
         "role_exists",
     )
     .await;
-    assert_error(root.delete("/admin/roles/admin").await, 409, "role_built_in").await;
+    assert_error(
+        root.delete("/admin/roles/admin").await,
+        409,
+        "role_built_in",
+    )
+    .await;
     assert_error(root.delete("/admin/roles/ghost").await, 404, "not_found").await;
     assert_error(
         root.client
@@ -505,14 +553,18 @@ async fn admin_bad_input_is_a_json_4xx() {
     )
     .await;
     assert_error(
-        root.post_json("/admin/users/nobody/unlock", &json!({})).await,
+        root.post_json("/admin/users/nobody/unlock", &json!({}))
+            .await,
         404,
         "not_found",
     )
     .await;
     assert_error(
-        root.post_json("/admin/users/root/reset-link", &json!({ "valid_minutes": 0 }))
-            .await,
+        root.post_json(
+            "/admin/users/root/reset-link",
+            &json!({ "valid_minutes": 0 }),
+        )
+        .await,
         400,
         "malformed_request",
     )
@@ -536,11 +588,16 @@ async fn admin_the_user_page_says_why_a_name_is_locked_until_it_is_unlocked() {
     let root = admin_browser(&app, "root").await;
     let stranger = app.browser();
     for _ in 0..6 {
-        stranger.login("bob", "wrong password, again and again").await;
+        stranger
+            .login("bob", "wrong password, again and again")
+            .await;
     }
     app.settle().await;
     let detail = json_of(root.get("/admin/users/bob").await).await;
-    assert!(detail["throttle"]["failures"].as_u64().unwrap() >= 5, "{detail}");
+    assert!(
+        detail["throttle"]["failures"].as_u64().unwrap() >= 5,
+        "{detail}"
+    );
     assert!(detail["throttle"]["clears_at"].is_string());
     assert!(
         detail["recent_activity"]
@@ -560,14 +617,30 @@ async fn admin_the_user_page_says_why_a_name_is_locked_until_it_is_unlocked() {
 async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
     let app = spawn_app().await;
     let bob = signed_in_browser(&app, "bob").await;
-    let run = latchkey(&app, &["admin", "roles", "create", "support", "--description", "Tickets"], "").await;
+    let run = latchkey(
+        &app,
+        &[
+            "admin",
+            "roles",
+            "create",
+            "support",
+            "--description",
+            "Tickets",
+        ],
+        "",
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = latchkey(&app, &["admin", "users", "grant", "bob", "admin"], "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = latchkey(&app, &["admin", "users", "grant", "bob", "support"], "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let list = latchkey(&app, &["admin", "roles", "list"], "").await;
-    assert!(list.stdout.contains("support") && list.stdout.contains("built-in"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains("support") && list.stdout.contains("built-in"),
+        "{}",
+        list.stdout
+    );
     let refused = latchkey(&app, &["admin", "roles", "delete", "admin", "--yes"], "").await;
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("built in"), "{}", refused.stderr);
@@ -597,6 +670,10 @@ async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
         ]
     );
     app.settle().await;
-    let activity = json_of(bob.get("/activity?kind=role_granted&kind=role_revoked&kind=admin_unlocked").await).await;
+    let activity = json_of(
+        bob.get("/activity?kind=role_granted&kind=role_revoked&kind=admin_unlocked")
+            .await,
+    )
+    .await;
     assert_eq!(activity["events"].as_array().unwrap().len(), 4);
 }

@@ -59,9 +59,15 @@ async fn a_disabled_account_cannot_finish_a_second_factor_sign_in() {
     let (_authenticator, codes) = alice_with_2fa(&app).await;
     let waiting = password_step(&app).await;
     let alice = account(&app, "alice").await;
-    accounts::set_disabled(&app.state.auth.db, &latchkey::auth::audit::Actor::cli(), &alice, true, Utc::now())
-        .await
-        .unwrap();
+    accounts::set_disabled(
+        &app.state.auth.db,
+        &latchkey::auth::audit::Actor::cli(),
+        &alice,
+        true,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let finish = waiting
         .post_json("/login/mfa", &json!({ "recovery_code": codes[0] }))
         .await;
@@ -73,9 +79,15 @@ async fn a_disabled_account_cannot_finish_a_second_factor_sign_in() {
     assert!(!set_cookies(finish.headers()).contains_key("refresh_token"));
 
     // The same through the body flow, disabled between the password and the code.
-    accounts::set_disabled(&app.state.auth.db, &latchkey::auth::audit::Actor::cli(), &alice, false, Utc::now())
-        .await
-        .unwrap();
+    accounts::set_disabled(
+        &app.state.auth.db,
+        &latchkey::auth::audit::Actor::cli(),
+        &alice,
+        false,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let step = json_ok(
         bare_client()
             .post(app.url("/token"))
@@ -86,9 +98,15 @@ async fn a_disabled_account_cannot_finish_a_second_factor_sign_in() {
     )
     .await;
     let alice = account(&app, "alice").await;
-    accounts::set_disabled(&app.state.auth.db, &latchkey::auth::audit::Actor::cli(), &alice, true, Utc::now())
-        .await
-        .unwrap();
+    accounts::set_disabled(
+        &app.state.auth.db,
+        &latchkey::auth::audit::Actor::cli(),
+        &alice,
+        true,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let finish = bare_client()
         .post(app.url("/token/mfa"))
         .json(&json!({ "mfa_token": step["mfa_token"], "recovery_code": codes[1] }))
@@ -125,9 +143,15 @@ async fn a_sign_in_hashing_while_the_account_is_disabled_never_gets_a_session() 
         };
         tokio::time::sleep(Duration::from_millis(trial * 12)).await;
         let racer = account(&app, &name).await;
-        accounts::set_disabled(&app.state.auth.db, &latchkey::auth::audit::Actor::cli(), &racer, true, Utc::now())
-            .await
-            .unwrap();
+        accounts::set_disabled(
+            &app.state.auth.db,
+            &latchkey::auth::audit::Actor::cli(),
+            &racer,
+            true,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         let status = login.await.unwrap();
         assert!(
             matches!(status.as_u16(), 200 | 403),
@@ -304,9 +328,14 @@ async fn pending_second_factor_sign_ins_end_with_every_change_that_should_end_th
 
     // An operator ends every session.
     let waiting = sign_in_step(&password).await;
-    accounts::revoke_sessions(&auth.db, &latchkey::auth::audit::Actor::cli(), &alice, Utc::now())
-        .await
-        .unwrap();
+    accounts::revoke_sessions(
+        &auth.db,
+        &latchkey::auth::audit::Actor::cli(),
+        &alice,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     expired(waiting, codes.next().unwrap()).await;
 
     // And with nothing in between, the same step works.

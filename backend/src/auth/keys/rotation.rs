@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::{
-    JwtAlgorithm, KeyPolicy, KeyRing,
+    JwtAlgorithm, KeyPolicy, KeyRing, PublicJwk,
     generation::generate,
     timeline::{KeyState, due_activation, due_id_token_activation, is_id_token_line, states},
 };
@@ -38,6 +38,19 @@ impl KeyRing {
         now: DateTime<Utc>,
     ) -> Result<Option<String>, AuthError> {
         let policy = self.policy().clone();
+        // An RSA key takes a while to make: made before the lock when one looks due, so the
+        // lock (and a pooled connection) is not held meanwhile, and on a blocking thread. Used
+        // only if still due under the lock.
+        let rows = signing_key::Entity::find().all(db).await?;
+        let mut rsa = match due_id_token_activation(&rows, &policy, now) {
+            // Off the async threads: key generation is seconds of CPU on a busy machine.
+            Some(_) => Some(
+                tokio::task::spawn_blocking(|| generate(JwtAlgorithm::Rs256))
+                    .await
+                    .map_err(|e| AuthError::internal("generating an RSA key", e))??,
+            ),
+            None => None,
+        };
         with_rotation_lock(db, async move |txn| {
             let rows = signing_key::Entity::find().all(txn).await?;
             let mut created = None;
@@ -51,7 +64,11 @@ impl KeyRing {
                 let Some(activates_at) = due else {
                     continue;
                 };
-                let kid = insert_key(txn, secrets, algorithm, now, activates_at).await?;
+                let material = match (algorithm, rsa.take()) {
+                    (JwtAlgorithm::Rs256, Some(made)) => made,
+                    _ => generate(algorithm)?,
+                };
+                let kid = store_key(txn, secrets, algorithm, material, now, activates_at).await?;
                 tracing::info!(event = "signing_key_created", kid, algorithm = algorithm.as_str(), %activates_at, "new signing key published");
                 // The access-token key's id when both lines rotate at once.
                 created = created.or(Some(kid));
@@ -95,9 +112,21 @@ async fn insert_key(
     now: DateTime<Utc>,
     activates_at: DateTime<Utc>,
 ) -> Result<String, AuthError> {
+    let material = generate(algorithm)?;
+    store_key(txn, secrets, algorithm, material, now, activates_at).await
+}
+
+/// Stores a key pair made by `generate`, the private half sealed to a new `kid`.
+async fn store_key(
+    txn: &impl ConnectionTrait,
+    secrets: &Secrets,
+    algorithm: JwtAlgorithm,
+    (private_der, public): (Vec<u8>, Option<PublicJwk>),
+    now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
+) -> Result<String, AuthError> {
     // Hex, not base64url: an id that starts with '-' reads as an option on a command line.
     let kid = hex::encode(random_bytes::<12>()?);
-    let (private_der, public) = generate(algorithm)?;
     let sealed = secrets.seal(&private_der, kid.as_bytes())?;
     let public_jwk = public
         .map(|jwk| serde_json::to_string(&jwk))

@@ -185,6 +185,29 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Client>, AuthError> {
         .collect()
 }
 
+/// Whether `origin` (as a browser sends it) is the origin of a redirect URI of a public client:
+/// the browser apps allowed to call the token endpoint from their pages.
+pub async fn is_public_client_origin(
+    db: &DatabaseConnection,
+    origin: &str,
+) -> Result<bool, AuthError> {
+    let public = oauth_client::Entity::find()
+        .filter(oauth_client::Column::SecretHash.is_null())
+        .all(db)
+        .await?;
+    for row in public {
+        let client = Client::from_row(row)?;
+        let matches = client.redirect_uris.iter().any(|uri| {
+            url::Url::parse(uri)
+                .is_ok_and(|u| u.origin().is_tuple() && u.origin().ascii_serialization() == origin)
+        });
+        if matches {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// One client by id.
 pub async fn find(
     conn: &impl ConnectionTrait,
