@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PASSWORD, signUp, uniqueUsername } from './helpers';
 
@@ -115,4 +116,56 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await member.goto('/admin');
 	await expect(member.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
 	await other.close();
+});
+
+// The README's pictures of the console (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots; otherwise to a
+// scratch folder), and the console on a phone in dark: no sideways scrolling, axe clean.
+const pictures =
+	process.env.UPDATE_SCREENSHOTS === '1'
+		? join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots')
+		: join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+
+test('the console on a desktop in light and a phone in dark: axe clean, no sideways scroll, pictures', async ({ page, browser }) => {
+	mkdirSync(pictures, { recursive: true });
+	const admin = uniqueUsername('ops');
+	const target = uniqueUsername('member');
+	const context = await browser.newContext();
+	await signUp(await context.newPage(), target);
+	await context.close();
+	await signUp(page, admin);
+	grantAdmin(admin);
+
+	for (const [device, viewport, scheme] of [
+		['desktop', { width: 1280, height: 800 }, 'light'],
+		['phone', { width: 390, height: 844 }, 'dark']
+	] as const) {
+		await page.setViewportSize(viewport);
+		await page.emulateMedia({ colorScheme: scheme });
+		await page.goto('/admin');
+		await expect(page.getByTestId('admin-user-list')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		await page.screenshot({ path: join(pictures, `admin-users-${device}-${scheme}.png`), fullPage: device === 'desktop' });
+
+		await page.goto(`/admin/users/${target}`);
+		await expect(page.getByTestId('admin-why')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		await page.screenshot({ path: join(pictures, `admin-user-${device}-${scheme}.png`), fullPage: true });
+
+		await page.goto('/admin/audit');
+		await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		if (device === 'desktop') await page.screenshot({ path: join(pictures, `admin-audit-${device}-${scheme}.png`), fullPage: true });
+	}
+
+	// The dialog and the step-up form, in the picture and under axe.
+	await page.goto(`/admin/users/${target}`);
+	await page.getByRole('button', { name: 'Reset second factors' }).click();
+	const dialog = page.getByRole('dialog');
+	await dialog.getByRole('button', { name: 'Reset second factors' }).click();
+	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	expect(await violations(page)).toEqual([]);
+	await page.screenshot({ path: join(pictures, 'admin-step-up-phone-dark.png') });
 });
