@@ -59,7 +59,7 @@ export const accountSections: readonly AccountSection[] = [
 		// The operator console, its own area: shown once GET /profile has listed the admin role.
 		id: 'admin',
 		href: '/admin',
-		label: m.nav_admin,
+		label: m.nav_admin_section,
 		summary: m.nav_admin_summary,
 		icon: 'M4 6h16M4 12h16M4 18h10m3-2 2 2 3-3',
 		visible: (user) => user.roles?.includes('admin') ?? false
