@@ -42,6 +42,7 @@ const KINDS: Record<ActivityKind, { title: () => string; tone: KindText['tone'] 
 	recovery_key_created: { title: m.kind_recovery_key_created, tone: 'info' },
 	app_allowed: { title: m.kind_app_allowed, tone: 'info' },
 	app_revoked: { title: m.kind_app_revoked, tone: 'info' },
+	// What an administrator did to the account: each shows in the owner's own activity.
 	admin_sessions_revoked: { title: m.kind_admin_sessions_revoked, tone: 'warning' },
 	admin_unlocked: { title: m.kind_admin_unlocked, tone: 'info' },
 	admin_reset_link: { title: m.kind_admin_reset_link, tone: 'warning' },
@@ -81,7 +82,12 @@ export const ACTIVITY_FILTERS = {
 		'account_disabled',
 		'account_enabled',
 		'app_allowed',
-		'app_revoked'
+		'app_revoked',
+		'admin_sessions_revoked',
+		'admin_unlocked',
+		'admin_reset_link',
+		'role_granted',
+		'role_revoked'
 	],
 	warnings: KNOWN_KINDS.filter((kind) => KINDS[kind].tone === 'warning')
 } as const satisfies Record<string, readonly ActivityKind[]>;

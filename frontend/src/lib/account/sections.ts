@@ -5,6 +5,9 @@
  * Nothing is listed before its page exists.
  */
 import type { User } from '$lib/api/client';
+
+/** The signed-in user as the auth store holds it: after `GET /profile`, with its roles. */
+type Viewer = User & { roles?: readonly string[] };
 import { m } from '$lib/paraglide/messages';
 
 export interface AccountSection {
@@ -19,7 +22,7 @@ export interface AccountSection {
 	/** The overview matches its own address only; the others their address and everything under it. */
 	exact?: boolean;
 	/** Who sees it (e.g. administrators only); everyone when absent. */
-	visible?: (user: User) => boolean;
+	visible?: (user: Viewer) => boolean;
 }
 
 export const accountSections: readonly AccountSection[] = [
@@ -58,11 +61,20 @@ export const accountSections: readonly AccountSection[] = [
 		label: m.nav_activity,
 		summary: m.nav_activity_summary,
 		icon: 'M12 6v6l4 2m5-2a9 9 0 1 1-18 0 9 9 0 0 1 18 0Z'
+	},
+	{
+		// The operator console, its own area: shown once GET /profile has listed the admin role.
+		id: 'admin',
+		href: '/admin',
+		label: m.nav_admin_section,
+		summary: m.nav_admin_summary,
+		icon: 'M4 6h16M4 12h16M4 18h10m3-2 2 2 3-3',
+		visible: (user) => user.roles?.includes('admin') ?? false
 	}
 ];
 
 /** The sections `user` sees. */
-export function sectionsFor(user: User): AccountSection[] {
+export function sectionsFor(user: Viewer): AccountSection[] {
 	return accountSections.filter((section) => section.visible?.(user) ?? true);
 }
 

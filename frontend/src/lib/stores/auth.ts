@@ -28,7 +28,8 @@ export interface Notice {
 }
 
 export interface AuthState {
-	user: User | null;
+	/** After `GET /profile`, also its `roles` (a sign-in's answer carries none). */
+	user: (User & { roles?: string[] }) | null;
 	/**
 	 * True until the API has said whether anyone is signed in: render neither signed-in nor signed-out UI yet.
 	 * A check that failed for another reason than a 401 leaves it true, with `error` set.

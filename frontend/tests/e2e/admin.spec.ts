@@ -1,0 +1,171 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PASSWORD, signUp, uniqueUsername } from './helpers';
+
+// The operator console (issue 21): an administrator made with the command line finds an account, disables it
+// (its other browser is signed out), enables it again and reads the audit log; someone without the role is
+// refused. The API decides every call; these check what the console shows.
+
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+async function violations(page: Page): Promise<string[]> {
+	const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+	return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
+
+/** `latchkey admin users grant NAME admin` against the e2e backend's database. */
+function grantAdmin(username: string) {
+	const bin = resolve(process.env.LATCHKEY_BIN || resolve(import.meta.dirname, '..', '..', '..', 'target', 'debug', 'latchkey'));
+	execFileSync(bin, ['admin', 'users', 'grant', username, 'admin'], {
+		env: {
+			...process.env,
+			DATABASE_URL: `sqlite://${join(process.env.LATCHKEY_E2E_DIR!, 'e2e.db')}?mode=rwc`,
+			JWT_SECRET: process.env.LATCHKEY_E2E_JWT_SECRET!,
+			RUST_LOG: 'warn'
+		},
+		stdio: 'pipe'
+	});
+}
+
+test('an administrator finds an account, disables it (its other browser is signed out), enables it and reads the audit log', async ({
+	page,
+	browser
+}) => {
+	const admin = uniqueUsername('boss');
+	const target = uniqueUsername('member');
+
+	// The member, signed in in a browser of their own.
+	const other = await browser.newContext();
+	const member = await other.newPage();
+	await signUp(member, target);
+
+	// Nobody and a normal user are refused.
+	await page.goto('/admin');
+	await expect(page).toHaveURL('/login?redirectTo=/admin');
+	await signUp(page, admin);
+	await page.goto('/admin');
+	await expect(page.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+
+	grantAdmin(admin);
+	await page.reload();
+	await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toBeVisible();
+	expect(await violations(page)).toEqual([]);
+
+	// Find the member.
+	await page.getByRole('searchbox', { name: 'Name' }).fill(target);
+	await page.getByRole('button', { name: 'Search' }).click();
+	const list = page.getByTestId('admin-user-list');
+	await expect(list.getByTestId('admin-user-link')).toHaveCount(1);
+	await list.getByRole('link', { name: target }).click();
+	await expect(page).toHaveURL(`/admin/users/${target}`);
+	await expect(page.getByRole('heading', { name: target, level: 1 })).toBeVisible();
+	await expect(page.getByTestId('admin-why')).toContainText('Yes: it is enabled');
+	await expect(page.getByRole('region', { name: /1 session/ })).toBeVisible();
+	expect(await violations(page)).toEqual([]);
+
+	// Disable: a reason is required, then the step-up (the admin's password), then the change itself.
+	await page.getByRole('button', { name: 'Disable account' }).click();
+	const dialog = page.getByRole('dialog', { name: `Disable ${target}?` });
+	await dialog.getByRole('button', { name: 'Disable account' }).click();
+	await expect(dialog.getByText('Say why, for the audit log.')).toBeVisible();
+	await dialog.getByRole('textbox', { name: 'Reason' }).fill('Reported for spam');
+	await dialog.getByRole('button', { name: 'Disable account' }).click();
+	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await dialog.getByRole('button', { name: 'Confirm and continue' }).click();
+	await expect(dialog).toBeHidden();
+	await expect(page.getByTestId('admin-action-status')).toContainText(`${target} is disabled`);
+	await expect(page.getByTestId('admin-why')).toContainText('an administrator disabled it');
+
+	// The member's browser is signed out on its next request.
+	await member.goto('/account');
+	await expect(member).toHaveURL(/\/login/);
+
+	// Enable again: within the step-up window, no password is asked.
+	await page.getByRole('button', { name: 'Enable account' }).click();
+	const enable = page.getByRole('dialog', { name: `Enable ${target}?` });
+	await enable.getByRole('button', { name: 'Enable account' }).click();
+	await expect(enable).toBeHidden();
+	await expect(page.getByTestId('admin-action-status')).toContainText(`${target} is enabled again`);
+	await expect(page.getByTestId('admin-activity')).toContainText('Account disabled by an administrator');
+
+	// The audit log, filtered to the member, with its download.
+	await page.getByRole('link', { name: `What administrators did to ${target}` }).click();
+	await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
+	const log = page.getByTestId('audit-list');
+	await expect(log).toContainText(`${admin}: disabled the account — ${target}`);
+	await expect(log).toContainText(`${admin}: enabled the account — ${target}`);
+	await expect(log).toContainText('Reported for spam');
+	expect(await violations(page)).toEqual([]);
+	const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON lines' }).click()]);
+	expect(download.suggestedFilename()).toMatch(/^latchkey-audit-.*\.jsonl$/);
+	const lines = (await (await import('node:fs/promises')).readFile((await download.path())!, 'utf8')).trim().split('\n');
+	expect(lines.map((l) => JSON.parse(l).action)).toEqual(expect.arrayContaining(['user_disabled', 'user_enabled']));
+
+	// The member signs in again; the console refuses them.
+	await member.goto('/login');
+	await member.getByLabel('Username').fill(target);
+	await member.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await member.getByRole('button', { name: 'Log in' }).click();
+	await expect(member.getByRole('heading', { name: `Hello, ${target}!` })).toBeVisible();
+	await member.goto('/admin');
+	await expect(member.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
+	await other.close();
+});
+
+// The README's pictures of the console (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots; otherwise to a
+// scratch folder), and the console on a phone in dark: no sideways scrolling, axe clean.
+const pictures =
+	process.env.UPDATE_SCREENSHOTS === '1'
+		? join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots')
+		: join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+
+test('the console on a desktop in light and a phone in dark: axe clean, no sideways scroll, pictures', async ({ page, browser }) => {
+	mkdirSync(pictures, { recursive: true });
+	const admin = uniqueUsername('ops');
+	const target = uniqueUsername('member');
+	const context = await browser.newContext();
+	await signUp(await context.newPage(), target);
+	await context.close();
+	await signUp(page, admin);
+	grantAdmin(admin);
+
+	for (const [device, viewport, scheme] of [
+		['desktop', { width: 1280, height: 800 }, 'light'],
+		['phone', { width: 390, height: 844 }, 'dark']
+	] as const) {
+		await page.setViewportSize(viewport);
+		await page.emulateMedia({ colorScheme: scheme });
+		await page.goto('/admin');
+		await expect(page.getByTestId('admin-user-list')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		await page.screenshot({ path: join(pictures, `admin-users-${device}-${scheme}.png`), fullPage: device === 'desktop' });
+
+		await page.goto(`/admin/users/${target}`);
+		await expect(page.getByTestId('admin-why')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		await page.screenshot({ path: join(pictures, `admin-user-${device}-${scheme}.png`), fullPage: true });
+
+		await page.goto('/admin/audit');
+		await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		if (device === 'desktop') await page.screenshot({ path: join(pictures, `admin-audit-${device}-${scheme}.png`), fullPage: true });
+	}
+
+	// The dialog and the step-up form, in the picture and under axe.
+	await page.goto(`/admin/users/${target}`);
+	await page.getByRole('button', { name: 'Reset second factors' }).click();
+	const dialog = page.getByRole('dialog');
+	await dialog.getByRole('button', { name: 'Reset second factors' }).click();
+	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	expect(await violations(page)).toEqual([]);
+	await page.screenshot({ path: join(pictures, 'admin-step-up-phone-dark.png') });
+});
