@@ -968,11 +968,12 @@ pub struct AuditPage {
     pub next_before: Option<Uuid>,
 }
 
-/// JSON lines (`application/jsonl`): one `AuditEntry` object per line.
+/// JSON lines, one `AuditEntry` object per line, served as `text/plain`: `application/jsonl` is not
+/// a registered type yet, and generated clients (openapi-python-client) read only `text/*` as text.
 pub struct JsonLines(String);
 
 impl Payload for JsonLines {
-    const CONTENT_TYPE: &'static str = "application/jsonl";
+    const CONTENT_TYPE: &'static str = "text/plain";
 
     fn schema_ref() -> MetaSchemaRef {
         <String as Type>::schema_ref()

@@ -476,7 +476,7 @@ async fn admin_users_and_the_audit_log_page_and_export_as_json_lines() {
     assert_eq!(export.status(), StatusCode::OK);
     assert_eq!(
         export.headers()["content-type"].to_str().unwrap(),
-        "application/jsonl"
+        "text/plain"
     );
     let text = export.text().await.unwrap();
     let lines: Vec<Value> = text

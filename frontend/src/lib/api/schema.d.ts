@@ -8372,7 +8372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/jsonl": string;
+                    "text/plain": string;
                 };
             };
             /** @description `validation_failed` or `malformed_request`. */
