@@ -38,6 +38,9 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
     /// PostgreSQL `lock_timeout` for every pooled session.
     pub lock_timeout: Duration,
+    /// How long a request waits for a pooled connection (or to open one) before it answers 503:
+    /// a database outage must turn into a quick, clear error, not a hung request.
+    pub acquire_timeout: Duration,
 }
 
 /// A database URL (`DATABASE_URL`). It may hold a password, so `Debug` shows it redacted.
@@ -91,16 +94,12 @@ pub fn redact_url(url: &str) -> String {
     redacted
 }
 
-/// How long a request waits for a connection before it answers 503: a database outage must
-/// turn into a quick, clear error, not a hung request.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
-
 /// Opens the pool for `url` (SQLite file or PostgreSQL) with settings that suit each backend.
 pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
         // Statements carry password and token hashes as bound values: never log them.
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {

@@ -110,6 +110,9 @@ impl Config {
                 lock_timeout: env.or("DATABASE_LOCK_TIMEOUT_MS", millis(2000), |s| {
                     parse_in_range(s, 100, 3_600_000).map(millis)
                 })?,
+                acquire_timeout: env.or("DATABASE_ACQUIRE_TIMEOUT_MS", millis(1500), |s| {
+                    parse_in_range(s, 100, 600_000).map(millis)
+                })?,
             },
             host: env.or("HOST", IpAddr::from([127, 0, 0, 1]), parse_from_str)?,
             port: env.or("PORT", 8000, parse_from_str)?,

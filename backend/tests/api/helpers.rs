@@ -87,6 +87,11 @@ pub fn test_environment(database_url: &str) -> Vec<(String, String)> {
         // tests set their own).
         ("DATABASE_LOCK_TIMEOUT_MS", "15000"),
         ("DATABASE_STATEMENT_TIMEOUT_MS", "30000"),
+        // Twenty or forty requests at once on a busy machine may wait more than the production
+        // 1.5 s for a pooled connection (the tests of an unreachable database set their own).
+        // A smaller pool keeps ten PostgreSQL tests at once under the server's 100 connections.
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "15000"),
+        ("DATABASE_MAX_CONNECTIONS", "8"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -634,6 +639,7 @@ fn test_database_settings() -> latchkey::storage::DatabaseSettings {
         max_connections: 2,
         statement_timeout: std::time::Duration::from_secs(30),
         lock_timeout: std::time::Duration::from_secs(30),
+        acquire_timeout: std::time::Duration::from_secs(30),
     }
 }
 
