@@ -649,7 +649,7 @@ async fn change_actor(
 ) -> Result<Actor, ApiError> {
     let caller = administrator(state, auth, now).await?;
     admin::require_fresh_step_up(&state.auth.db, &caller, now).await?;
-    Ok(Actor::administrator(&caller.user, &client_info(req)).with_reason(reason))
+    Ok(Actor::administrator(&caller, &client_info(req)).with_reason(reason))
 }
 
 /// A change to the account called `name`: the actor and the account.

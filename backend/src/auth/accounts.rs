@@ -236,7 +236,7 @@ pub async fn revoke_sessions(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::SessionsRevoked, now).await?;
     standing::hold(&txn, account.id).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     challenges::end_all_of(&txn, account.id).await?;
@@ -268,7 +268,7 @@ pub async fn unlock(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::Unlocked, now).await?;
     let cleared = throttle::clear(&txn, &[Key::username(&account.username_canonical)]).await?;
     activity::record(&txn, operator_event(account, Kind::AdminUnlocked), now).await?;
     audit::record(
@@ -294,7 +294,17 @@ pub async fn set_disabled(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(
+        db,
+        actor,
+        if disabled {
+            Action::UserDisabled
+        } else {
+            Action::UserEnabled
+        },
+        now,
+    )
+    .await?;
     if disabled {
         standing::advance(&txn, account.id, None, now).await?;
     }
@@ -357,7 +367,7 @@ pub async fn reset_password(
     let new =
         judge_new_password(hasher, policy, &account.username, new_password, "password").await?;
     let hash = hasher.hash(&new).await?;
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::PasswordSet, now).await?;
     standing::advance(&txn, account.id, None, now).await?;
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
@@ -384,7 +394,7 @@ pub async fn delete(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::UserDeleted, now).await?;
     delete_in(&txn, account).await?;
     audit::record(
         &txn,
@@ -442,7 +452,7 @@ pub async fn reset_factors(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<FactorsRemoved, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::FactorsReset, now).await?;
     standing::advance(&txn, account.id, None, now).await?;
     let totp = totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(account.id))

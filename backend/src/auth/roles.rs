@@ -20,7 +20,6 @@ use super::{
 use crate::{
     domain::FieldError,
     entity::{role, user, user_role},
-    storage,
 };
 
 /// The built-in role the admin API asks for.
@@ -92,7 +91,7 @@ pub async fn create(
         built_in: false,
         created_at: now,
     };
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleCreated, now).await?;
     let inserted = role::Entity::insert(role::ActiveModel {
         name: Set(model.name.clone()),
         description: Set(model.description.clone()),
@@ -129,7 +128,7 @@ pub async fn delete(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleDeleted, now).await?;
     let role = role::Entity::find_by_id(name.to_owned())
         .one(&txn)
         .await?
@@ -168,7 +167,7 @@ pub async fn grant(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleGranted, now).await?;
     if !standing::hold(&txn, account.id).await? {
         return Err(AuthError::NotFound);
     }
@@ -215,7 +214,7 @@ pub async fn revoke(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleRevoked, now).await?;
     if !standing::hold(&txn, account.id).await? {
         return Err(AuthError::NotFound);
     }
@@ -291,6 +290,18 @@ pub async fn of_user(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<S
         .into_tuple()
         .all(conn)
         .await?)
+}
+
+/// Takes the built-in `admin` role's row for the rest of `txn` (PostgreSQL: `FOR UPDATE`;
+/// SQLite's IMMEDIATE write transactions are serial already): what every audited change takes
+/// first (`admin::begin_change`), so they run one at a time.
+pub async fn lock_admin(txn: &impl ConnectionTrait) -> Result<(), AuthError> {
+    role::Entity::find_by_id(ADMIN.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AuthError::bug("the built-in admin role is missing"))?;
+    Ok(())
 }
 
 /// Whether `user_id` holds `role` now (read from the database, never from a token).

@@ -4,11 +4,13 @@
 
 use chrono::{Duration, Utc};
 use latchkey::{
-    auth::{accounts, audit::Actor, roles},
-    entity::session,
+    auth::{AuthError, accounts, audit::Actor, roles},
+    entity::{audit_entry, session},
 };
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, sea_query::Expr,
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -155,6 +157,101 @@ async fn admin_a_demoted_admin_is_refused_on_the_next_request() {
     // The same, still unexpired access token.
     assert_error(root.get("/admin/users").await, 403, "forbidden").await;
     assert_error(root.get("/admin/audit").await, 403, "forbidden").await;
+}
+
+/// The actor the API builds for `name`'s browser session after its own checks: what a change
+/// that started just before a demotion (or the window closing) carries into its transaction.
+async fn actor_of_session(app: &TestApp, name: &str) -> Actor {
+    let db = &app.state.auth.db;
+    let account = accounts::find(db, name).await.unwrap();
+    let session = session::Entity::find()
+        .filter(session::Column::UserId.eq(account.id))
+        .filter(session::Column::RevokedAt.is_null())
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor {
+        user_id: Some(account.id),
+        name: account.username,
+        client: None,
+        reason: None,
+        session_id: Some(session.id),
+    }
+}
+
+async fn audit_entries(app: &TestApp) -> u64 {
+    audit_entry::Entity::find()
+        .count(&app.state.auth.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admin_a_change_rechecks_the_role_and_the_window_in_its_own_transaction() {
+    let app = spawn_app().await;
+    app.register("bob", PASSWORD).await;
+    let root = admin_browser(&app, "root").await;
+    let _ops = admin_browser(&app, "ops").await;
+    step_up(&root).await;
+    let db = &app.state.auth.db;
+    let bob = accounts::find(db, "bob").await.unwrap();
+    // Built while root passed every check the API makes before the change's transaction.
+    let actor = actor_of_session(&app, "root").await;
+
+    // The window closes between the API's check and the change.
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::SteppedUpAt,
+            Expr::value(Some(Utc::now() - Duration::minutes(6))),
+        )
+        .filter(session::Column::SteppedUpAt.is_not_null())
+        .exec(db)
+        .await
+        .unwrap();
+    let before = audit_entries(&app).await;
+    let refused = accounts::set_disabled(db, &actor, &bob, true, Utc::now()).await;
+    assert!(
+        matches!(refused, Err(AuthError::StepUpRequired)),
+        "{refused:?}"
+    );
+    let refused = roles::grant(db, &actor, &bob, roles::ADMIN, Utc::now()).await;
+    assert!(
+        matches!(refused, Err(AuthError::StepUpRequired)),
+        "{refused:?}"
+    );
+    let bob = accounts::find(db, "bob").await.unwrap();
+    assert!(bob.disabled_at.is_none());
+    assert!(roles::of_user(db, bob.id).await.unwrap().is_empty());
+    assert_eq!(audit_entries(&app).await, before);
+
+    // Stepped up again, then demoted between the API's check and the change.
+    step_up(&root).await;
+    let root_account = accounts::find(db, "root").await.unwrap();
+    roles::revoke(db, &Actor::cli(), &root_account, roles::ADMIN, Utc::now())
+        .await
+        .unwrap();
+    let before = audit_entries(&app).await;
+    let refused = accounts::set_disabled(db, &actor, &bob, true, Utc::now()).await;
+    assert!(matches!(refused, Err(AuthError::Forbidden)), "{refused:?}");
+    let refused = accounts::revoke_sessions(db, &actor, &bob, Utc::now()).await;
+    assert!(matches!(refused, Err(AuthError::Forbidden)), "{refused:?}");
+    assert!(
+        accounts::find(db, "bob")
+            .await
+            .unwrap()
+            .disabled_at
+            .is_none()
+    );
+    assert_eq!(audit_entries(&app).await, before);
+    // Over HTTP the same demoted administrator hears 403 `forbidden`, stepped up or not.
+    assert_error(
+        root.post_json("/admin/users/bob/disable", &json!({ "reason": "x" }))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
