@@ -200,7 +200,9 @@ impl AdminApi {
     /// Disable an account
     ///
     /// The account cannot sign in, and every session, pending sign-in and device trust ends at
-    /// once. `reason` is required, and kept in the audit log.
+    /// once. `reason` is required; it is kept in the audit log and shown to the account's owner
+    /// in their activity. Refused with 409 `cannot_disable_self` for the caller's own account,
+    /// and `last_admin` for the last enabled administrator.
     #[oai(
         path = "/admin/users/:name/disable",
         method = "post",
@@ -409,7 +411,8 @@ impl AdminApi {
 
     /// Revoke a role
     ///
-    /// Idempotent. A revoked `admin` is refused by this API on its next request.
+    /// Idempotent. A revoked `admin` is refused by this API on its next request. The last
+    /// enabled administrator keeps `admin` (409 `last_admin`): grant it to someone else first.
     #[oai(
         path = "/admin/users/:name/roles/:role",
         method = "delete",
@@ -1049,6 +1052,7 @@ api_response! {
         401,
         403 => "`forbidden` (not an administrator), `step_up_required` (step up first) or `forbidden_origin`.",
         404 => "`not_found`: no such account (or role).",
+        409 => "`last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`.",
         413,
         415,
         503

@@ -20,6 +20,7 @@ use super::{
     notices::{self, Notice, Post},
     passkeys,
     password_hash::Hasher,
+    roles,
     second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
     standing,
@@ -294,18 +295,18 @@ pub async fn set_disabled(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = super::admin::begin_change(
-        db,
-        actor,
-        if disabled {
-            Action::UserDisabled
-        } else {
-            Action::UserEnabled
-        },
-        now,
-    )
-    .await?;
+    let action = if disabled {
+        Action::UserDisabled
+    } else {
+        Action::UserEnabled
+    };
+    let txn = super::admin::begin_change(db, actor, action, now).await?;
     if disabled {
+        // An administrator locking themselves out is a slip, never a need.
+        if actor.user_id == Some(account.id) {
+            return Err(AuthError::CannotDisableSelf);
+        }
+        roles::keep_an_admin(&txn, account.id).await?;
         standing::advance(&txn, account.id, None, now).await?;
     }
     user::Entity::update_many()
@@ -328,11 +329,6 @@ pub async fn set_disabled(
         Kind::AccountEnabled
     };
     activity::record(&txn, operator_event(account, kind), now).await?;
-    let action = if disabled {
-        Action::UserDisabled
-    } else {
-        Action::UserEnabled
-    };
     audit::record(
         &txn,
         actor,
@@ -395,6 +391,7 @@ pub async fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
     let txn = super::admin::begin_change(db, actor, Action::UserDeleted, now).await?;
+    roles::keep_an_admin(&txn, account.id).await?;
     delete_in(&txn, account).await?;
     audit::record(
         &txn,

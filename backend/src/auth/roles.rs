@@ -206,7 +206,8 @@ pub async fn grant(
 }
 
 /// Revokes `role` from `account`. `true` if they held it; an unknown role is `NotFound`. The
-/// admin API re-reads roles on every request, so a revoked `admin` is refused at once.
+/// admin API re-reads roles on every request, so a revoked `admin` is refused at once. The last
+/// enabled administrator keeps `admin` (`LastAdmin`), whoever asks, the command line too.
 pub async fn revoke(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -224,6 +225,9 @@ pub async fn revoke(
         .is_none()
     {
         return Err(AuthError::NotFound);
+    }
+    if role == ADMIN {
+        keep_an_admin(&txn, account.id).await?;
     }
     let removed = user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(account.id))
@@ -301,6 +305,34 @@ pub async fn lock_admin(txn: &impl ConnectionTrait) -> Result<(), AuthError> {
         .one(txn)
         .await?
         .ok_or_else(|| AuthError::bug("the built-in admin role is missing"))?;
+    Ok(())
+}
+
+/// Refuses (`LastAdmin`) a change that would leave no enabled account holding `admin`: one
+/// that takes `account` away as an administrator (revoking its `admin`, disabling or deleting
+/// it) while it is the only enabled one. Called inside a change begun with
+/// `admin::begin_change`, which holds the `admin` role's row: two administrators demoting each
+/// other at once run one after the other, and the second finds the first gone.
+pub async fn keep_an_admin(txn: &impl ConnectionTrait, account_id: Uuid) -> Result<(), AuthError> {
+    let enabled_admins = user_role::Entity::find()
+        .inner_join(user::Entity)
+        .filter(user_role::Column::Role.eq(ADMIN))
+        .filter(user::Column::DisabledAt.is_null());
+    let is_one = enabled_admins
+        .clone()
+        .filter(user_role::Column::UserId.eq(account_id))
+        .count(txn)
+        .await?
+        > 0;
+    if is_one
+        && enabled_admins
+            .filter(user_role::Column::UserId.ne(account_id))
+            .count(txn)
+            .await?
+            == 0
+    {
+        return Err(AuthError::LastAdmin);
+    }
     Ok(())
 }
 

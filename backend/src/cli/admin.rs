@@ -161,6 +161,12 @@ pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
             eprintln!("latchkey: this role is built in and cannot be deleted");
             ExitCode::FAILURE
         }
+        Err(AuthError::LastAdmin) => {
+            eprintln!(
+                "latchkey: refused: this is the last enabled administrator, and no one could use the admin API without one; grant admin to another account first (latchkey admin users grant NAME admin)"
+            );
+            ExitCode::FAILURE
+        }
         Err(AuthError::Validation(fields)) => {
             for field in fields {
                 eprintln!("latchkey: {}", field.message);

@@ -148,6 +148,7 @@ async fn admin_every_operation_refuses_strangers_and_people_without_the_role() {
 async fn admin_a_demoted_admin_is_refused_on_the_next_request() {
     let app = spawn_app().await;
     let root = admin_browser(&app, "root").await;
+    let _ops = admin_browser(&app, "ops").await;
     assert_eq!(root.get("/admin/users").await.status(), StatusCode::OK);
     let db = &app.state.auth.db;
     let account = accounts::find(db, "root").await.unwrap();
@@ -252,6 +253,99 @@ async fn admin_a_change_rechecks_the_role_and_the_window_in_its_own_transaction(
         "forbidden",
     )
     .await;
+}
+
+#[tokio::test]
+async fn admin_the_last_enabled_administrator_stays_one() {
+    let app = spawn_app().await;
+    let root = admin_browser(&app, "root").await;
+    step_up(&root).await;
+    let why = json!({ "reason": "leaving" });
+    assert_error(
+        root.delete("/admin/users/root/roles/admin").await,
+        409,
+        "last_admin",
+    )
+    .await;
+    assert_error(
+        root.post_json("/admin/users/root/disable", &why).await,
+        409,
+        "cannot_disable_self",
+    )
+    .await;
+    // A disabled administrator does not count.
+    let _ops = admin_browser(&app, "ops").await;
+    json_of(root.post_json("/admin/users/ops/disable", &why).await).await;
+    assert_error(
+        root.delete("/admin/users/root/roles/admin").await,
+        409,
+        "last_admin",
+    )
+    .await;
+    // The command line keeps the guard too, and says why.
+    for args in [
+        &["admin", "users", "revoke", "root", "admin"][..],
+        &["admin", "users", "disable", "root", "--yes"][..],
+        &["admin", "users", "delete", "root", "--yes"][..],
+    ] {
+        let refused = latchkey(&app, args, "").await;
+        assert_eq!(refused.code, 1, "{args:?}");
+        assert!(
+            refused.stderr.contains("last enabled administrator"),
+            "{}",
+            refused.stderr
+        );
+    }
+    let db = &app.state.auth.db;
+    let root_account = accounts::find(db, "root").await.unwrap();
+    assert!(root_account.disabled_at.is_none());
+    assert_eq!(
+        roles::of_user(db, root_account.id).await.unwrap(),
+        [roles::ADMIN]
+    );
+    // With another enabled administrator, root may step down.
+    json_of(root.post_json("/admin/users/ops/enable", &why).await).await;
+    let revoked = json_of(root.delete("/admin/users/root/roles/admin").await).await;
+    assert_eq!(revoked["roles"], json!([]));
+}
+
+#[tokio::test]
+async fn admin_two_administrators_revoking_each_other_at_once_leave_one() {
+    let app = spawn_app().await;
+    let root = admin_browser(&app, "root").await;
+    let ops = admin_browser(&app, "ops").await;
+    step_up(&root).await;
+    step_up(&ops).await;
+    let (a, b) = tokio::join!(
+        root.delete("/admin/users/ops/roles/admin"),
+        ops.delete("/admin/users/root/roles/admin"),
+    );
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for response in [a, b] {
+        match response.status().as_u16() {
+            200 => {}
+            409 => {
+                assert_error(response, 409, "last_admin").await;
+            }
+            _ => {
+                assert_error(response, 403, "forbidden").await;
+            }
+        }
+    }
+    let db = &app.state.auth.db;
+    let mut admins = 0;
+    for name in ["root", "ops"] {
+        let account = accounts::find(db, name).await.unwrap();
+        if roles::holds(db, account.id, roles::ADMIN).await.unwrap() {
+            admins += 1;
+        }
+    }
+    assert_eq!(admins, 1);
 }
 
 #[tokio::test]
