@@ -801,7 +801,8 @@ pub struct AdminUserDetail {
 /// Why, for the audit log (optional, except to disable an account).
 #[derive(Object, Debug, Clone, Default)]
 pub struct AdminChangeRequest {
-    /// Free text kept in the audit log (at most 500 characters). Never put a secret here.
+    /// Free text kept in the audit log (at most 500 characters), and shown to the account's
+    /// owner with the event in their own activity. Never put a secret here.
     #[oai(validator(max_length = 500))]
     pub reason: Option<String>,
 }

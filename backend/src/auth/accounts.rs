@@ -241,9 +241,10 @@ pub async fn revoke_sessions(
     standing::hold(&txn, account.id).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     challenges::end_all_of(&txn, account.id).await?;
-    activity::record(
+    activity::record_with_reason(
         &txn,
         operator_event(account, Kind::AdminSessionsRevoked),
+        actor.reason.as_deref(),
         now,
     )
     .await?;
@@ -271,7 +272,13 @@ pub async fn unlock(
 ) -> Result<u64, AuthError> {
     let txn = super::admin::begin_change(db, actor, Action::Unlocked, now).await?;
     let cleared = throttle::clear(&txn, &[Key::username(&account.username_canonical)]).await?;
-    activity::record(&txn, operator_event(account, Kind::AdminUnlocked), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::AdminUnlocked),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         actor,
@@ -328,7 +335,13 @@ pub async fn set_disabled(
     } else {
         Kind::AccountEnabled
     };
-    activity::record(&txn, operator_event(account, kind), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, kind),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         actor,
@@ -367,7 +380,13 @@ pub async fn reset_password(
     standing::advance(&txn, account.id, None, now).await?;
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
-    activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::PasswordReset),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     notices::tell_owner(post, &txn, account.id, Notice::PasswordReset, None, now).await?;
     audit::record(
         &txn,
@@ -471,7 +490,13 @@ pub async fn reset_factors(
         .exec(&txn)
         .await?
         .rows_affected;
-    activity::record(&txn, operator_event(account, Kind::FactorsReset), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::FactorsReset),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     notices::tell_owner(post, &txn, account.id, Notice::FactorsReset, None, now).await?;
     audit::record(
         &txn,

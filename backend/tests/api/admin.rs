@@ -490,6 +490,19 @@ async fn admin_each_action_shows_in_the_targets_activity_and_the_audit_log() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
+    // The person reads why, in the administrator's words.
+    let reason_of = |kind: &str| {
+        activity["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .map(|e| e["reason"].clone())
+    };
+    assert_eq!(reason_of("account_disabled"), Some(json!("abuse report")));
+    assert_eq!(reason_of("account_enabled"), Some(json!("ticket 42")));
+    assert_eq!(reason_of("role_granted"), Some(Value::Null));
+    assert_eq!(reason_of("signed_in"), Some(Value::Null));
     for kind in [
         "admin_sessions_revoked",
         "factors_reset",
@@ -841,6 +854,55 @@ async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = latchkey(&app, &["admin", "users", "unlock", "bob"], "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+    app.register("carol", PASSWORD).await;
+    let run = latchkey(
+        &app,
+        &[
+            "admin",
+            "users",
+            "disable",
+            "carol",
+            "--reason",
+            "spam wave",
+            "--yes",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = latchkey(
+        &app,
+        &[
+            "admin",
+            "users",
+            "enable",
+            "carol",
+            "--reason",
+            "appeal won",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let carol = app.browser();
+    assert_eq!(
+        carol.login("carol", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.settle().await;
+    let events = json_of(
+        carol
+            .get("/activity?kind=account_disabled&kind=account_enabled")
+            .await,
+    )
+    .await;
+    let reasons: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["appeal won", "spam wave"]);
 
     // bob is an administrator now, made from the command line: his audit log shows the CLI.
     let audit = json_of(bob.get("/admin/audit").await).await;
@@ -853,6 +915,8 @@ async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
     assert_eq!(
         entries,
         [
+            ("cli", "user_enabled"),
+            ("cli", "user_disabled"),
             ("cli", "unlocked"),
             ("cli", "role_revoked"),
             ("cli", "role_granted"),
