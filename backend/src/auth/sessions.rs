@@ -25,6 +25,8 @@ use crate::{
 #[derive(Debug)]
 pub struct IssuedSession {
     pub user: Identity,
+    /// The roles the access token carries, as read when it was issued.
+    pub roles: Vec<String>,
     pub session_id: Uuid,
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
@@ -602,6 +604,7 @@ fn issue(
     let access_token = keys.issue_access(&user, roles, session_id, now, access_expires_at)?;
     Ok(IssuedSession {
         user,
+        roles: roles.to_vec(),
         session_id,
         access_token,
         access_expires_at,

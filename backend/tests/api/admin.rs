@@ -565,6 +565,12 @@ async fn admin_the_roles_claim_is_in_access_tokens_and_verifies_against_the_jwks
     assert_eq!(claims["roles"], json!([]));
     let profile = json_of(root.get("/profile").await).await;
     assert_eq!(profile["roles"], json!(["admin"]));
+    // The sign-in answer says so too, so an app needs no second request to show "Admin".
+    let signed_in = json_of(app.browser().login("root", PASSWORD).await).await;
+    assert_eq!(signed_in["roles"], json!(["admin"]));
+    assert_eq!(signed_in["user"]["username"], "root");
+    let signed_in = json_of(app.browser().login("alice", PASSWORD).await).await;
+    assert_eq!(signed_in["roles"], json!([]));
 
     // A role granted later shows in the next token (at refresh) and at once in /profile.
     grant(&app, "alice", roles::ADMIN).await;
@@ -572,7 +578,8 @@ async fn admin_the_roles_claim_is_in_access_tokens_and_verifies_against_the_jwks
         json_of(alice.get("/profile").await).await["roles"],
         json!(["admin"])
     );
-    assert_eq!(alice.post("/refresh").await.status(), StatusCode::OK);
+    let refreshed = json_of(alice.post("/refresh").await).await;
+    assert_eq!(refreshed["roles"], json!(["admin"]));
     let claims = verified_claims(&app, &alice.cookie("access_token").unwrap()).await;
     assert_eq!(claims["roles"], json!(["admin"]));
 }
