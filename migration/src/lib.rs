@@ -17,6 +17,7 @@ mod m20261202_000002_create_change_counters;
 mod m20261202_000003_add_account_recovery;
 mod m20261203_000001_create_oauth;
 mod m20261203_000002_create_roles_and_audit_log;
+mod m20261203_000003_add_activity_event_reasons;
 pub mod usernames;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_add_account_recovery::Migration),
             Box::new(m20261203_000001_create_oauth::Migration),
             Box::new(m20261203_000002_create_roles_and_audit_log::Migration),
+            Box::new(m20261203_000003_add_activity_event_reasons::Migration),
         ]
     }
 }

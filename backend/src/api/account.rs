@@ -534,6 +534,11 @@ pub struct ActivityEventResponse {
     /// The session it concerns, if any.
     #[oai(nullable)]
     pub session_id: Option<Uuid>,
+    /// Why, in an administrator's words, on the events of an administrator's action (e.g.
+    /// `account_disabled`: "An administrator disabled your account: <reason>"); absent when
+    /// they gave none, and on every other event.
+    #[oai(nullable)]
+    pub reason: Option<String>,
 }
 
 impl ActivityEventResponse {
@@ -550,6 +555,7 @@ impl ActivityEventResponse {
                 .map(|ua| describe_device(Some(ua))),
             ip: row.ip,
             session_id: row.session_id,
+            reason: row.reason,
         })
     }
 }

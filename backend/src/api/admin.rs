@@ -200,7 +200,9 @@ impl AdminApi {
     /// Disable an account
     ///
     /// The account cannot sign in, and every session, pending sign-in and device trust ends at
-    /// once. `reason` is required, and kept in the audit log.
+    /// once. `reason` is required; it is kept in the audit log and shown to the account's owner
+    /// in their activity. Refused with 409 `cannot_disable_self` for the caller's own account,
+    /// and `last_admin` for the last enabled administrator.
     #[oai(
         path = "/admin/users/:name/disable",
         method = "post",
@@ -409,7 +411,8 @@ impl AdminApi {
 
     /// Revoke a role
     ///
-    /// Idempotent. A revoked `admin` is refused by this API on its next request.
+    /// Idempotent. A revoked `admin` is refused by this API on its next request. The last
+    /// enabled administrator keeps `admin` (409 `last_admin`): grant it to someone else first.
     #[oai(
         path = "/admin/users/:name/roles/:role",
         method = "delete",
@@ -649,7 +652,7 @@ async fn change_actor(
 ) -> Result<Actor, ApiError> {
     let caller = administrator(state, auth, now).await?;
     admin::require_fresh_step_up(&state.auth.db, &caller, now).await?;
-    Ok(Actor::administrator(&caller.user, &client_info(req)).with_reason(reason))
+    Ok(Actor::administrator(&caller, &client_info(req)).with_reason(reason))
 }
 
 /// A change to the account called `name`: the actor and the account.
@@ -798,7 +801,8 @@ pub struct AdminUserDetail {
 /// Why, for the audit log (optional, except to disable an account).
 #[derive(Object, Debug, Clone, Default)]
 pub struct AdminChangeRequest {
-    /// Free text kept in the audit log (at most 500 characters). Never put a secret here.
+    /// Free text kept in the audit log (at most 500 characters), and shown to the account's
+    /// owner with the event in their own activity. Never put a secret here.
     #[oai(validator(max_length = 500))]
     pub reason: Option<String>,
 }
@@ -1049,6 +1053,7 @@ api_response! {
         401,
         403 => "`forbidden` (not an administrator), `step_up_required` (step up first) or `forbidden_origin`.",
         404 => "`not_found`: no such account (or role).",
+        409 => "`last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`.",
         413,
         415,
         503

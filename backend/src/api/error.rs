@@ -57,6 +57,11 @@ pub enum ErrorCode {
     RoleExists,
     /// The built-in role `admin` cannot be deleted.
     RoleBuiltIn,
+    /// The change would leave no enabled administrator (revoking `admin` from, disabling or
+    /// deleting the last one): grant `admin` to someone else first.
+    LastAdmin,
+    /// An administrator cannot disable their own account.
+    CannotDisableSelf,
     /// An operator disabled this account.
     AccountDisabled,
     /// The authenticator-app code or recovery code is wrong or was already used (401 at
@@ -116,7 +121,9 @@ impl ErrorCode {
             | Self::SecondFactorRequired
             | Self::Forbidden
             | Self::StepUpRequired => StatusCode::FORBIDDEN,
-            Self::RoleExists | Self::RoleBuiltIn => StatusCode::CONFLICT,
+            Self::RoleExists | Self::RoleBuiltIn | Self::LastAdmin | Self::CannotDisableSelf => {
+                StatusCode::CONFLICT
+            }
             Self::MfaAlreadyEnabled | Self::MfaNotEnabled | Self::PasskeyAlreadyRegistered => {
                 StatusCode::CONFLICT
             }
@@ -150,6 +157,10 @@ impl ErrorCode {
             }
             Self::RoleExists => "A role with that name already exists.",
             Self::RoleBuiltIn => "This role is built in and cannot be deleted.",
+            Self::LastAdmin => {
+                "This is the last administrator. Make someone else an administrator first."
+            }
+            Self::CannotDisableSelf => "You cannot disable your own account.",
             Self::AccountDisabled => "This account has been disabled. Contact an administrator.",
             Self::InvalidMfaCode => "That code is not right, or it was already used.",
             Self::MfaChallengeExpired => "This sign-in has expired. Please sign in again.",
@@ -363,6 +374,8 @@ impl From<AuthError> for ApiError {
             AuthError::StepUpRequired => Self::new(ErrorCode::StepUpRequired),
             AuthError::RoleExists => Self::new(ErrorCode::RoleExists),
             AuthError::RoleBuiltIn => Self::new(ErrorCode::RoleBuiltIn),
+            AuthError::LastAdmin => Self::new(ErrorCode::LastAdmin),
+            AuthError::CannotDisableSelf => Self::new(ErrorCode::CannotDisableSelf),
             AuthError::NotFound => Self::new(ErrorCode::NotFound),
             AuthError::Storage(StorageError::Unavailable(ref cause)) => {
                 refusals::refused(

@@ -41,6 +41,10 @@ impl From<Identity> for UserResponse {
 #[oai(rename = "Session")]
 pub struct SessionResponse {
     pub user: UserResponse,
+    /// The roles the signed-in person holds (e.g. `admin`), read from the database when this
+    /// session's access token was issued: the same list as the token's `roles` claim and
+    /// `GET /profile`, so an app can show "Admin" at once after signing in.
+    pub roles: Vec<String>,
     /// When the `access_token` cookie stops working; refresh before then.
     pub access_token_expires_at: DateTime<Utc>,
     /// When the `refresh_token` cookie stops working unless it is used.
@@ -51,6 +55,7 @@ impl From<&IssuedSession> for SessionResponse {
     fn from(issued: &IssuedSession) -> Self {
         Self {
             user: issued.user.clone().into(),
+            roles: issued.roles.clone(),
             access_token_expires_at: issued.access_expires_at,
             refresh_token_expires_at: issued.refresh_expires_at,
         }

@@ -20,6 +20,7 @@ use super::{
     notices::{self, Notice, Post},
     passkeys,
     password_hash::Hasher,
+    roles,
     second_factor::{self, StepUpAnswer},
     sessions::{self, Authenticated},
     standing,
@@ -236,13 +237,14 @@ pub async fn revoke_sessions(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::SessionsRevoked, now).await?;
     standing::hold(&txn, account.id).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
     challenges::end_all_of(&txn, account.id).await?;
-    activity::record(
+    activity::record_with_reason(
         &txn,
         operator_event(account, Kind::AdminSessionsRevoked),
+        actor.reason.as_deref(),
         now,
     )
     .await?;
@@ -268,9 +270,15 @@ pub async fn unlock(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::Unlocked, now).await?;
     let cleared = throttle::clear(&txn, &[Key::username(&account.username_canonical)]).await?;
-    activity::record(&txn, operator_event(account, Kind::AdminUnlocked), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::AdminUnlocked),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         actor,
@@ -294,8 +302,18 @@ pub async fn set_disabled(
     disabled: bool,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let action = if disabled {
+        Action::UserDisabled
+    } else {
+        Action::UserEnabled
+    };
+    let txn = super::admin::begin_change(db, actor, action, now).await?;
     if disabled {
+        // An administrator locking themselves out is a slip, never a need.
+        if actor.user_id == Some(account.id) {
+            return Err(AuthError::CannotDisableSelf);
+        }
+        roles::keep_an_admin(&txn, account.id).await?;
         standing::advance(&txn, account.id, None, now).await?;
     }
     user::Entity::update_many()
@@ -317,12 +335,13 @@ pub async fn set_disabled(
     } else {
         Kind::AccountEnabled
     };
-    activity::record(&txn, operator_event(account, kind), now).await?;
-    let action = if disabled {
-        Action::UserDisabled
-    } else {
-        Action::UserEnabled
-    };
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, kind),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     audit::record(
         &txn,
         actor,
@@ -357,11 +376,17 @@ pub async fn reset_password(
     let new =
         judge_new_password(hasher, policy, &account.username, new_password, "password").await?;
     let hash = hasher.hash(&new).await?;
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::PasswordSet, now).await?;
     standing::advance(&txn, account.id, None, now).await?;
     set_password_hash(&txn, account.id, hash, now).await?;
     let ended = sessions::revoke_all(&txn, account.id, None, now).await?;
-    activity::record(&txn, operator_event(account, Kind::PasswordReset), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::PasswordReset),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     notices::tell_owner(post, &txn, account.id, Notice::PasswordReset, None, now).await?;
     audit::record(
         &txn,
@@ -384,7 +409,8 @@ pub async fn delete(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::UserDeleted, now).await?;
+    roles::keep_an_admin(&txn, account.id).await?;
     delete_in(&txn, account).await?;
     audit::record(
         &txn,
@@ -442,7 +468,7 @@ pub async fn reset_factors(
     account: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<FactorsRemoved, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::FactorsReset, now).await?;
     standing::advance(&txn, account.id, None, now).await?;
     let totp = totp_factor::Entity::delete_many()
         .filter(totp_factor::Column::UserId.eq(account.id))
@@ -464,7 +490,13 @@ pub async fn reset_factors(
         .exec(&txn)
         .await?
         .rows_affected;
-    activity::record(&txn, operator_event(account, Kind::FactorsReset), now).await?;
+    activity::record_with_reason(
+        &txn,
+        operator_event(account, Kind::FactorsReset),
+        actor.reason.as_deref(),
+        now,
+    )
+    .await?;
     notices::tell_owner(post, &txn, account.id, Notice::FactorsReset, None, now).await?;
     audit::record(
         &txn,

@@ -100,6 +100,16 @@ pub async fn record(
     event: Event<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
+    record_with_reason(conn, event, None, now).await
+}
+
+/// Records `event` with the reason an administrator gave for it (shown to the person).
+pub async fn record_with_reason(
+    conn: &impl ConnectionTrait,
+    event: Event<'_>,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
     activity_event::Entity::insert(activity_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(event.user_id),
@@ -108,6 +118,7 @@ pub async fn record(
         ip: Set(event.client.and_then(|c| c.ip).map(|ip| ip.to_string())),
         user_agent: Set(event.client.and_then(|c| c.user_agent.clone())),
         session_id: Set(event.session_id),
+        reason: Set(reason.map(str::to_owned)),
     })
     .exec_without_returning(conn)
     .await?;

@@ -10,8 +10,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait as _, Condition, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
     sea_query::{Expr, ExprTrait as _, LikeExpr},
 };
 use serde_json::json;
@@ -46,24 +46,80 @@ pub async fn authorize(db: &DatabaseConnection, caller: &Authenticated) -> Resul
 }
 
 /// Refuses (`StepUpRequired`) a change from a session that has not stepped up within
-/// `STEP_UP_WINDOW`.
+/// `STEP_UP_WINDOW`. A cheap early answer before any work; `begin_change` checks again inside
+/// the change's transaction, which is what counts.
 pub async fn require_fresh_step_up(
     db: &DatabaseConnection,
     caller: &Authenticated,
     now: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    let since = now - sessions::duration(STEP_UP_WINDOW);
-    let fresh = session::Entity::find_by_id(caller.session_id)
-        .filter(session::Column::SteppedUpAt.gt(since))
-        .filter(session::Column::SteppedUpAt.lte(now))
-        .one(db)
-        .await?
-        .is_some();
-    if fresh {
+    if step_up_open(db, caller.session_id, now).await? {
         Ok(())
     } else {
         Err(AuthError::StepUpRequired)
     }
+}
+
+/// Whether `session_id` is live and stepped up within `STEP_UP_WINDOW` before `now`.
+async fn step_up_open(
+    conn: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthError> {
+    let since = now - sessions::duration(STEP_UP_WINDOW);
+    Ok(session::Entity::find_by_id(session_id)
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::SteppedUpAt.gt(since))
+        .filter(session::Column::SteppedUpAt.lte(now))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Begins the write transaction of an audited change (`action` by `actor`); every change that
+/// `audit::record`s begins here.
+///
+/// It first takes the built-in `admin` role's row (PostgreSQL: `FOR UPDATE`, held to commit;
+/// SQLite's IMMEDIATE write transactions are serial already), so audited changes run one at a
+/// time: two administrators demoting each other cannot both pass the last-admin guard, and no
+/// change commits on an authority a concurrent demotion took away. Every audited transaction
+/// takes this row before any account's row, so they cannot deadlock.
+///
+/// Then, for an administrator (the command line has no account to check), it re-checks in this
+/// transaction what the API checked before it, which may be stale by now: they still hold
+/// `admin` on an enabled account (`Forbidden`), and, for anything but the step-up itself, their
+/// session is live and its step-up window open (`StepUpRequired`). A refusal rolls back
+/// everything, since nothing was written yet.
+pub async fn begin_change(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<DatabaseTransaction, AuthError> {
+    let txn = storage::begin_write(db).await?;
+    roles::lock_admin(&txn).await?;
+    if let Some(user_id) = actor.user_id {
+        let enabled = user::Entity::find_by_id(user_id)
+            .filter(user::Column::DisabledAt.is_null())
+            .one(&txn)
+            .await?
+            .is_some();
+        if !enabled || !roles::holds(&txn, user_id, ADMIN).await? {
+            tracing::warn!(event = "admin_refused", security = true, user_id = %user_id, action = action.as_str(), "admin change refused: no longer an administrator");
+            return Err(AuthError::Forbidden);
+        }
+        let window_needed = action != Action::SteppedUp;
+        if window_needed {
+            let open = match actor.session_id {
+                Some(session_id) => step_up_open(&txn, session_id, now).await?,
+                None => false,
+            };
+            if !open {
+                return Err(AuthError::StepUpRequired);
+            }
+        }
+    }
+    Ok(txn)
 }
 
 /// Checks the administrator's password (and second factor when 2FA is on) like every other
@@ -76,7 +132,8 @@ pub async fn step_up(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AuthError> {
     let step_up = second_factor::step_up(auth, caller, answer, client, now).await?;
-    let txn = storage::begin_write(&auth.db).await?;
+    let actor = Actor::administrator(caller, client);
+    let txn = begin_change(&auth.db, &actor, Action::SteppedUp, now).await?;
     step_up.apply(&txn, now).await?;
     session::Entity::update_many()
         .col_expr(session::Column::SteppedUpAt, Expr::value(Some(now)))
@@ -85,7 +142,7 @@ pub async fn step_up(
         .await?;
     audit::record(
         &txn,
-        &Actor::administrator(&caller.user, client),
+        &actor,
         Action::SteppedUp,
         None,
         json!({ "second_factor": step_up.proof.is_some() }),

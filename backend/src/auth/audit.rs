@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{AuthError, ClientInfo, Identity};
+use super::{AuthError, ClientInfo, sessions::Authenticated};
 use crate::entity::{audit_entry, user};
 
 /// What an administrator did. Stored by its snake_case name; the compiler enumerates them.
@@ -57,6 +57,9 @@ pub struct Actor {
     /// Why, in the actor's words (recorded with every entry of this action). Free text that
     /// an administrator typed: never a secret.
     pub reason: Option<String>,
+    /// An administrator's session, whose step-up window each change re-checks in its own
+    /// transaction (`admin::begin_change`).
+    pub session_id: Option<Uuid>,
 }
 
 impl Actor {
@@ -67,16 +70,18 @@ impl Actor {
             name: CLI.to_owned(),
             client: None,
             reason: None,
+            session_id: None,
         }
     }
 
-    /// A signed-in administrator calling from `client`.
-    pub fn administrator(user: &Identity, client: &ClientInfo) -> Self {
+    /// A signed-in administrator calling from `client`, in the session `caller` presented.
+    pub fn administrator(caller: &Authenticated, client: &ClientInfo) -> Self {
         Self {
-            user_id: Some(user.id),
-            name: user.username.clone(),
+            user_id: Some(caller.user.id),
+            name: caller.user.username.clone(),
             client: Some(client.clone()),
             reason: None,
+            session_id: Some(caller.session_id),
         }
     }
 
@@ -97,7 +102,7 @@ pub const REASON_MAX: usize = 500;
 pub const CLI: &str = "cli";
 
 /// Records `action` by `actor` on `target` (if it concerns an account), inside the caller's
-/// transaction, and counts it (`latchkey_admin_actions_total{action}`).
+/// transaction (begun with `admin::begin_change`, which re-checks the actor), and counts it (`latchkey_admin_actions_total{action}`).
 pub async fn record(
     conn: &impl ConnectionTrait,
     actor: &Actor,

@@ -231,6 +231,12 @@ pub enum AuthError {
     /// The built-in role cannot be deleted.
     #[error("built-in role")]
     RoleBuiltIn,
+    /// The change would leave no enabled account holding `admin`.
+    #[error("last administrator")]
+    LastAdmin,
+    /// An administrator tried to disable their own account.
+    #[error("cannot disable oneself")]
+    CannotDisableSelf,
     /// The thing named does not exist or is not the caller's (the same answer for both).
     #[error("not found")]
     NotFound,

@@ -251,10 +251,10 @@ pub async fn issue_reset_link(
 ) -> Result<String, AuthError> {
     let lifetime = lifetime.min(OPERATOR_LINK_MAX);
     let standing = Standing::of(account);
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, audit::Action::ResetLinkIssued, now).await?;
     standing::confirm(&txn, standing, AuthError::NotFound).await?;
     let token = issue_token(&txn, standing, Purpose::PasswordReset, None, lifetime, now).await?;
-    activity::record(
+    activity::record_with_reason(
         &txn,
         Event {
             user_id: account.id,
@@ -262,6 +262,7 @@ pub async fn issue_reset_link(
             client: None,
             session_id: None,
         },
+        actor.reason.as_deref(),
         now,
     )
     .await?;

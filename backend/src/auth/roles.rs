@@ -20,7 +20,6 @@ use super::{
 use crate::{
     domain::FieldError,
     entity::{role, user, user_role},
-    storage,
 };
 
 /// The built-in role the admin API asks for.
@@ -92,7 +91,7 @@ pub async fn create(
         built_in: false,
         created_at: now,
     };
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleCreated, now).await?;
     let inserted = role::Entity::insert(role::ActiveModel {
         name: Set(model.name.clone()),
         description: Set(model.description.clone()),
@@ -129,7 +128,7 @@ pub async fn delete(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleDeleted, now).await?;
     let role = role::Entity::find_by_id(name.to_owned())
         .one(&txn)
         .await?
@@ -168,7 +167,7 @@ pub async fn grant(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleGranted, now).await?;
     if !standing::hold(&txn, account.id).await? {
         return Err(AuthError::NotFound);
     }
@@ -207,7 +206,8 @@ pub async fn grant(
 }
 
 /// Revokes `role` from `account`. `true` if they held it; an unknown role is `NotFound`. The
-/// admin API re-reads roles on every request, so a revoked `admin` is refused at once.
+/// admin API re-reads roles on every request, so a revoked `admin` is refused at once. The last
+/// enabled administrator keeps `admin` (`LastAdmin`), whoever asks, the command line too.
 pub async fn revoke(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -215,7 +215,7 @@ pub async fn revoke(
     role: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AuthError> {
-    let txn = storage::begin_write(db).await?;
+    let txn = super::admin::begin_change(db, actor, Action::RoleRevoked, now).await?;
     if !standing::hold(&txn, account.id).await? {
         return Err(AuthError::NotFound);
     }
@@ -225,6 +225,9 @@ pub async fn revoke(
         .is_none()
     {
         return Err(AuthError::NotFound);
+    }
+    if role == ADMIN {
+        keep_an_admin(&txn, account.id).await?;
     }
     let removed = user_role::Entity::delete_many()
         .filter(user_role::Column::UserId.eq(account.id))
@@ -291,6 +294,46 @@ pub async fn of_user(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<S
         .into_tuple()
         .all(conn)
         .await?)
+}
+
+/// Takes the built-in `admin` role's row for the rest of `txn` (PostgreSQL: `FOR UPDATE`;
+/// SQLite's IMMEDIATE write transactions are serial already): what every audited change takes
+/// first (`admin::begin_change`), so they run one at a time.
+pub async fn lock_admin(txn: &impl ConnectionTrait) -> Result<(), AuthError> {
+    role::Entity::find_by_id(ADMIN.to_owned())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AuthError::bug("the built-in admin role is missing"))?;
+    Ok(())
+}
+
+/// Refuses (`LastAdmin`) a change that would leave no enabled account holding `admin`: one
+/// that takes `account` away as an administrator (revoking its `admin`, disabling or deleting
+/// it) while it is the only enabled one. Called inside a change begun with
+/// `admin::begin_change`, which holds the `admin` role's row: two administrators demoting each
+/// other at once run one after the other, and the second finds the first gone.
+pub async fn keep_an_admin(txn: &impl ConnectionTrait, account_id: Uuid) -> Result<(), AuthError> {
+    let enabled_admins = user_role::Entity::find()
+        .inner_join(user::Entity)
+        .filter(user_role::Column::Role.eq(ADMIN))
+        .filter(user::Column::DisabledAt.is_null());
+    let is_one = enabled_admins
+        .clone()
+        .filter(user_role::Column::UserId.eq(account_id))
+        .count(txn)
+        .await?
+        > 0;
+    if is_one
+        && enabled_admins
+            .filter(user_role::Column::UserId.ne(account_id))
+            .count(txn)
+            .await?
+            == 0
+    {
+        return Err(AuthError::LastAdmin);
+    }
+    Ok(())
 }
 
 /// Whether `user_id` holds `role` now (read from the database, never from a token).

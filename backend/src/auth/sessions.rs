@@ -25,6 +25,8 @@ use crate::{
 #[derive(Debug)]
 pub struct IssuedSession {
     pub user: Identity,
+    /// The roles the access token carries, as read when it was issued.
+    pub roles: Vec<String>,
     pub session_id: Uuid,
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
@@ -140,13 +142,11 @@ pub async fn rotate(
     now: DateTime<Utc>,
 ) -> Result<IssuedSession, AuthError> {
     let rotated = rotate_family(auth, presented, None, client, now).await?;
-    // Read at every refresh: a role granted or revoked shows in the next access token.
-    let roles = roles::of_user(&auth.db, rotated.account.id).await?;
     issue(
         &auth.keys,
         &auth.policy.sessions,
         Identity::from(&rotated.account),
-        &roles,
+        &rotated.roles,
         rotated.session.id,
         rotated.token,
         rotated.expires_at,
@@ -160,6 +160,9 @@ pub async fn rotate(
 #[derive(Debug)]
 pub struct Rotated {
     pub account: user::Model,
+    /// The roles the person holds, read in the rotation's transaction: a role granted or
+    /// revoked shows in the next access token.
+    pub roles: Vec<String>,
     pub session: session::Model,
     pub token: RefreshToken,
     pub expires_at: DateTime<Utc>,
@@ -236,17 +239,20 @@ pub async fn rotate_family(
                 return Err(AuthError::InvalidRefreshToken);
             }
             record_token(&txn, &successor, current.id, generation, now).await?;
+            let roles = roles::of_user(&txn, account.id).await?;
             txn.commit().await?;
             count_refresh("rotated");
             tracing::info!(event = "refresh", user_id = %account.id, session_id = %current.id, generation, "session refreshed");
             Ok(Rotated {
                 account,
+                roles,
                 session: current,
                 token: successor,
                 expires_at,
             })
         }
         Presented::JustRotated => {
+            let roles = roles::of_user(&txn, account.id).await?;
             txn.commit().await?;
             let successor = successor(auth, current.id, current.generation, &presented);
             count_refresh("retried");
@@ -254,6 +260,7 @@ pub async fn rotate_family(
             let expires_at = current.expires_at;
             Ok(Rotated {
                 account,
+                roles,
                 session: current,
                 token: successor,
                 expires_at,
@@ -597,6 +604,7 @@ fn issue(
     let access_token = keys.issue_access(&user, roles, session_id, now, access_expires_at)?;
     Ok(IssuedSession {
         user,
+        roles: roles.to_vec(),
         session_id,
         access_token,
         access_expires_at,

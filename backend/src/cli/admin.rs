@@ -86,12 +86,18 @@ pub enum UsersCommand {
     /// Stop the account from signing in; its sessions end at once.
     Disable {
         name: String,
+        /// Why: kept in the audit log, and shown to the account's owner in their activity.
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long)]
         yes: bool,
     },
     /// Let a disabled account sign in again.
     Enable {
         name: String,
+        /// Why: kept in the audit log, and shown to the account's owner in their activity.
+        #[arg(long)]
+        reason: Option<String>,
         /// Accepted like disable's, so scripts can pass it to both; enabling asks nothing.
         #[arg(long, hide = true)]
         yes: bool,
@@ -159,6 +165,12 @@ pub async fn run(config: Config, command: AdminCommand) -> ExitCode {
         }
         Err(AuthError::RoleBuiltIn) => {
             eprintln!("latchkey: this role is built in and cannot be deleted");
+            ExitCode::FAILURE
+        }
+        Err(AuthError::LastAdmin) => {
+            eprintln!(
+                "latchkey: refused: this is the last enabled administrator, and no one could use the admin API without one; grant admin to another account first (latchkey admin users grant NAME admin)"
+            );
             ExitCode::FAILURE
         }
         Err(AuthError::Validation(fields)) => {
@@ -284,7 +296,7 @@ async fn users(
             accounts::unlock(db, &actor, &account, now).await?;
             println!("cleared the sign-in throttle of {}", account.username);
         }
-        UsersCommand::Disable { name, yes } => {
+        UsersCommand::Disable { name, reason, yes } => {
             let account = accounts::find(db, &name).await?;
             let question = format!(
                 "Disable {}? They cannot sign in and every session ends now.",
@@ -293,11 +305,17 @@ async fn users(
             if !confirm(&question, yes) {
                 return Ok(ExitCode::FAILURE);
             }
+            let actor = actor.clone().with_reason(reason.as_deref());
             let ended = accounts::set_disabled(db, &actor, &account, true, now).await?;
             println!("disabled {} (ended {ended} session(s))", account.username);
         }
-        UsersCommand::Enable { name, yes: _ } => {
+        UsersCommand::Enable {
+            name,
+            reason,
+            yes: _,
+        } => {
             let account = accounts::find(db, &name).await?;
+            let actor = actor.clone().with_reason(reason.as_deref());
             accounts::set_disabled(db, &actor, &account, false, now).await?;
             println!("enabled {}", account.username);
         }

@@ -12,6 +12,8 @@ pub struct Model {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub session_id: Option<Uuid>,
+    /// An administrator's reason, on the events of their actions (`auth::audit::REASON_MAX`).
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,11 +4,13 @@
 
 use chrono::{Duration, Utc};
 use latchkey::{
-    auth::{accounts, audit::Actor, roles},
-    entity::session,
+    auth::{AuthError, accounts, audit::Actor, roles},
+    entity::{audit_entry, session},
 };
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, sea_query::Expr,
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -146,6 +148,7 @@ async fn admin_every_operation_refuses_strangers_and_people_without_the_role() {
 async fn admin_a_demoted_admin_is_refused_on_the_next_request() {
     let app = spawn_app().await;
     let root = admin_browser(&app, "root").await;
+    let _ops = admin_browser(&app, "ops").await;
     assert_eq!(root.get("/admin/users").await.status(), StatusCode::OK);
     let db = &app.state.auth.db;
     let account = accounts::find(db, "root").await.unwrap();
@@ -155,6 +158,194 @@ async fn admin_a_demoted_admin_is_refused_on_the_next_request() {
     // The same, still unexpired access token.
     assert_error(root.get("/admin/users").await, 403, "forbidden").await;
     assert_error(root.get("/admin/audit").await, 403, "forbidden").await;
+}
+
+/// The actor the API builds for `name`'s browser session after its own checks: what a change
+/// that started just before a demotion (or the window closing) carries into its transaction.
+async fn actor_of_session(app: &TestApp, name: &str) -> Actor {
+    let db = &app.state.auth.db;
+    let account = accounts::find(db, name).await.unwrap();
+    let session = session::Entity::find()
+        .filter(session::Column::UserId.eq(account.id))
+        .filter(session::Column::RevokedAt.is_null())
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor {
+        user_id: Some(account.id),
+        name: account.username,
+        client: None,
+        reason: None,
+        session_id: Some(session.id),
+    }
+}
+
+async fn audit_entries(app: &TestApp) -> u64 {
+    audit_entry::Entity::find()
+        .count(&app.state.auth.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn admin_a_change_rechecks_the_role_and_the_window_in_its_own_transaction() {
+    let app = spawn_app().await;
+    app.register("bob", PASSWORD).await;
+    let root = admin_browser(&app, "root").await;
+    let _ops = admin_browser(&app, "ops").await;
+    step_up(&root).await;
+    let db = &app.state.auth.db;
+    let bob = accounts::find(db, "bob").await.unwrap();
+    // Built while root passed every check the API makes before the change's transaction.
+    let actor = actor_of_session(&app, "root").await;
+
+    // The window closes between the API's check and the change.
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::SteppedUpAt,
+            Expr::value(Some(Utc::now() - Duration::minutes(6))),
+        )
+        .filter(session::Column::SteppedUpAt.is_not_null())
+        .exec(db)
+        .await
+        .unwrap();
+    let before = audit_entries(&app).await;
+    let refused = accounts::set_disabled(db, &actor, &bob, true, Utc::now()).await;
+    assert!(
+        matches!(refused, Err(AuthError::StepUpRequired)),
+        "{refused:?}"
+    );
+    let refused = roles::grant(db, &actor, &bob, roles::ADMIN, Utc::now()).await;
+    assert!(
+        matches!(refused, Err(AuthError::StepUpRequired)),
+        "{refused:?}"
+    );
+    let bob = accounts::find(db, "bob").await.unwrap();
+    assert!(bob.disabled_at.is_none());
+    assert!(roles::of_user(db, bob.id).await.unwrap().is_empty());
+    assert_eq!(audit_entries(&app).await, before);
+
+    // Stepped up again, then demoted between the API's check and the change.
+    step_up(&root).await;
+    let root_account = accounts::find(db, "root").await.unwrap();
+    roles::revoke(db, &Actor::cli(), &root_account, roles::ADMIN, Utc::now())
+        .await
+        .unwrap();
+    let before = audit_entries(&app).await;
+    let refused = accounts::set_disabled(db, &actor, &bob, true, Utc::now()).await;
+    assert!(matches!(refused, Err(AuthError::Forbidden)), "{refused:?}");
+    let refused = accounts::revoke_sessions(db, &actor, &bob, Utc::now()).await;
+    assert!(matches!(refused, Err(AuthError::Forbidden)), "{refused:?}");
+    assert!(
+        accounts::find(db, "bob")
+            .await
+            .unwrap()
+            .disabled_at
+            .is_none()
+    );
+    assert_eq!(audit_entries(&app).await, before);
+    // Over HTTP the same demoted administrator hears 403 `forbidden`, stepped up or not.
+    assert_error(
+        root.post_json("/admin/users/bob/disable", &json!({ "reason": "x" }))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn admin_the_last_enabled_administrator_stays_one() {
+    let app = spawn_app().await;
+    let root = admin_browser(&app, "root").await;
+    step_up(&root).await;
+    let why = json!({ "reason": "leaving" });
+    assert_error(
+        root.delete("/admin/users/root/roles/admin").await,
+        409,
+        "last_admin",
+    )
+    .await;
+    assert_error(
+        root.post_json("/admin/users/root/disable", &why).await,
+        409,
+        "cannot_disable_self",
+    )
+    .await;
+    // A disabled administrator does not count.
+    let _ops = admin_browser(&app, "ops").await;
+    json_of(root.post_json("/admin/users/ops/disable", &why).await).await;
+    assert_error(
+        root.delete("/admin/users/root/roles/admin").await,
+        409,
+        "last_admin",
+    )
+    .await;
+    // The command line keeps the guard too, and says why.
+    for args in [
+        &["admin", "users", "revoke", "root", "admin"][..],
+        &["admin", "users", "disable", "root", "--yes"][..],
+        &["admin", "users", "delete", "root", "--yes"][..],
+    ] {
+        let refused = latchkey(&app, args, "").await;
+        assert_eq!(refused.code, 1, "{args:?}");
+        assert!(
+            refused.stderr.contains("last enabled administrator"),
+            "{}",
+            refused.stderr
+        );
+    }
+    let db = &app.state.auth.db;
+    let root_account = accounts::find(db, "root").await.unwrap();
+    assert!(root_account.disabled_at.is_none());
+    assert_eq!(
+        roles::of_user(db, root_account.id).await.unwrap(),
+        [roles::ADMIN]
+    );
+    // With another enabled administrator, root may step down.
+    json_of(root.post_json("/admin/users/ops/enable", &why).await).await;
+    let revoked = json_of(root.delete("/admin/users/root/roles/admin").await).await;
+    assert_eq!(revoked["roles"], json!([]));
+}
+
+#[tokio::test]
+async fn admin_two_administrators_revoking_each_other_at_once_leave_one() {
+    let app = spawn_app().await;
+    let root = admin_browser(&app, "root").await;
+    let ops = admin_browser(&app, "ops").await;
+    step_up(&root).await;
+    step_up(&ops).await;
+    let (a, b) = tokio::join!(
+        root.delete("/admin/users/ops/roles/admin"),
+        ops.delete("/admin/users/root/roles/admin"),
+    );
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for response in [a, b] {
+        match response.status().as_u16() {
+            200 => {}
+            409 => {
+                assert_error(response, 409, "last_admin").await;
+            }
+            _ => {
+                assert_error(response, 403, "forbidden").await;
+            }
+        }
+    }
+    let db = &app.state.auth.db;
+    let mut admins = 0;
+    for name in ["root", "ops"] {
+        let account = accounts::find(db, name).await.unwrap();
+        if roles::holds(db, account.id, roles::ADMIN).await.unwrap() {
+            admins += 1;
+        }
+    }
+    assert_eq!(admins, 1);
 }
 
 #[tokio::test]
@@ -299,6 +490,19 @@ async fn admin_each_action_shows_in_the_targets_activity_and_the_audit_log() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
+    // The person reads why, in the administrator's words.
+    let reason_of = |kind: &str| {
+        activity["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .map(|e| e["reason"].clone())
+    };
+    assert_eq!(reason_of("account_disabled"), Some(json!("abuse report")));
+    assert_eq!(reason_of("account_enabled"), Some(json!("ticket 42")));
+    assert_eq!(reason_of("role_granted"), Some(Value::Null));
+    assert_eq!(reason_of("signed_in"), Some(Value::Null));
     for kind in [
         "admin_sessions_revoked",
         "factors_reset",
@@ -361,6 +565,12 @@ async fn admin_the_roles_claim_is_in_access_tokens_and_verifies_against_the_jwks
     assert_eq!(claims["roles"], json!([]));
     let profile = json_of(root.get("/profile").await).await;
     assert_eq!(profile["roles"], json!(["admin"]));
+    // The sign-in answer says so too, so an app needs no second request to show "Admin".
+    let signed_in = json_of(app.browser().login("root", PASSWORD).await).await;
+    assert_eq!(signed_in["roles"], json!(["admin"]));
+    assert_eq!(signed_in["user"]["username"], "root");
+    let signed_in = json_of(app.browser().login("alice", PASSWORD).await).await;
+    assert_eq!(signed_in["roles"], json!([]));
 
     // A role granted later shows in the next token (at refresh) and at once in /profile.
     grant(&app, "alice", roles::ADMIN).await;
@@ -368,7 +578,8 @@ async fn admin_the_roles_claim_is_in_access_tokens_and_verifies_against_the_jwks
         json_of(alice.get("/profile").await).await["roles"],
         json!(["admin"])
     );
-    assert_eq!(alice.post("/refresh").await.status(), StatusCode::OK);
+    let refreshed = json_of(alice.post("/refresh").await).await;
+    assert_eq!(refreshed["roles"], json!(["admin"]));
     let claims = verified_claims(&app, &alice.cookie("access_token").unwrap()).await;
     assert_eq!(claims["roles"], json!(["admin"]));
 }
@@ -650,6 +861,55 @@ async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = latchkey(&app, &["admin", "users", "unlock", "bob"], "").await;
     assert_eq!(run.code, 0, "{}", run.stderr);
+    app.register("carol", PASSWORD).await;
+    let run = latchkey(
+        &app,
+        &[
+            "admin",
+            "users",
+            "disable",
+            "carol",
+            "--reason",
+            "spam wave",
+            "--yes",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = latchkey(
+        &app,
+        &[
+            "admin",
+            "users",
+            "enable",
+            "carol",
+            "--reason",
+            "appeal won",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let carol = app.browser();
+    assert_eq!(
+        carol.login("carol", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.settle().await;
+    let events = json_of(
+        carol
+            .get("/activity?kind=account_disabled&kind=account_enabled")
+            .await,
+    )
+    .await;
+    let reasons: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["appeal won", "spam wave"]);
 
     // bob is an administrator now, made from the command line: his audit log shows the CLI.
     let audit = json_of(bob.get("/admin/audit").await).await;
@@ -662,6 +922,8 @@ async fn admin_the_command_line_manages_roles_and_writes_the_same_records() {
     assert_eq!(
         entries,
         [
+            ("cli", "user_enabled"),
+            ("cli", "user_disabled"),
             ("cli", "unlocked"),
             ("cli", "role_revoked"),
             ("cli", "role_granted"),

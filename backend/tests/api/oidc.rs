@@ -5,11 +5,14 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use latchkey::{
     auth::{
+        accounts,
+        audit::Actor,
         keys::JwtAlgorithm,
         oidc::{
             clients::{self, NewClient, Registered},
             with_query,
         },
+        roles,
     },
     entity::user,
 };
@@ -531,6 +534,71 @@ async fn oidc_a_guessed_client_secret_is_refused_then_throttled() {
         "unsupported_grant_type",
     )
     .await;
+}
+
+/// A client's access token, verified against the JWKS like a resource server would.
+async fn verified_access_claims(p: &Provider, access_token: &str) -> Value {
+    use jsonwebtoken::jwk::Jwk;
+    let header = jsonwebtoken::decode_header(access_token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let jwks: Value = reqwest::get(p.app.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"].as_str() == header.kid.as_deref())
+        .expect("the access token's key is published");
+    let jwk: Jwk = serde_json::from_value(key.clone()).unwrap();
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[&p.issuer]);
+    validation.set_audience(&[p.client_id()]);
+    jsonwebtoken::decode::<Value>(
+        access_token,
+        &DecodingKey::from_jwk(&jwk).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+#[tokio::test]
+async fn oidc_client_access_tokens_carry_the_roles_read_at_issue_and_at_every_refresh() {
+    let p = Provider::start().await;
+    p.app.register("ops", PASSWORD).await;
+    let db = &p.app.state.auth.db;
+    let set = |name: &'static str, role: &'static str, on: bool| async move {
+        let account = accounts::find(db, name).await.unwrap();
+        if on {
+            roles::grant(db, &Actor::cli(), &account, role, chrono::Utc::now()).await
+        } else {
+            roles::revoke(db, &Actor::cli(), &account, role, chrono::Utc::now()).await
+        }
+        .unwrap();
+    };
+    set("ops", roles::ADMIN, true).await;
+    p.app.signed_in("alice").await;
+    set("alice", roles::ADMIN, true).await;
+    let (code, verifier) = p.code_for_signed_in("openid offline_access").await;
+    let tokens: Value = p.exchange(&code, &verifier).await.json().await.unwrap();
+    let claims = verified_access_claims(&p, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["roles"], json!(["admin"]));
+    assert_eq!(claims["client_id"], p.client_id());
+
+    // Demoted: the next refresh says so.
+    set("alice", roles::ADMIN, false).await;
+    let refreshed: Value = p
+        .refresh(tokens["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = verified_access_claims(&p, refreshed["access_token"].as_str().unwrap()).await;
+    assert_eq!(claims["roles"], json!([]));
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ use crate::{
         Auth, AuthError, ClientInfo,
         activity::{self, Event, Kind},
         keys::TOKEN_TYPE,
+        roles,
         sessions::{self, duration},
         standing::{self, Standing},
         tokens::RefreshToken,
@@ -43,6 +44,10 @@ pub struct ClientAccessClaims {
     pub scope: String,
     /// The grant (session) it belongs to.
     pub sid: Uuid,
+    /// The roles the person held when it was signed (RFC 9068 §2.2.3.1), read from the
+    /// database at the code exchange and at every refresh.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// An ID token (OpenID Connect Core §2).
@@ -207,6 +212,7 @@ pub async fn exchange_code(
         .one(&txn)
         .await?
         .ok_or(bad)?;
+    let roles = roles::of_user(&txn, code.user_id).await?;
     txn.commit().await?;
     tracing::info!(event = "oauth_code_exchanged", user_id = %code.user_id, client_id = client.client_id, grant_id = %grant_id, "authorization code exchanged");
     let grant = Grant {
@@ -217,7 +223,7 @@ pub async fn exchange_code(
         auth_time: code.auth_time,
     };
     mint(
-        auth, provider, &client, &account, &grant, code.nonce, refresh, now,
+        auth, provider, &client, &account, &roles, &grant, code.nonce, refresh, now,
     )
 }
 
@@ -274,6 +280,7 @@ pub async fn refresh(
         provider,
         &client,
         &rotated.account,
+        &rotated.roles,
         &grant,
         None,
         Some(rotated.token),
@@ -296,6 +303,7 @@ fn mint(
     provider: &Provider,
     client: &Client,
     account: &user::Model,
+    roles: &[String],
     grant: &Grant,
     nonce: Option<String>,
     refresh_token: Option<RefreshToken>,
@@ -316,6 +324,7 @@ fn mint(
             client_id: client.client_id.clone(),
             scope: grant.scope.clone(),
             sid: grant.id,
+            roles: roles.to_vec(),
         },
         now.timestamp(),
     )?;

@@ -1164,7 +1164,9 @@ export interface paths {
         /**
          * Disable an account
          * @description The account cannot sign in, and every session, pending sign-in and device trust ends at
-         *     once. `reason` is required, and kept in the audit log.
+         *     once. `reason` is required; it is kept in the audit log and shown to the account's owner
+         *     in their activity. Refused with 409 `cannot_disable_self` for the caller's own account,
+         *     and `last_admin` for the last enabled administrator.
          */
         post: operations["admin_disable_user"];
         delete?: never;
@@ -1294,7 +1296,8 @@ export interface paths {
         post?: never;
         /**
          * Revoke a role
-         * @description Idempotent. A revoked `admin` is refused by this API on its next request.
+         * @description Idempotent. A revoked `admin` is refused by this API on its next request. The last
+         *     enabled administrator keeps `admin` (409 `last_admin`): grant it to someone else first.
          */
         delete: operations["admin_revoke_role"];
         options?: never;
@@ -1460,6 +1463,12 @@ export interface components {
              * @description The session it concerns, if any.
              */
             session_id?: string | null;
+            /**
+             * @description Why, in an administrator's words, on the events of an administrator's action (e.g.
+             *     `account_disabled`: "An administrator disabled your account: <reason>"); absent when
+             *     they gave none, and on every other event.
+             */
+            reason?: string | null;
         };
         /**
          * @description What happened on an account. New kinds may be added in later versions.
@@ -1483,7 +1492,10 @@ export interface components {
          * @description Why, for the audit log (optional, except to disable an account).
          */
         AdminChangeRequest: {
-            /** @description Free text kept in the audit log (at most 500 characters). Never put a secret here. */
+            /**
+             * @description Free text kept in the audit log (at most 500 characters), and shown to the account's
+             *     owner with the event in their own activity. Never put a secret here.
+             */
             reason?: string;
         };
         /**
@@ -1699,7 +1711,7 @@ export interface components {
          *     versions: treat an unknown code by its HTTP status.
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "email_disabled" | "unauthenticated" | "forbidden" | "step_up_required" | "role_exists" | "role_built_in" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "oidc_disabled" | "request_not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
+        ErrorCode: "validation_failed" | "malformed_request" | "username_taken" | "invalid_credentials" | "invalid_refresh_token" | "invalid_token" | "email_disabled" | "unauthenticated" | "forbidden" | "step_up_required" | "role_exists" | "role_built_in" | "last_admin" | "cannot_disable_self" | "account_disabled" | "invalid_mfa_code" | "mfa_challenge_expired" | "second_factor_required" | "mfa_already_enabled" | "mfa_not_enabled" | "invalid_passkey" | "passkey_already_registered" | "too_many_attempts" | "forbidden_origin" | "not_found" | "oidc_disabled" | "request_not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "service_unavailable" | "internal";
         /**
          * Features
          * @description What this server offers.
@@ -2111,6 +2123,12 @@ export interface components {
          */
         Session: {
             user: components["schemas"]["User"];
+            /**
+             * @description The roles the signed-in person holds (e.g. `admin`), read from the database when this
+             *     session's access token was issued: the same list as the token's `roles` claim and
+             *     `GET /profile`, so an app can show "Admin" at once after signing in.
+             */
+            roles: string[];
             /**
              * Format: date-time
              * @description When the `access_token` cookie stops working; refresh before then.
@@ -7275,6 +7293,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `payload_too_large`. */
             413: {
                 headers: {
@@ -7368,6 +7395,15 @@ export interface operations {
             };
             /** @description `not_found`: no such account (or role). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7475,6 +7511,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `payload_too_large`. */
             413: {
                 headers: {
@@ -7575,6 +7620,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `payload_too_large`. */
             413: {
                 headers: {
@@ -7668,6 +7722,15 @@ export interface operations {
             };
             /** @description `not_found`: no such account (or role). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7872,6 +7935,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description `payload_too_large`. */
             413: {
                 headers: {
@@ -7962,6 +8034,15 @@ export interface operations {
             };
             /** @description `not_found`: no such account (or role). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `last_admin` (the change would leave no enabled administrator) or `cannot_disable_self`. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
