@@ -289,6 +289,12 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 		expect(await violations(page)).toEqual([]);
 		await page.screenshot({ path: join(pictures, `admin-user-${device}-${scheme}.png`), fullPage: true });
 
+		await page.goto('/admin/roles');
+		await expect(page.getByTestId('admin-role-list')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		if (device === 'desktop') await page.screenshot({ path: join(pictures, `admin-roles-${device}-${scheme}.png`), fullPage: true });
+
 		await page.goto('/admin/audit');
 		await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
@@ -304,4 +310,22 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
 	expect(await violations(page)).toEqual([]);
 	await page.screenshot({ path: join(pictures, 'admin-step-up-phone-dark.png') });
+
+	// In German (the language switch's choice, kept in localStorage), on a desktop in light: axe clean too.
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.emulateMedia({ colorScheme: 'light' });
+	await page.evaluate(() => localStorage.setItem('latchkey:locale', 'de'));
+	const german = async (path: string, heading: string, ready: string, picture: string) => {
+		await page.goto(path);
+		await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
+		await expect(page.getByTestId(ready).first()).toBeVisible();
+		await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+		expect(await violations(page)).toEqual([]);
+		await page.mouse.move(0, 799);
+		await page.screenshot({ path: join(pictures, `admin-${picture}-desktop-light-de.png`), fullPage: true });
+	};
+	await german('/admin', 'Benutzer', 'admin-user-list', 'users');
+	await german(`/admin/users/${target}`, target, 'admin-why', 'user');
+	await german('/admin/roles', 'Rollen', 'admin-role-list', 'roles');
+	await german('/admin/audit', 'Protokoll', 'audit-list', 'audit');
 });
