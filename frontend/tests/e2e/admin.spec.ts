@@ -262,6 +262,8 @@ const pictures =
 		: join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
 
 test('the console on a desktop in light and a phone in dark: axe clean, no sideways scroll, pictures', async ({ page, browser }) => {
+	// Eleven pages under axe, in two languages: more than the default minute on a busy two-core machine.
+	test.setTimeout(150_000);
 	mkdirSync(pictures, { recursive: true });
 	const admin = uniqueUsername('ops');
 	const target = uniqueUsername('member');
