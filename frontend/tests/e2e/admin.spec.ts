@@ -118,6 +118,142 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await other.close();
 });
 
+test('the search and its page live in the address: typing replaces, a search and a page push, reload, Back and a shared link keep them', async ({
+	page,
+	request
+}) => {
+	test.setTimeout(120_000);
+	const admin = uniqueUsername('desk');
+	// 22 accounts with one prefix: two pages of 20.
+	const stem = uniqueUsername('pg');
+	const names = Array.from({ length: 22 }, (_, i) => `${stem}_${String(i).padStart(2, '0')}`);
+	for (const username of names) {
+		expect((await request.post(`${process.env.E2E_API_URL}/register`, { data: { username, password: PASSWORD } })).status()).toBe(201);
+	}
+	await signUp(page, admin);
+	grantAdmin(admin);
+	await page.goto('/admin');
+	const search = page.getByRole('searchbox', { name: 'Name' });
+	const links = page.getByTestId('admin-user-list').getByTestId('admin-user-link');
+	await expect(links.first()).toBeVisible();
+	const entries = () => page.evaluate(() => history.length);
+	const before = await entries();
+
+	// Typing: the address follows, in one new history entry however many keys.
+	await search.pressSequentially(stem.slice(0, 4));
+	await expect(page).toHaveURL(`/admin?q=${stem.slice(0, 4)}`);
+	await search.pressSequentially(stem.slice(4));
+	await expect(page).toHaveURL(`/admin?q=${stem}`);
+	await expect(links).toHaveCount(20);
+	expect(await entries()).toBe(before + 1);
+	await search.press('Enter');
+	await expect(links).toHaveCount(20);
+	expect(await entries()).toBe(before + 1);
+
+	// The next page is an entry of its own, and survives a reload.
+	await page.getByRole('button', { name: 'Next' }).click();
+	await expect(page).toHaveURL(`/admin?q=${stem}&page=2`);
+	await expect(links).toHaveCount(2);
+	await expect(links.first()).toHaveText(names[20]);
+	await expect(page.getByTestId('admin-page')).toHaveText('Page 2');
+	await expect(page.getByRole('heading', { name: 'Accounts' })).toBeFocused();
+	expect(await entries()).toBe(before + 2);
+	await page.reload();
+	await expect(links).toHaveCount(2);
+	await expect(search).toHaveValue(stem);
+	expect(await violations(page)).toEqual([]);
+
+	// Back: page 1 of the search, then the page before it (the field follows); Forward again.
+	await page.goBack();
+	await expect(page).toHaveURL(`/admin?q=${stem}`);
+	await expect(links).toHaveCount(20);
+	await expect(page.getByTestId('admin-page')).toHaveText('Page 1');
+	await page.goBack();
+	await expect(page).toHaveURL('/admin');
+	await expect(search).toHaveValue('');
+	await page.goForward();
+	await page.goForward();
+	await expect(page).toHaveURL(`/admin?q=${stem}&page=2`);
+	await expect(links).toHaveCount(2);
+
+	// A shared link opened fresh: the same page (its cursor found from page 1), and the status filter.
+	const shared = await page.context().newPage();
+	await shared.goto(`/admin?q=${stem}&page=2`);
+	await expect(shared.getByTestId('admin-user-list').getByTestId('admin-user-link')).toHaveText([names[20], names[21]]);
+	await shared.goto(`/admin?q=${stem}&status=disabled`);
+	await expect(shared.getByRole('combobox', { name: 'Status' })).toHaveValue('disabled');
+	await expect(shared.getByText('No account matches.')).toBeVisible();
+	await shared.close();
+});
+
+test('roles: an administrator makes one (the server checks the name), deletes it, and is refused deleting admin', async ({ page }) => {
+	const admin = uniqueUsername('chief');
+	const role = `support_${uniqueUsername('r').slice(2)}`;
+	await signUp(page, admin);
+	grantAdmin(admin);
+	await page.goto('/admin');
+	await page.getByTestId('admin-nav-roles').click();
+	await expect(page).toHaveURL('/admin/roles');
+	await expect(page.getByRole('heading', { name: 'Roles', level: 1 })).toBeVisible();
+	const rows = page.getByTestId('admin-role');
+	await expect(rows.filter({ hasText: 'built-in' })).toContainText('admin');
+	expect(await violations(page)).toEqual([]);
+
+	// A bad name: the step-up first (the API asks for it before anything else), then the server's field error.
+	const name = page.getByRole('textbox', { name: 'Name' });
+	await name.fill('Bad Name');
+	await page.getByRole('button', { name: 'Create role' }).click();
+	const stepUp = page.getByRole('dialog', { name: 'Create the role Bad Name?' });
+	await expect(stepUp.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	await stepUp.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await stepUp.getByRole('button', { name: 'Confirm and continue' }).click();
+	await expect(stepUp).toBeHidden();
+	await expect(page.locator('#admin-role-name-error')).toContainText('A role name is 1–32 characters');
+	await expect(name).toBeFocused();
+	expect(await violations(page)).toEqual([]);
+
+	// A good one, within the step-up window: made at once, listed with no holders. The same name again is taken.
+	await name.fill(role);
+	await page.getByRole('textbox', { name: 'Description (optional)' }).fill('Answers the support inbox');
+	await page.getByRole('button', { name: 'Create role' }).click();
+	await expect(page.getByTestId('admin-action-status')).toContainText(`The role ${role} is created.`);
+	await expect(rows.filter({ hasText: role })).toContainText('Held by 0 accounts');
+	await expect(name).toHaveValue('');
+	await name.fill(role);
+	await page.getByRole('button', { name: 'Create role' }).click();
+	await expect(page.locator('#admin-role-name-error')).toHaveText('A role with that name already exists.');
+
+	// Delete it, confirmed.
+	await page.getByRole('button', { name: `Delete the role ${role}` }).click();
+	const remove = page.getByRole('dialog', { name: `Delete the role ${role}?` });
+	await remove.getByRole('button', { name: 'Delete' }).click();
+	await expect(remove).toBeHidden();
+	await expect(page.getByTestId('admin-action-status')).toContainText(`The role ${role} is deleted; 0 accounts lost it.`);
+	await expect(rows.filter({ hasText: role })).toHaveCount(0);
+
+	// admin: the server refuses, and the dialog says so.
+	await page.getByRole('button', { name: 'Delete the role admin' }).click();
+	const refuse = page.getByRole('dialog', { name: 'Delete the role admin?' });
+	await refuse.getByRole('button', { name: 'Delete' }).click();
+	await expect(refuse.getByRole('alert')).toHaveText('This role is built in and cannot be deleted.');
+	expect(await violations(page)).toEqual([]);
+	await refuse.getByRole('button', { name: 'Cancel' }).click();
+	await expect(rows.filter({ hasText: 'built-in' })).toContainText('admin');
+
+	// A reset link for a chosen time: the console sends the lifetime picked.
+	await page.goto(`/admin/users/${admin}`);
+	await page.getByRole('button', { name: 'Issue a reset link' }).click();
+	const issue = page.getByRole('dialog', { name: `A password reset link for ${admin}?` });
+	await issue.getByRole('combobox', { name: 'The link works for' }).selectOption({ label: '24 hours' });
+	const [issued] = await Promise.all([
+		page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/reset-link')),
+		issue.getByRole('button', { name: 'Issue a reset link' }).click()
+	]);
+	const expires = Date.parse((await issued.json()).expires_at);
+	expect(Math.abs(expires - Date.now() - 24 * 3600_000)).toBeLessThan(5 * 60_000);
+	await expect(issue.getByTestId('admin-reset-link')).toBeVisible();
+});
+
 // The README's pictures of the console (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots; otherwise to a
 // scratch folder), and the console on a phone in dark: no sideways scrolling, axe clean.
 const pictures =
@@ -126,6 +262,8 @@ const pictures =
 		: join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
 
 test('the console on a desktop in light and a phone in dark: axe clean, no sideways scroll, pictures', async ({ page, browser }) => {
+	// Eleven pages under axe, in two languages: more than the default minute on a busy two-core machine.
+	test.setTimeout(150_000);
 	mkdirSync(pictures, { recursive: true });
 	const admin = uniqueUsername('ops');
 	const target = uniqueUsername('member');
@@ -153,6 +291,12 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 		expect(await violations(page)).toEqual([]);
 		await page.screenshot({ path: join(pictures, `admin-user-${device}-${scheme}.png`), fullPage: true });
 
+		await page.goto('/admin/roles');
+		await expect(page.getByTestId('admin-role-list')).toBeVisible();
+		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+		expect(await violations(page)).toEqual([]);
+		if (device === 'desktop') await page.screenshot({ path: join(pictures, `admin-roles-${device}-${scheme}.png`), fullPage: true });
+
 		await page.goto('/admin/audit');
 		await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
@@ -168,4 +312,22 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
 	expect(await violations(page)).toEqual([]);
 	await page.screenshot({ path: join(pictures, 'admin-step-up-phone-dark.png') });
+
+	// In German (the language switch's choice, kept in localStorage), on a desktop in light: axe clean too.
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.emulateMedia({ colorScheme: 'light' });
+	await page.evaluate(() => localStorage.setItem('latchkey:locale', 'de'));
+	const german = async (path: string, heading: string, ready: string, picture: string) => {
+		await page.goto(path);
+		await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
+		await expect(page.getByTestId(ready).first()).toBeVisible();
+		await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+		expect(await violations(page)).toEqual([]);
+		await page.mouse.move(0, 799);
+		await page.screenshot({ path: join(pictures, `admin-${picture}-desktop-light-de.png`), fullPage: true });
+	};
+	await german('/admin', 'Benutzer', 'admin-user-list', 'users');
+	await german(`/admin/users/${target}`, target, 'admin-why', 'user');
+	await german('/admin/roles', 'Rollen', 'admin-role-list', 'roles');
+	await german('/admin/audit', 'Protokoll', 'audit-list', 'audit');
 });

@@ -79,9 +79,15 @@ export function change(api: Api, id: ChangeId, name: string, reason?: string): P
 	}
 }
 
-export function resetLink(api: Api, name: string, reason?: string): Promise<Answer<ResetLink>> {
+/** How long a reset link may work, in minutes: the API takes 1 to 1440 (a day) and defaults to 60. */
+export const RESET_LINK_MINUTES = [15, 60, 240, 1440] as const;
+
+export function resetLink(api: Api, name: string, reason?: string, validMinutes?: number): Promise<Answer<ResetLink>> {
 	return ask(() =>
-		api.POST('/admin/users/{name}/reset-link', { params: { path: { name } }, body: { reason: reason?.trim() || undefined } })
+		api.POST('/admin/users/{name}/reset-link', {
+			params: { path: { name } },
+			body: { reason: reason?.trim() || undefined, valid_minutes: validMinutes }
+		})
 	);
 }
 
@@ -96,6 +102,15 @@ export function revokeRole(api: Api, name: string, role: string): Promise<Answer
 export async function listRoles(api: Api): Promise<Answer<Role[]>> {
 	const answer = await ask(() => api.GET('/admin/roles'));
 	return answer.ok ? { ok: true, data: answer.data.roles } : answer;
+}
+
+export function createRole(api: Api, name: string, description?: string): Promise<Answer<Role>> {
+	return ask(() => api.POST('/admin/roles', { body: { name: name.trim(), description: description?.trim() || undefined } }));
+}
+
+/** Everyone who holds the role loses it; the API refuses the built-in `admin` (409 `role_built_in`). */
+export function deleteRole(api: Api, role: string): Promise<Answer<{ holders: number }>> {
+	return ask(() => api.DELETE('/admin/roles/{role}', { params: { path: { role } } }));
 }
 
 export interface AuditQuery {

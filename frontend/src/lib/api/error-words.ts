@@ -16,6 +16,8 @@ const WORDS: Partial<Record<ErrorBody['code'], (status: number) => string>> = {
 	too_many_attempts: () => m.api_too_many_attempts(),
 	validation_failed: () => m.api_validation_failed(),
 	not_found: () => m.api_not_found(),
+	role_exists: () => m.api_role_exists(),
+	role_built_in: () => m.api_role_built_in(),
 	service_unavailable: () => m.api_service_unavailable(),
 	internal: () => m.api_internal(),
 	invalid_token: () => m.api_invalid_token(),
