@@ -46,7 +46,8 @@ impl ProfileApi {
     /// Deletes the account and everything that belongs to it (sessions, tokens, activity,
     /// second factors, throttle state) after checking the password (and a code when 2FA is
     /// on), and clears the cookies. The username is free again at once. A wrong password is
-    /// `403 invalid_credentials` and counts as a failed sign-in.
+    /// `403 invalid_credentials` and counts as a failed sign-in. The only enabled
+    /// administrator cannot delete their account (`409 last_admin`).
     #[oai(path = "/profile", method = "delete", operation_id = "delete_account")]
     async fn delete_account(
         &self,
@@ -134,6 +135,7 @@ api_response! {
         400 => "`validation_failed` or `malformed_request`.",
         401 => "`unauthenticated`: try `/refresh`.",
         403 => "`invalid_credentials` (the password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`.",
+        409 => "`last_admin`: this is the only enabled administrator; grant `admin` to someone else first.",
         413,
         415 => "`unsupported_media_type`.",
         429 => "`too_many_attempts`: too many wrong passwords; wait `Retry-After` seconds.",

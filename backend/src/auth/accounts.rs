@@ -133,6 +133,10 @@ pub async fn delete_own_account(
         .ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
     step_up.apply(&txn, now).await?;
+    // The last enabled administrator leaving would leave nobody to run the console; the role
+    // row is taken first, as every admin change takes it, so this cannot race a demotion.
+    roles::lock_admin(&txn).await?;
+    roles::keep_an_admin(&txn, account.id).await?;
     delete_in(&txn, &account).await?;
     txn.commit().await?;
     tracing::info!(event = "account_deleted", user_id = %account.id, "account deleted by its owner");

@@ -296,6 +296,14 @@ async fn admin_the_last_enabled_administrator_stays_one() {
             refused.stderr
         );
     }
+    // Nor can the last administrator delete their own account.
+    assert_error(
+        root.delete_json("/profile", &json!({ "password": PASSWORD }))
+            .await,
+        409,
+        "last_admin",
+    )
+    .await;
     let db = &app.state.auth.db;
     let root_account = accounts::find(db, "root").await.unwrap();
     assert!(root_account.disabled_at.is_none());

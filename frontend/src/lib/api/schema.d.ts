@@ -159,7 +159,8 @@ export interface paths {
          * @description Deletes the account and everything that belongs to it (sessions, tokens, activity,
          *     second factors, throttle state) after checking the password (and a code when 2FA is
          *     on), and clears the cookies. The username is free again at once. A wrong password is
-         *     `403 invalid_credentials` and counts as a failed sign-in.
+         *     `403 invalid_credentials` and counts as a failed sign-in. The only enabled
+         *     administrator cannot delete their account (`409 last_admin`).
          */
         delete: operations["delete_account"];
         options?: never;
@@ -3134,6 +3135,15 @@ export interface operations {
             };
             /** @description `invalid_credentials` (the password is wrong; the session is fine), `second_factor_required`, `invalid_mfa_code` or `forbidden_origin`. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `last_admin`: this is the only enabled administrator; grant `admin` to someone else first. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
