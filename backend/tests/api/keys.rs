@@ -14,7 +14,7 @@ use latchkey::{
 use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 async fn jwks(app: &TestApp) -> (Value, String) {
     let response = app
@@ -381,4 +381,32 @@ async fn the_database_never_holds_a_private_key_in_clear() {
             }
         }
     }
+}
+
+/// A changed `JWT_SECRET` leaves the stored keys sealed under the old one: the instance makes a
+/// key it can use, and people sign in again (as the README says), instead of every sign-in
+/// failing for want of a signing key.
+#[tokio::test]
+async fn an_instance_with_a_changed_jwt_secret_signs_with_a_key_of_its_own() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("alice", PASSWORD).await.status(), 201);
+    let renewed = crate::helpers::ServerProcess::start(
+        app.database_url(),
+        &[(
+            "JWT_SECRET",
+            "a different secret, at least thirty-two characters",
+        )],
+    )
+    .await;
+    let browser = renewed.browser();
+    assert_eq!(browser.login("alice", PASSWORD).await.status(), 200);
+    assert_eq!(browser.get("/profile").await.status(), 200);
+    let jwks: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/jwks.json", renewed.address))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "{jwks}");
 }

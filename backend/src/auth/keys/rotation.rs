@@ -41,7 +41,7 @@ impl KeyRing {
         // An RSA key takes a while to make: made before the lock when one looks due, so the
         // lock (and a pooled connection) is not held meanwhile, and on a blocking thread. Used
         // only if still due under the lock.
-        let rows = signing_key::Entity::find().all(db).await?;
+        let rows = usable(signing_key::Entity::find().all(db).await?, secrets);
         let mut rsa = match due_id_token_activation(&rows, &policy, now) {
             // Off the async threads: key generation is seconds of CPU on a busy machine.
             Some(_) => Some(
@@ -52,7 +52,7 @@ impl KeyRing {
             None => None,
         };
         with_rotation_lock(db, async move |txn| {
-            let rows = signing_key::Entity::find().all(txn).await?;
+            let rows = usable(signing_key::Entity::find().all(txn).await?, secrets);
             let mut created = None;
             for (algorithm, due) in [
                 (policy.algorithm, due_activation(&rows, &policy, now)),
@@ -77,6 +77,16 @@ impl KeyRing {
         })
         .await
     }
+}
+
+/// The keys this instance can open. One sealed under another `JWT_SECRET` (the secret was
+/// changed, as the README allows: everyone signs in again) cannot sign here, so it must not
+/// count as the active key either: without this, no key would ever be due and every sign-in
+/// would fail for want of a signing key.
+fn usable(rows: Vec<signing_key::Model>, secrets: &Secrets) -> Vec<signing_key::Model> {
+    rows.into_iter()
+        .filter(|row| secrets.open(&row.private_key, row.kid.as_bytes()).is_some())
+        .collect()
 }
 
 /// Runs `work` in a write transaction that only one instance holds at a time. `work` returns
