@@ -10,6 +10,14 @@ export function uniqueUsername(prefix = 'user'): string {
 export const PASSWORD = 'correct horse battery staple';
 
 /**
+ * Whether this run takes pictures: UPDATE_SCREENSHOTS=1 (the README's into docs/screenshots/, the rest into
+ * the scratch folder) or SCRATCH_SCREENSHOTS=1 (all into the scratch folder, to look at them). A normal run
+ * takes none: encoding PNGs (full pages, 8 combinations) was most of screenshots.spec.ts's time and proves
+ * nothing the assertions around each picture don't.
+ */
+export const TAKE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' || process.env.SCRATCH_SCREENSHOTS === '1';
+
+/**
  * Collects console errors (including the browser's "Failed to load resource" line for every 4xx, with its
  * URL) and uncaught exceptions. An expired access token should cause none; a page load without a session
  * causes the two of `signedOutCheck`.
