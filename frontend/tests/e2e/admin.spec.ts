@@ -3,7 +3,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PASSWORD, signUp, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
+import { PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
 
 // The operator console (issue 21): an administrator made with the command line finds an account, disables it
 // (its other browser is signed out), enables it again and reads the audit log; someone without the role is
@@ -40,12 +40,12 @@ test('an administrator finds an account, disables it (its other browser is signe
 	// The member, signed in in a browser of their own.
 	const other = await browser.newContext();
 	const member = await other.newPage();
-	await signUp(member, target);
+	await signUpViaApi(member, target);
 
 	// Nobody and a normal user are refused.
 	await page.goto('/admin');
 	await expect(page).toHaveURL('/login?redirectTo=/admin');
-	await signUp(page, admin);
+	await signUpViaApi(page, admin);
 	await page.goto('/admin');
 	await expect(page.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
 	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
@@ -269,9 +269,9 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 	const admin = uniqueUsername('ops');
 	const target = uniqueUsername('member');
 	const context = await browser.newContext();
-	await signUp(await context.newPage(), target);
+	await signUpViaApi(await context.newPage(), target);
 	await context.close();
-	await signUp(page, admin);
+	await signUpViaApi(page, admin);
 	grantAdmin(admin);
 
 	for (const [device, viewport, scheme] of [
