@@ -54,7 +54,7 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await page.reload();
 	await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
 	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toBeVisible();
-	expect(await violations(page)).toEqual([]);
+	// axe on this page and on the member's (desktop, light) is the last test's, with the same pages on a phone in dark.
 
 	// Find the member.
 	await page.getByRole('searchbox', { name: 'Name' }).fill(target);
@@ -66,7 +66,6 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await expect(page.getByRole('heading', { name: target, level: 1 })).toBeVisible();
 	await expect(page.getByTestId('admin-why')).toContainText('Yes: it is enabled');
 	await expect(page.getByRole('region', { name: /1 session/ })).toBeVisible();
-	expect(await violations(page)).toEqual([]);
 
 	// Disable: a reason is required, then the step-up (the admin's password), then the change itself.
 	await page.getByRole('button', { name: 'Disable account' }).click();
