@@ -129,7 +129,7 @@ test('the search and its page live in the address: typing replaces, a search and
 	for (const username of names) {
 		expect((await request.post(`${process.env.E2E_API_URL}/register`, { data: { username, password: PASSWORD } })).status()).toBe(201);
 	}
-	await signUp(page, admin);
+	await signUpViaApi(page, admin);
 	grantAdmin(admin);
 	await page.goto('/admin');
 	const search = page.getByRole('searchbox', { name: 'Name' });
@@ -188,7 +188,7 @@ test('the search and its page live in the address: typing replaces, a search and
 test('roles: an administrator makes one (the server checks the name), deletes it, and is refused deleting admin', async ({ page }) => {
 	const admin = uniqueUsername('chief');
 	const role = `support_${uniqueUsername('r').slice(2)}`;
-	await signUp(page, admin);
+	await signUpViaApi(page, admin);
 	grantAdmin(admin);
 	await page.goto('/admin');
 	await page.getByTestId('admin-nav-roles').click();
