@@ -102,6 +102,9 @@ export default defineConfig({
 				ACCESS_TOKEN_EXPIRATION: '3',
 				// Every test signs up from 127.0.0.1: the per-address sign-up limit (20 an hour) is not under test.
 				REGISTER_LIMIT_PER_IP: '1000',
+				// Password hashing is not under test here (backend/tests does that): cheap Argon2id costs, as there.
+				ARGON2_MEMORY_KIB: '1024',
+				ARGON2_ITERATIONS: '1',
 				// Every visit to /login starts a passkey sign-in (the username field's autofill) from 127.0.0.1.
 				PASSKEY_START_LIMIT_PER_IP: '100000',
 				// Passkeys: the relying party is `localhost`, and the page that runs the ceremonies is this one.

@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { PASSWORD, uniqueUsername, watchConsole } from './helpers';
+import { PASSWORD, signInViaApi, uniqueUsername, watchConsole } from './helpers';
 
 // Every page of the account area, as people reach it: through its navigation, on a phone and a desktop, in
 // English and German (the browser's language), each checked in light and dark by axe-core (WCAG 2.2 A/AA),
@@ -146,14 +146,11 @@ async function signedInContext(browser: Browser, device: keyof typeof viewports,
 	expect((await api.post(`${apiUrl()}/login`, { data: { username, password: 'not the password' } })).status()).toBe(401);
 	expect((await api.post(`${apiUrl()}/login`, { data: { username, password: PASSWORD } })).status()).toBe(200);
 	await elsewhere.close();
-	// Signed in through the page, as a person would: the app then knows when its access token expires and
-	// renews it before it does (a sign-in made elsewhere would show up as 401s first).
+	// Signed in here through the API, with the app's session hint as its own sign-in leaves it: the app then
+	// knows when its access token expires and renews it before it does (without the hint, a sign-in made
+	// elsewhere would show up as 401s first). The sign-in form is auth-flow.spec.ts's subject, not this file's.
 	const page = await context.newPage();
-	await page.goto('/login');
-	await page.locator('#username').fill(username);
-	await page.locator('#password').fill(PASSWORD);
-	await page.locator('form button[type="submit"]').click();
-	await expect(page).toHaveURL('/');
+	await signInViaApi(page, username);
 	return { context, page, username };
 }
 

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { logIn, openSecurity, PASSWORD, signUp, uniqueUsername } from './helpers';
+import { logIn, openSecurity, PASSWORD, signUpViaApi, uniqueUsername } from './helpers';
 
 // The account area against the real backend: its pages and addresses, sessions in several browsers, the
 // destructive actions behind their confirmations, the password change, the activity's pages and filters.
@@ -35,7 +35,7 @@ test('the account area: one address per section, a navigation that marks where y
 	page
 }) => {
 	const username = uniqueUsername('area');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await nav(page).getByRole('link', { name: 'Account' }).click();
 	await expect(page).toHaveURL('/account');
 	await expect(page.getByRole('heading', { name: username, level: 1 })).toBeVisible();
@@ -80,7 +80,7 @@ test('signing out the other browser from the sessions page signs it out at its n
 	browser
 }) => {
 	const username = uniqueUsername('revoke');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	const other = await secondBrowser(browser, username);
 
 	await page.goto('/account/sessions');
@@ -107,7 +107,7 @@ test('signing out the other browser from the sessions page signs it out at its n
 
 test('“Sign out all other sessions” asks first, shows progress, and says which ones failed', async ({ page, request }) => {
 	const username = uniqueUsername('others');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	for (let i = 0; i < 3; i++) {
 		const other = await request.post(`${apiUrl()}/login`, { data: { username, password: PASSWORD } });
 		expect(other.status()).toBe(200);
@@ -158,7 +158,7 @@ test('“Sign out everywhere” asks first, then ends this session and the other
 	browser
 }) => {
 	const username = uniqueUsername('every');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	const other = await secondBrowser(browser, username);
 	await page.goto('/account/sessions');
 	await expect(sessionsOf(page).getByTestId('session')).toHaveCount(2);
@@ -185,7 +185,7 @@ test('changing the password: wrong current one, guessable new one, then done; ot
 }) => {
 	const username = uniqueUsername('chpw');
 	const next = 'lantern orchard velvet 1987';
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	const other = await secondBrowser(browser, username);
 	await openSecurity(page);
 	const current = page.getByLabel('Current password');
@@ -242,7 +242,7 @@ test('deleting the account: its own button, then a dialog asking for the usernam
 	page
 }) => {
 	const username = uniqueUsername('bye');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await page.goto('/account');
 	const section = page.getByRole('region', { name: 'Delete account' });
 	// No password field waits open on the page.
@@ -276,7 +276,7 @@ test('deleting the account: its own button, then a dialog asking for the usernam
 
 	await logIn(page, username, PASSWORD);
 	await expect(page.getByRole('alert')).toContainText(/\S/);
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 });
 
 test('activity reads as a timeline with times as text, pages back through the cursor, and filters by kind', async ({
@@ -284,7 +284,7 @@ test('activity reads as a timeline with times as text, pages back through the cu
 	request
 }) => {
 	const username = uniqueUsername('act');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
 	await page.goto('/login');
 	await logIn(page, username, 'a wrong password, once');
@@ -329,7 +329,7 @@ test('an older page whose cursor the API no longer knows starts the list again f
 	request
 }) => {
 	const username = uniqueUsername('cursor');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	for (let i = 0; i < 26; i++) {
 		expect((await request.post(`${apiUrl()}/login`, { data: { username, password: PASSWORD } })).status()).toBe(200);
 	}
@@ -353,7 +353,7 @@ test('an older page whose cursor the API no longer knows starts the list again f
 });
 
 test('an overview card that could not load says so, and its “Try again” works inside the card’s link', async ({ page }) => {
-	await signUp(page, uniqueUsername('card'));
+	await signUpViaApi(page, uniqueUsername('card'));
 	const mfa = apiPath(/^\/mfa$/);
 	await page.route(mfa, (route) => route.abort('internetdisconnected'));
 	await page.goto('/account');

@@ -1,5 +1,5 @@
 import { expect, test, type Page, type Route } from '@playwright/test';
-import { logIn, PASSWORD, signUp, uniqueUsername, waitForAccessTokenToExpire } from './helpers';
+import { logIn, PASSWORD, signUp, signUpViaApi, uniqueUsername, waitForAccessTokenToExpire } from './helpers';
 
 // Only a 401 means "signed out": server hiccups (faked here with page.route) must never sign anyone out.
 
@@ -214,7 +214,7 @@ test('a list whose reload fails keeps what it showed, says it may be out of date
 	request
 }) => {
 	const username = uniqueUsername('stale');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	const other = await request.post(`${process.env.E2E_API_URL}/login`, { data: { username, password: PASSWORD } });
 	expect(other.status()).toBe(200);
 	await page.goto('/account/sessions');

@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { createSessionHint, SESSION_HINT_KEY, type HintStorage, type SessionTimes } from '../../src/lib/api/session-hint';
 import { Authenticator } from '../../src/lib/test/totp';
 
 /** A username no earlier run on the same database has used. */
@@ -7,6 +8,14 @@ export function uniqueUsername(prefix = 'user'): string {
 }
 
 export const PASSWORD = 'correct horse battery staple';
+
+/**
+ * Whether this run takes pictures: UPDATE_SCREENSHOTS=1 (the README's into docs/screenshots/, the rest into
+ * the scratch folder) or SCRATCH_SCREENSHOTS=1 (all into the scratch folder, to look at them). A normal run
+ * takes none: encoding PNGs (full pages, 8 combinations) was most of screenshots.spec.ts's time and proves
+ * nothing the assertions around each picture don't.
+ */
+export const TAKE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' || process.env.SCRATCH_SCREENSHOTS === '1';
 
 /**
  * Collects console errors (including the browser's "Failed to load resource" line for every 4xx, with its
@@ -32,6 +41,51 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
 	await expect(page).toHaveURL('/welcome');
 	await page.getByRole('link', { name: 'Skip for now' }).click();
 	await expect(page).toHaveURL('/');
+	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+}
+
+/**
+ * Signs `username` in through the API, for tests whose subject is not the sign-in itself: `page.request`
+ * shares the page's cookie jar and user agent, and the API and the app share the hostname, so the page's
+ * next load is signed in as after the login form. `register` first creates the account (as `signUp` does,
+ * without the sign-up pages). The app's session hint (the expiry times it keeps in localStorage after its
+ * own sign-ins, see session-hint.ts) is written too, through a blank page on the app's origin, so the app
+ * renews its access token ahead instead of meeting a 401. Leaves the page on that blank page: go somewhere.
+ */
+export async function signInViaApi(
+	page: Page,
+	username: string,
+	{ password = PASSWORD, register = false }: { password?: string; register?: boolean } = {}
+): Promise<void> {
+	const api = process.env.E2E_API_URL!;
+	if (register) {
+		const created = await page.request.post(`${api}/register`, { data: { username, password } });
+		expect(created.status(), await created.text()).toBe(201);
+	}
+	const login = await page.request.post(`${api}/login`, { data: { username, password } });
+	expect(login.status(), await login.text()).toBe(200);
+	const session = (await login.json()) as SessionTimes;
+	expect(session.access_token_expires_at, 'a session, not a second-factor step').toBeTruthy();
+	// The hint exactly as the app's own sign-in would store it.
+	const stored = new Map<string, string>();
+	const storage: HintStorage = {
+		getItem: (key) => stored.get(key) ?? null,
+		setItem: (key, value) => void stored.set(key, value),
+		removeItem: (key) => void stored.delete(key)
+	};
+	createSessionHint(storage).save(session, Date.now());
+	const blank = `http://localhost:${process.env.E2E_FRONTEND_PORT}/__e2e-blank`;
+	const serveBlank = (url: URL) => url.href === blank;
+	await page.route(serveBlank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>e2e</title>' }));
+	await page.goto(blank);
+	await page.unroute(serveBlank);
+	await page.evaluate(([key, value]) => localStorage.setItem(key, value), [SESSION_HINT_KEY, stored.get(SESSION_HINT_KEY)!]);
+}
+
+/** `signUp`'s end state without its pages: a new account, signed in, on the home page. */
+export async function signUpViaApi(page: Page, username: string, password = PASSWORD): Promise<void> {
+	await signInViaApi(page, username, { password, register: true });
+	await page.goto('/');
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 }
 

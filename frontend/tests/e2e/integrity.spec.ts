@@ -3,11 +3,12 @@ import {
 	addVirtualAuthenticator,
 	credentialRequests,
 	logIn,
+	openSecurity,
 	passkeysOf,
 	PASSWORD,
-	openSecurity,
 	recordCredentialRequests,
 	signUp,
+	signUpViaApi,
 	uniqueUsername,
 	withoutPasskeyAutofill
 } from './helpers';
@@ -168,7 +169,7 @@ test('a passkey added without a name gets the suggested one to keep or change; r
 }) => {
 	await withoutPasskeyAutofill(page);
 	await addVirtualAuthenticator(page);
-	await signUp(page, uniqueUsername('rename'));
+	await signUpViaApi(page, uniqueUsername('rename'));
 	await openSecurity(page);
 	const section = passkeysOf(page);
 	await addPasskey(page);

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { logIn, PASSWORD, signUp, uniqueUsername } from './helpers';
+import { logIn, PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
 
 // "Sign in with Latchkey" in the browser: an application (a tiny HTTP server here, its redirect URI registered
 // with `latchkey clients create`) sends the person to /oauth2/authorize; they sign in, see the consent page,
@@ -96,7 +96,7 @@ test('signed out: sign in, see what the app gets, allow, and arrive back at the 
 	request
 }) => {
 	const username = uniqueUsername('oidc');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await page.context().clearCookies();
 
 	const flow = authorizationUrl();
@@ -151,7 +151,7 @@ test('signed out: sign in, see what the app gets, allow, and arrive back at the 
 });
 
 test('Deny sends the person back to the app with access_denied', async ({ page }) => {
-	await signUp(page, uniqueUsername('deny'));
+	await signUpViaApi(page, uniqueUsername('deny'));
 	const flow = authorizationUrl();
 	await page.goto(flow.url);
 	await expect(consent(page)).toBeVisible();
@@ -163,7 +163,7 @@ test('Deny sends the person back to the app with access_denied', async ({ page }
 });
 
 test('Connected apps lists the allowed app with what it gets, and revoking it asks for consent again', async ({ page }) => {
-	await signUp(page, uniqueUsername('apps'));
+	await signUpViaApi(page, uniqueUsername('apps'));
 	await page.goto('/account/apps');
 	await expect(page.getByRole('heading', { name: 'Connected apps', level: 1 })).toBeVisible();
 	await expect(page.getByTestId('apps-none')).toBeVisible();
@@ -209,7 +209,7 @@ test('a return address the app has not registered is explained to the person, wi
 });
 
 test('a sign-out asked by an app without an ID token is confirmed first, then says "You are signed out"', async ({ page }) => {
-	await signUp(page, uniqueUsername('bye'));
+	await signUpViaApi(page, uniqueUsername('bye'));
 	await page.goto(`${API}/oauth2/logout?client_id=${encodeURIComponent(client.client_id)}`);
 	await expect(page).toHaveURL(/\/end-session\?request=/);
 	await expect(page.getByRole('heading', { name: 'Sign out of Latchkey?', level: 1 })).toBeVisible();
@@ -224,8 +224,9 @@ test('a sign-out asked by an app without an ID token is confirmed first, then sa
 	await expect(page).toHaveURL(/\/login/);
 });
 
-// The README's pictures of the consent page and of Connected apps: written to the scratch folder, or with
-// UPDATE_SCREENSHOTS=1 to docs/screenshots/ (as screenshots.spec.ts does for the other pages).
+// The README's pictures of the consent page and of Connected apps: with SCRATCH_SCREENSHOTS=1 written to the
+// scratch folder, with UPDATE_SCREENSHOTS=1 to docs/screenshots/ (as screenshots.spec.ts does for the other
+// pages); a normal run checks the same pages and takes none.
 test('screenshots: the consent page and Connected apps, desktop and phone', async ({ browser, request }) => {
 	const dir =
 		process.env.UPDATE_SCREENSHOTS === '1'
@@ -247,13 +248,13 @@ test('screenshots: the consent page and Connected apps, desktop and phone', asyn
 		await page.goto(authorizationUrl('openid profile email offline_access', { prompt: 'consent' }).url);
 		await expect(consent(page)).toBeVisible();
 		await page.mouse.move(0, viewport.height - 1);
-		await page.screenshot({ path: join(dir, `consent-${device}-${scheme}.png`), fullPage: true, animations: 'disabled' });
+		if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(dir, `consent-${device}-${scheme}.png`), fullPage: true, animations: 'disabled' });
 		await page.getByRole('button', { name: 'Allow', exact: true }).click();
 		await backAtApp(page);
 		await page.goto('/account/apps');
 		await expect(page.getByTestId('connected-app')).toHaveCount(1);
 		await page.mouse.move(0, viewport.height - 1);
-		await page.screenshot({ path: join(dir, `account-apps-${device}-${scheme}-en.png`), fullPage: true, animations: 'disabled' });
+		if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(dir, `account-apps-${device}-${scheme}-en.png`), fullPage: true, animations: 'disabled' });
 		await context.close();
 	}
 });

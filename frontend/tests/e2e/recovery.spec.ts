@@ -1,5 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
-import { logIn, openSecurity, PASSWORD, saveRecoveryCodes, setUpAuthenticator, signUp, uniqueUsername } from './helpers';
+import {
+	logIn,
+	openSecurity,
+	PASSWORD,
+	saveRecoveryCodes,
+	setUpAuthenticator,
+	signUpViaApi,
+	uniqueUsername
+} from './helpers';
 
 // Account recovery against the real backend, which mails through the test's SMTP sink (tests/e2e/mail-sink.mjs).
 const NEW_PASSWORD = 'a brand new horse staple';
@@ -76,7 +84,7 @@ async function expectSignInWorksOnlyWithNewPassword(page: Page, username: string
 test('forgot password: the mailed link resets the password once, and the old one stops working', async ({ page }) => {
 	const username = uniqueUsername('mail');
 	const address = `${username}@example.test`;
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	await addVerifiedEmail(page, address);
 	await logOut(page);
@@ -112,7 +120,7 @@ test('forgot password: the mailed link resets the password once, and the old one
 
 test('a recovery key made on the account page resets the password', async ({ page }) => {
 	const username = uniqueUsername('key');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const section = recoveryKeyOf(page);
 	await expect(section.getByTestId('recovery-key-state')).toHaveText('No recovery key yet.');
@@ -152,7 +160,7 @@ test('a recovery code with a code from the authenticator app resets the password
 	page
 }) => {
 	const username = uniqueUsername('rcode');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const { app, codes } = await setUpAuthenticator(page);
 	await saveRecoveryCodes(page);

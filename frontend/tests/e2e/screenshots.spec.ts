@@ -9,13 +9,16 @@ import {
 	PASSWORD,
 	saveRecoveryCodes,
 	setUpAuthenticator,
+	TAKE_SCREENSHOTS,
 	twoFactorOf,
 	withoutPasskeyAutofill
 } from './helpers';
 
-// Pictures of every page and state, desktop and phone, light and dark, English and German. A normal run
-// writes them all to a scratch folder (git-ignored) so tests never rewrite committed files;
-// UPDATE_SCREENSHOTS=1 refreshes the README's pictures (the `COMMITTED` ones) in docs/screenshots/ on purpose.
+// Pictures of every page and state, desktop and phone, light and dark, English and German.
+// UPDATE_SCREENSHOTS=1 refreshes the README's pictures (the `COMMITTED` ones) in docs/screenshots/ on purpose
+// and writes the others to a scratch folder (git-ignored); SCRATCH_SCREENSHOTS=1 writes them all there. A
+// normal run walks the same pages and states with the same assertions but takes no pictures (TAKE_SCREENSHOTS),
+// so tests never rewrite committed files.
 const scratch = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
 const docs = join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots');
 const COMMITTED = new Set([
@@ -87,6 +90,7 @@ async function shoot(
 	const twoFactor = page.locator('section[aria-labelledby="two-factor-title"]');
 	const passkeysSection = page.locator('section[aria-labelledby="passkeys-title"]');
 	const save = async (name: string) => {
+		if (!TAKE_SCREENSHOTS) return;
 		// Nothing hovered: a hovered button would look pressed in the picture.
 		await page.mouse.move(0, viewports[device].height - 1);
 		const suffix = AREA(name) ? `-${lang}` : lang === 'en' ? '' : '-de';

@@ -4,15 +4,15 @@ import { drawQr } from '../../src/lib/qr';
 import { stepAt, totp } from '../../src/lib/test/totp';
 import {
 	addVirtualAuthenticator,
+	credentialRequests,
 	logIn,
+	openSecurity,
 	passkeysOf,
 	PASSWORD,
-	openSecurity,
-	saveRecoveryCodes,
-	credentialRequests,
 	recordCredentialRequests,
+	saveRecoveryCodes,
 	setUpAuthenticator,
-	signUp,
+	signUpViaApi,
 	twoFactorOf,
 	uniqueUsername,
 	withoutPasskeyAutofill
@@ -60,7 +60,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 	context
 }) => {
 	const username = uniqueUsername('totp');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const section = twoFactorOf(page);
 	await expect(section.getByTestId('two-factor-state')).toContainText('Off');
@@ -162,7 +162,7 @@ test('an authenticator app: set up, sign in with its code, a code and a recovery
 });
 
 test('setting up refuses a wrong password and a wrong code; the QR code and the key are the server’s URI', async ({ page }) => {
-	await signUp(page, uniqueUsername('setup'));
+	await signUpViaApi(page, uniqueUsername('setup'));
 	await openSecurity(page);
 	const section = twoFactorOf(page);
 	await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
@@ -197,7 +197,7 @@ test('setting up refuses a wrong password and a wrong code; the QR code and the 
 
 test('with two-factor authentication on, changing the password asks for a code too', async ({ page }) => {
 	const username = uniqueUsername('stepup');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const { codes } = await setUpAuthenticator(page);
 	await saveRecoveryCodes(page);
@@ -221,7 +221,7 @@ test('a passkey: added on the account page, then signing in with it alone, even 
 	await withoutPasskeyAutofill(page);
 	const authenticator = await addVirtualAuthenticator(page);
 	const username = uniqueUsername('passkey');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const section = passkeysOf(page);
 	await expect(section.getByText('No passkeys yet.')).toBeVisible();
@@ -274,7 +274,7 @@ test('a passkey removed on the account page no longer signs in, from the autofil
 	await recordCredentialRequests(page);
 	await addVirtualAuthenticator(page);
 	const username = uniqueUsername('pkgone');
-	await signUp(page, username);
+	await signUpViaApi(page, username);
 	await openSecurity(page);
 	const section = passkeysOf(page);
 	await section.getByRole('button', { name: 'Add a passkey' }).click();
