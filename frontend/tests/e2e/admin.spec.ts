@@ -115,6 +115,11 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await expect(member.getByRole('heading', { name: `Hello, ${target}!` })).toBeVisible();
 	await member.goto('/admin');
 	await expect(member.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
+	// Their own activity says what the administrator did, and why.
+	await member.goto('/account/activity');
+	const disabled = member.locator('[data-testid="activity-event"][data-kind="account_disabled"]');
+	await expect(disabled).toContainText('Account disabled by an administrator');
+	await expect(disabled.getByTestId('activity-reason')).toHaveText('The administrator’s reason: “Reported for spam”');
 	await other.close();
 });
 
@@ -144,6 +149,17 @@ test('an administrator who signs in sees the Admin link at once: the roles come 
 
 	await adminLink.click();
 	await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
+
+	// The server refuses disabling one's own account (409 cannot_disable_self); the dialog says so in words.
+	await page.goto(`/admin/users/${admin}`);
+	await page.getByRole('button', { name: 'Disable account' }).click();
+	const dialog = page.getByRole('dialog', { name: `Disable ${admin}?` });
+	await dialog.getByRole('textbox', { name: 'Reason' }).fill('Testing the guard');
+	await dialog.getByRole('button', { name: 'Disable account' }).click();
+	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await dialog.getByRole('button', { name: 'Confirm and continue' }).click();
+	await expect(dialog.getByRole('alert')).toContainText('Not done: you can’t disable your own account.');
 });
 
 test('the search and its page live in the address: typing replaces, a search and a page push, reload, Back and a shared link keep them', async ({
