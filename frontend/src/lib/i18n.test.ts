@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatWait } from '$lib/api/retry-after';
+import { formatWait } from '$lib/api/format-wait';
 import { m } from '$lib/paraglide/messages';
 import { negotiateLocale } from './i18n.svelte';
 import { fullDate, longDate, relativeTime } from './time';

@@ -3,7 +3,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
+import { logIn, PASSWORD, signUp, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
 
 // The operator console (issue 21): an administrator made with the command line finds an account, disables it
 // (its other browser is signed out), enables it again and reads the audit log; someone without the role is
@@ -114,7 +114,51 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await expect(member.getByRole('heading', { name: `Hello, ${target}!` })).toBeVisible();
 	await member.goto('/admin');
 	await expect(member.getByRole('heading', { name: 'You need the admin role', level: 1 })).toBeVisible();
+	// Their own activity says what the administrator did, and why.
+	await member.goto('/account/activity');
+	const disabled = member.locator('[data-testid="activity-event"][data-kind="account_disabled"]');
+	await expect(disabled).toContainText('Account disabled by an administrator');
+	await expect(disabled.getByTestId('activity-reason')).toHaveText('The administrator’s reason: “Reported for spam”');
 	await other.close();
+});
+
+test('an administrator who signs in sees the Admin link at once: the roles come with the sign-in, no reload', async ({ page }) => {
+	const admin = uniqueUsername('chief');
+	await signUp(page, admin);
+	grantAdmin(admin);
+	await page.getByRole('button', { name: 'Log out' }).click();
+	const adminLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' });
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await expect(adminLink).toHaveCount(0);
+
+	await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' }).click();
+	await expect(page).toHaveURL('/login');
+	// A mark on this document: a reload (or any full page load) would drop it.
+	await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+	const profileRequests: string[] = [];
+	page.on('request', (request) => {
+		if (new URL(request.url()).pathname === '/profile') profileRequests.push(request.method());
+	});
+
+	await logIn(page, admin);
+	await expect(adminLink).toBeVisible();
+	expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+	// The sign-in's own answer carried the roles: nothing asked GET /profile before the link showed.
+	expect(profileRequests).toEqual([]);
+
+	await adminLink.click();
+	await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
+
+	// The server refuses disabling one's own account (409 cannot_disable_self); the dialog says so in words.
+	await page.goto(`/admin/users/${admin}`);
+	await page.getByRole('button', { name: 'Disable account' }).click();
+	const dialog = page.getByRole('dialog', { name: `Disable ${admin}?` });
+	await dialog.getByRole('textbox', { name: 'Reason' }).fill('Testing the guard');
+	await dialog.getByRole('button', { name: 'Disable account' }).click();
+	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
+	await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+	await dialog.getByRole('button', { name: 'Confirm and continue' }).click();
+	await expect(dialog.getByRole('alert')).toContainText('Not done: you can’t disable your own account.');
 });
 
 test('the search and its page live in the address: typing replaces, a search and a page push, reload, Back and a shared link keep them', async ({

@@ -6,7 +6,7 @@
  */
 import type { User } from '$lib/api/client';
 
-/** The signed-in user as the auth store holds it: after `GET /profile`, with its roles. */
+/** The signed-in user as the auth store holds it, with its roles (from the sign-in's answer or `GET /profile`). */
 type Viewer = User & { roles?: readonly string[] };
 import { m } from '$lib/paraglide/messages';
 

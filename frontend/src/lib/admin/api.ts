@@ -7,6 +7,7 @@ import { ask, type Answer, type Failure } from '$lib/api/answer';
 import type { Api } from '$lib/api/client';
 import type { StepUp } from '$lib/api/mfa';
 import type { components } from '$lib/api/schema';
+import { m } from '$lib/paraglide/messages';
 
 export type AdminUser = components['schemas']['AdminUser'];
 export type AdminUserDetail = components['schemas']['AdminUserDetail'];
@@ -21,6 +22,17 @@ export const ADMIN_ROLE = 'admin';
 /** Whether a profile (`GET /profile`) holds the admin role; undefined while its roles are not known. */
 export function isAdmin(user: { roles?: readonly string[] } | null | undefined): boolean | undefined {
 	return user?.roles ? user.roles.includes(ADMIN_ROLE) : undefined;
+}
+
+/**
+ * What the console says when the API refuses a change (disable, revoke a role, …): the refusals that keep
+ * the console usable (409 `last_admin`, `cannot_disable_self`) in the catalogue's words, naming the account;
+ * any other as the API said it.
+ */
+export function adminRefusal(failure: Failure, name: string): string {
+	if (failure.status === 409 && failure.code === 'last_admin') return m.admin_refused_last_admin({ name });
+	if (failure.status === 409 && failure.code === 'cannot_disable_self') return m.admin_refused_disable_self();
+	return failure.message;
 }
 
 /** The API asks for a fresh step-up before this change. */

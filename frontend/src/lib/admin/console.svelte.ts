@@ -1,7 +1,7 @@
 /**
  * What every page of the operator console shares: whether the signed-in person holds the `admin` role (from
- * `GET /profile`, the store's user after a reload; fetched once after a fresh sign-in, whose answer carries no
- * roles), and whether their own account has two-factor authentication on (the step-up form asks for a code).
+ * the sign-in's answer or `GET /profile`, as the store holds them; fetched when the store has none), and
+ * whether their own account has two-factor authentication on (the step-up form asks for a code).
  */
 import { mfaStatus } from '$lib/api/mfa';
 import { api, auth } from '$lib/stores/auth';

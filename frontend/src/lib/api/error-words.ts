@@ -18,6 +18,8 @@ const WORDS: Partial<Record<ErrorBody['code'], (status: number) => string>> = {
 	not_found: () => m.api_not_found(),
 	role_exists: () => m.api_role_exists(),
 	role_built_in: () => m.api_role_built_in(),
+	last_admin: () => m.api_last_admin(),
+	cannot_disable_self: () => m.api_cannot_disable_self(),
 	service_unavailable: () => m.api_service_unavailable(),
 	internal: () => m.api_internal(),
 	invalid_token: () => m.api_invalid_token(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatWait, parseRetryAfter } from './retry-after';
+import { formatWait } from './format-wait';
+import { parseRetryAfter } from './retry-after';
 
 describe('parseRetryAfter', () => {
 	const now = Date.parse('2026-11-29T12:00:00Z');

@@ -611,4 +611,27 @@ describe('signing in with a second factor', () => {
 		expect(get(auth).user?.username).toBe('alice');
 		expect(server.calls).not.toContain('POST /refresh');
 	});
+	it('takes the roles from every sign-in answer (password, code, passkey), with no GET /profile', async () => {
+		await seedAlice();
+		server.users[0].roles = ['admin'];
+		await auth.logout();
+		server.calls.length = 0;
+
+		await auth.login(alice);
+		expect(get(auth).user).toMatchObject({ username: 'alice', roles: ['admin'] });
+
+		await auth.logout();
+		server.users[0].totp = { recoveryCodes: [] };
+		await auth.login(alice);
+		expect(get(auth).user).toBeNull();
+		await auth.verifySecondFactor({ code: VALID_CODE });
+		expect(get(auth).user).toMatchObject({ username: 'alice', roles: ['admin'] });
+
+		await auth.logout();
+		server.users[0].passkeys.push({ id: 'k1', name: 'Laptop', created_at: '2026-11-29T12:00:00Z', last_used_at: null });
+		await auth.loginWithPasskey(async () => ({ ok: true, credential: { userHandle: 'alice' } }));
+		expect(get(auth).user).toMatchObject({ username: 'alice', roles: ['admin'] });
+
+		expect(server.calls).not.toContain('GET /profile');
+	});
 });

@@ -28,8 +28,8 @@ export interface Notice {
 }
 
 export interface AuthState {
-	/** After `GET /profile`, also its `roles` (a sign-in's answer carries none). */
-	user: (User & { roles?: string[] }) | null;
+	/** With its `roles`, from the sign-in's answer or from `GET /profile`. */
+	user: SignedInUser | null;
 	/**
 	 * True until the API has said whether anyone is signed in: render neither signed-in nor signed-out UI yet.
 	 * A check that failed for another reason than a 401 leaves it true, with `error` set.
@@ -41,7 +41,10 @@ export interface AuthState {
 	notice: Notice | null;
 }
 
-export type Result = { ok: true; user: User } | { ok: false; failure: Failure };
+/** The signed-in person and their roles (e.g. `admin`), from the sign-in's answer or `GET /profile`. */
+export type SignedInUser = User & { roles?: string[] };
+
+export type Result = { ok: true; user: SignedInUser } | { ok: false; failure: Failure };
 /**
  * A sign-in with the right password on an account with two-factor authentication: no session yet. The
  * server keeps a short-lived challenge (an HttpOnly cookie) for `verifySecondFactor`, which finishes it.
@@ -143,7 +146,7 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 	const state = writable<AuthState>({ user: null, loading: true, error: null, notice: null });
 	const { subscribe, update, set } = state;
 
-	const signedIn = (user: User) => set({ user, loading: false, error: null, notice: null });
+	const signedIn = (user: SignedInUser) => set({ user, loading: false, error: null, notice: null });
 
 	/** The username of an account `register` made whose sign-in has not succeeded yet. */
 	let createdNotSignedIn: string | null = null;
@@ -163,10 +166,13 @@ export function createAuthStore(api: Api, hint: SessionHint | null = null): Auth
 		return result;
 	}
 
-	/** A session answer from `/login`, `/login/mfa` or `/login/passkey/finish`. */
+	/**
+	 * A session answer from `/login`, `/login/mfa` or `/login/passkey/finish`: the user with their roles, so
+	 * what depends on them (the header's Admin link) shows at once, without waiting for `GET /profile`.
+	 */
 	function started(session: Session): Result {
 		hint?.save(session, Date.now());
-		return { ok: true, user: session.user };
+		return { ok: true, user: { ...session.user, roles: session.roles } };
 	}
 
 	async function loadProfile(): Promise<void> {

@@ -13,6 +13,8 @@ interface StoredUser {
 	username: string;
 	password: string;
 	created_at: string;
+	/** The roles a sign-in's answer and `GET /profile` report (none unless a test gives some). */
+	roles?: string[];
 	/** Two-factor authentication is on: `VALID_CODE` is the app's code, and these recovery codes work once. */
 	totp?: { recoveryCodes: string[] };
 	passkeys: { id: string; name: string; created_at: string; last_used_at: string | null }[];
@@ -105,6 +107,7 @@ export function createFakeApi(): FakeApi {
 			const current = () => api.users.find((u) => u.username === api.signedInAs);
 			const sessionBody = (u: StoredUser) => ({
 				user: publicUser(u),
+				roles: u.roles ?? [],
 				access_token_expires_at: '2030-01-01T00:00:00Z',
 				refresh_token_expires_at: '2030-01-31T00:00:00Z'
 			});
@@ -367,7 +370,7 @@ export function createFakeApi(): FakeApi {
 					if (api.session !== 'fresh' || !user) {
 						return json(401, { code: 'unauthenticated', message: 'Please sign in.' });
 					}
-					return json(200, publicUser(user));
+					return json(200, { ...publicUser(user), roles: user.roles ?? [] });
 				}
 				default:
 					return json(404, { code: 'not_found', message: 'Not found.' });

@@ -36,6 +36,25 @@ describe('ActivityList', () => {
 		expect(items[0].querySelector('[title]')).toBeNull();
 	});
 
+	it('says an administrator’s reason, as text', () => {
+		render(ActivityList, {
+			props: {
+				events: [
+					{ id: '2', kind: 'account_disabled', at: '2026-11-29T11:00:00Z', reason: 'Spam <b>again</b> & <script>x()</script>' },
+					{ id: '1', kind: 'signed_in', at: '2026-11-28T10:00:00Z', reason: null }
+				],
+				currentSession: null,
+				now
+			}
+		});
+
+		const reasons = screen.getAllByTestId('activity-reason');
+		expect(reasons).toHaveLength(1);
+		expect(reasons[0].textContent?.trim()).toBe('The administrator’s reason: “Spam <b>again</b> & <script>x()</script>”');
+		expect(reasons[0].querySelector('b, script')).toBeNull();
+		expect(screen.getAllByRole('listitem')[0].textContent).toContain('Account disabled by an administrator');
+	});
+
 	it('shows a kind added to the API later by its name', () => {
 		render(ActivityList, {
 			props: {

@@ -1,6 +1,5 @@
-/** Classes for a primary button (the main action of a form or a page). */
-export const primaryButton =
-	'inline-flex items-center justify-center gap-2 rounded-lg bg-indigo-600 px-5 py-2.5 text-base font-semibold text-white shadow-sm transition hover:bg-indigo-500 disabled:opacity-75 dark:bg-indigo-500 dark:hover:bg-indigo-600';
+// The primary button lives in a module of its own: the root layout (every page load) needs only it.
+export { primaryButton } from './primary-button';
 /** Classes for a secondary button (a bordered one, beside or below content). */
 export const secondaryButton =
 	'inline-flex items-center justify-center gap-2 rounded-lg border border-zinc-300 bg-white px-3 py-1.5 text-sm font-semibold text-zinc-800 shadow-xs transition hover:bg-zinc-100 disabled:cursor-wait disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-800 dark:text-zinc-100 dark:hover:bg-zinc-700';
