@@ -132,10 +132,11 @@ pub async fn delete_own_account(
         .await?
         .ok_or(AuthError::Unauthenticated)?;
     let txn = storage::begin_write(&auth.db).await?;
-    step_up.apply(&txn, now).await?;
-    // The last enabled administrator leaving would leave nobody to run the console; the role
-    // row is taken first, as every admin change takes it, so this cannot race a demotion.
+    // The last enabled administrator leaving would leave nobody to run the console. The admin
+    // role's row is taken before any other row, as every admin change takes it first
+    // (`admin::begin_change`), so this cannot race a demotion or deadlock with an admin change.
     roles::lock_admin(&txn).await?;
+    step_up.apply(&txn, now).await?;
     roles::keep_an_admin(&txn, account.id).await?;
     delete_in(&txn, &account).await?;
     txn.commit().await?;

@@ -11,7 +11,9 @@
 //! Both start by taking the account's row (PostgreSQL: a row lock held to commit; SQLite's
 //! IMMEDIATE write transactions are already serial), so they cannot interleave; and every
 //! transaction that touches an account's grants takes that row before any other row, so two
-//! of them cannot deadlock.
+//! of them cannot deadlock. The one row taken earlier still is the `admin` role's: every
+//! administrator's change and a self-deletion that may remove the last administrator take it
+//! first (`roles::lock_admin`), then the account's.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
