@@ -53,6 +53,11 @@ export default defineConfig({
 	},
 	test: {
 		expect: { requireAssertions: true },
+		// scripts/test runs Vitest beside the browser suite and the backend tests on two cores; a test's
+		// own clock (fake timers, 30 ms timeouts) decides what it checks, so the runner's limit is only a
+		// guard against a hang, not 5 s of a starved CPU.
+		testTimeout: 30_000,
+		hookTimeout: 30_000,
 		projects: [
 			{
 				extends: './vite.config.ts',
