@@ -268,6 +268,8 @@ const cases: Case[] = [
 			await page.goto('/account/security');
 			await setUpAuthenticator(page);
 			await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).click();
+			// Signed out before going on: a navigation would abort a sign-out still on its way.
+			await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
 			await page.goto('/login');
 			await logIn(page, name, PASSWORD);
 			await page.getByLabel('Authentication code').fill('000000');

@@ -67,6 +67,7 @@ test('the account area: one address per section, a navigation that marks where y
 
 	// Signed out, every page of the area sends to /login and back afterwards.
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 	await page.goto('/account/sessions');
 	await expect(page).toHaveURL('/login?redirectTo=/account/sessions');
 	await logIn(page, username, PASSWORD);
@@ -286,6 +287,7 @@ test('activity reads as a timeline with times as text, pages back through the cu
 	const username = uniqueUsername('act');
 	await signUpViaApi(page, username);
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 	await page.goto('/login');
 	await logIn(page, username, 'a wrong password, once');
 	await expect(page.getByRole('alert')).toContainText(/\S/);
