@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createSessionHint, type HintStorage } from './session-hint';
+import { stalled } from '$lib/test/stalled';
 import {
 	createRefreshingFetch,
 	REFRESH_LOCK_NAME,
@@ -426,16 +427,14 @@ describe('createRefreshingFetch', () => {
 
 describe('withTimeout', () => {
 	it('aborts a request that hangs with a TimeoutError', async () => {
-		const hang: FetchLike = (request) =>
-			new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+		const hang: FetchLike = stalled;
 		const fetch = withTimeout(hang, 20);
 
 		await expect(fetch(get('/profile'))).rejects.toMatchObject({ name: 'TimeoutError' });
 	});
 
 	it('releases the cross-tab lock when the refresh hangs, so other tabs are not stuck behind it', async () => {
-		const hang: FetchLike = (request) =>
-			new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+		const hang: FetchLike = stalled;
 		const send = withTimeout(hang, 20);
 		let held = false;
 		const locks: LockManagerLike = {
@@ -470,8 +469,7 @@ describe('withTimeout', () => {
 
 		const controller = new AbortController();
 		const hang = withTimeout(
-			(request) =>
-				new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
+			stalled,
 			1_000
 		);
 		const pending = hang(new Request(BASE + '/profile', { signal: controller.signal }));

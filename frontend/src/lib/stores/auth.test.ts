@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApi, type Api } from '$lib/api/client';
 import { createSessionHint, SESSION_HINT_KEY, type HintStorage } from '$lib/api/session-hint';
 import { BASE_URL, createFakeApi, VALID_CODE, type FakeApi } from '$lib/test/fake-api';
+import { stalled } from '$lib/test/stalled';
 import { createAuthStore, networkErrorMessage, noticeMessage, timeoutMessage, type AuthStore } from './auth';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -407,11 +408,7 @@ describe('only a 401 signs anyone out', () => {
 	it('a /refresh that hangs times out, keeps every tab signed in and frees the other tabs', async () => {
 		let hang = false;
 		const send: typeof server.fetch = (request) =>
-			hang && new URL(request.url).pathname === '/refresh'
-				? new Promise((_, reject) =>
-						request.signal.addEventListener('abort', () => reject(request.signal.reason))
-					)
-				: server.fetch(request);
+			hang && new URL(request.url).pathname === '/refresh' ? stalled(request) : server.fetch(request);
 		const { first, second } = await twoSignedInTabs(send, { timeoutMs: 30 });
 		server.session = 'expired';
 		hang = true;
