@@ -159,7 +159,8 @@ for (const device of ['desktop', 'phone'] as const) {
 		test(`every page of the account area on a ${device}, in ${language === 'en' ? 'English' : 'German'}: axe in light and dark, no console errors, skip link, focus rings, nothing wider than the screen`, async ({
 			browser
 		}) => {
-			test.setTimeout(120_000);
+			// A long walk (every page, two schemes, axe, a Tab walk); scripts/test runs it beside three other lanes.
+			test.setTimeout(300_000);
 			const words = languages[language];
 			const { context, page, username } = await signedInContext(browser, device, language);
 			const errors = watchConsole(page);

@@ -170,6 +170,7 @@ test('the sign-in password stays after a 503, a 429 or a dropped connection, and
 	const username = uniqueUsername('keep');
 	await signUp(page, username);
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 	await page.goto('/login');
 	const password = page.getByLabel('Password', { exact: true });
 
@@ -195,6 +196,7 @@ test('an odd redirectTo never leaves a signed-in person on the login form', asyn
 	const username = uniqueUsername('odd');
 	await signUp(page, username);
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 
 	// A tab inside the path: browsers drop it, and "/\t/evil.test" becomes the other site "//evil.test".
 	await page.goto('/login?redirectTo=%2F%09%2Fevil.test');
@@ -204,6 +206,7 @@ test('an odd redirectTo never leaves a signed-in person on the login form', asyn
 
 	// Back to the login page itself: it would have nowhere to go.
 	await nav(page).getByRole('button', { name: 'Log out' }).click();
+	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 	await page.goto('/login?redirectTo=%2Flogin%3FredirectTo%3D%252Flogin');
 	await logIn(page, username, PASSWORD);
 	await expect(page).toHaveURL('/');
