@@ -1,13 +1,11 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { PASSWORD, signInViaApi, uniqueUsername, watchConsole } from './helpers';
+import { axeViolations, PASSWORD, signInViaApi, uniqueUsername, watchConsole } from './helpers';
 
 // Every page of the account area, as people reach it: through its navigation, on a phone and a desktop, in
 // English and German (the browser's language), each checked in light and dark by axe-core (WCAG 2.2 A/AA),
 // with no console errors, a skip link that skips the navigation, a focus ring of at least 3:1 on everything
 // reachable by Tab, and nothing wider than the screen.
 
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const apiUrl = () => process.env.E2E_API_URL!;
 
 const viewports = {
@@ -53,13 +51,6 @@ async function focusTop(page: Page): Promise<void> {
 		marker.focus();
 		marker.remove();
 	});
-}
-
-async function violations(page: Page): Promise<string[]> {
-	const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-	return results.violations.flatMap((v) =>
-		v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`)
-	);
 }
 
 /**
@@ -186,7 +177,7 @@ for (const device of ['desktop', 'phone'] as const) {
 				for (const colorScheme of ['light', 'dark'] as const) {
 					await page.emulateMedia({ colorScheme });
 					await page.mouse.move(0, 0);
-					expect(await violations(page), `${path} in ${colorScheme}`).toEqual([]);
+					expect(await axeViolations(page), `${path} in ${colorScheme}`).toEqual([]);
 					expect(await weakFocusRings(page), `focus rings on ${path} in ${colorScheme}`).toEqual([]);
 				}
 

@@ -1,20 +1,12 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { logIn, PASSWORD, signUp, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
+import { axeViolations, logIn, PASSWORD, signUp, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
 
 // The operator console (issue 21): an administrator made with the command line finds an account, disables it
 // (its other browser is signed out), enables it again and reads the audit log; someone without the role is
 // refused. The API decides every call; these check what the console shows.
-
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-async function violations(page: Page): Promise<string[]> {
-	const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-	return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
-}
 
 /** `latchkey admin users grant NAME admin` against the e2e backend's database. */
 function grantAdmin(username: string) {
@@ -100,7 +92,7 @@ test('an administrator finds an account, disables it (its other browser is signe
 	await expect(log).toContainText(`${admin}: disabled the account — ${target}`);
 	await expect(log).toContainText(`${admin}: enabled the account — ${target}`);
 	await expect(log).toContainText('Reported for spam');
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 	const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON lines' }).click()]);
 	expect(download.suggestedFilename()).toMatch(/^latchkey-audit-.*\.jsonl$/);
 	const lines = (await (await import('node:fs/promises')).readFile((await download.path())!, 'utf8')).trim().split('\n');
@@ -204,7 +196,7 @@ test('the search and its page live in the address: typing replaces, a search and
 	await page.reload();
 	await expect(links).toHaveCount(2);
 	await expect(search).toHaveValue(stem);
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 
 	// Back: page 1 of the search, then the page before it (the field follows); Forward again.
 	await page.goBack();
@@ -240,7 +232,7 @@ test('roles: an administrator makes one (the server checks the name), deletes it
 	await expect(page.getByRole('heading', { name: 'Roles', level: 1 })).toBeVisible();
 	const rows = page.getByTestId('admin-role');
 	await expect(rows.filter({ hasText: 'built-in' })).toContainText('admin');
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 
 	// A bad name: the step-up first (the API asks for it before anything else), then the server's field error.
 	const name = page.getByRole('textbox', { name: 'Name' });
@@ -253,7 +245,7 @@ test('roles: an administrator makes one (the server checks the name), deletes it
 	await expect(stepUp).toBeHidden();
 	await expect(page.locator('#admin-role-name-error')).toContainText('A role name is 1–32 characters');
 	await expect(name).toBeFocused();
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 
 	// A good one, within the step-up window: made at once, listed with no holders. The same name again is taken.
 	await name.fill(role);
@@ -279,7 +271,7 @@ test('roles: an administrator makes one (the server checks the name), deletes it
 	const refuse = page.getByRole('dialog', { name: 'Delete the role admin?' });
 	await refuse.getByRole('button', { name: 'Delete' }).click();
 	await expect(refuse.getByRole('alert')).toHaveText('This role is built in and cannot be deleted.');
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 	await refuse.getByRole('button', { name: 'Cancel' }).click();
 	await expect(rows.filter({ hasText: 'built-in' })).toContainText('admin');
 
@@ -326,25 +318,25 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 		await page.goto('/admin');
 		await expect(page.getByTestId('admin-user-list')).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-		expect(await violations(page)).toEqual([]);
+		expect(await axeViolations(page)).toEqual([]);
 		if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(pictures, `admin-users-${device}-${scheme}.png`), fullPage: device === 'desktop' });
 
 		await page.goto(`/admin/users/${target}`);
 		await expect(page.getByTestId('admin-why')).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-		expect(await violations(page)).toEqual([]);
+		expect(await axeViolations(page)).toEqual([]);
 		if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(pictures, `admin-user-${device}-${scheme}.png`), fullPage: true });
 
 		await page.goto('/admin/roles');
 		await expect(page.getByTestId('admin-role-list')).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-		expect(await violations(page)).toEqual([]);
+		expect(await axeViolations(page)).toEqual([]);
 		if (TAKE_SCREENSHOTS && device === 'desktop') await page.screenshot({ path: join(pictures, `admin-roles-${device}-${scheme}.png`), fullPage: true });
 
 		await page.goto('/admin/audit');
 		await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-		expect(await violations(page)).toEqual([]);
+		expect(await axeViolations(page)).toEqual([]);
 		if (TAKE_SCREENSHOTS && device === 'desktop') await page.screenshot({ path: join(pictures, `admin-audit-${device}-${scheme}.png`), fullPage: true });
 	}
 
@@ -354,7 +346,7 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 	const dialog = page.getByRole('dialog');
 	await dialog.getByRole('button', { name: 'Reset second factors' }).click();
 	await expect(dialog.getByRole('form', { name: 'Confirm it’s you' })).toBeVisible();
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 	if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(pictures, 'admin-step-up-phone-dark.png') });
 
 	// In German (the language switch's choice, kept in localStorage), on a desktop in light: axe clean too.
@@ -366,7 +358,7 @@ test('the console on a desktop in light and a phone in dark: axe clean, no sidew
 		await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
 		await expect(page.getByTestId(ready).first()).toBeVisible();
 		await expect(page.locator('html')).toHaveAttribute('lang', 'de');
-		expect(await violations(page)).toEqual([]);
+		expect(await axeViolations(page)).toEqual([]);
 		await page.mouse.move(0, 799);
 		if (TAKE_SCREENSHOTS) await page.screenshot({ path: join(pictures, `admin-${picture}-desktop-light-de.png`), fullPage: true });
 	};

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 import { createSessionHint, SESSION_HINT_KEY, type HintStorage, type SessionTimes } from '../../src/lib/api/session-hint';
 import { Authenticator } from '../../src/lib/test/totp';
@@ -16,6 +17,22 @@ export const PASSWORD = 'correct horse battery staple';
  * nothing the assertions around each picture don't.
  */
 export const TAKE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' || process.env.SCRATCH_SCREENSHOTS === '1';
+
+/** WCAG 2.2 A and AA: the rules every page is checked against. */
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * The page's axe-core violations of WCAG 2.2 A/AA as `rule: selector — what to fix` lines, so a failure names
+ * what to fix. Legacy mode runs axe in the page itself: the default opens a blank page per check to merge the
+ * frames' results, a new renderer that cost 1 CPU-second a check (0.35 s in legacy mode, measured); our pages
+ * have no cross-origin frames, the one thing only the default checks.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+	const results = await new AxeBuilder({ page }).withTags(WCAG).setLegacyMode().analyze();
+	return results.violations.flatMap((v) =>
+		v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`)
+	);
+}
 
 /**
  * Collects console errors (including the browser's "Failed to load resource" line for every 4xx, with its
@@ -42,6 +59,18 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
 	await page.getByRole('link', { name: 'Skip for now' }).click();
 	await expect(page).toHaveURL('/');
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
+}
+
+/**
+ * Opens an empty page on the app's origin (served by the test, not the app): its storage is the app's, and
+ * nothing of the app runs.
+ */
+export async function onBlankAppPage(page: Page): Promise<void> {
+	const blank = `http://localhost:${process.env.E2E_FRONTEND_PORT}/__e2e-blank`;
+	const serveBlank = (url: URL) => url.href === blank;
+	await page.route(serveBlank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>e2e</title>' }));
+	await page.goto(blank);
+	await page.unroute(serveBlank);
 }
 
 /**
@@ -74,11 +103,7 @@ export async function signInViaApi(
 		removeItem: (key) => void stored.delete(key)
 	};
 	createSessionHint(storage).save(session, Date.now());
-	const blank = `http://localhost:${process.env.E2E_FRONTEND_PORT}/__e2e-blank`;
-	const serveBlank = (url: URL) => url.href === blank;
-	await page.route(serveBlank, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>e2e</title>' }));
-	await page.goto(blank);
-	await page.unroute(serveBlank);
+	await onBlankAppPage(page);
 	await page.evaluate(([key, value]) => localStorage.setItem(key, value), [SESSION_HINT_KEY, stored.get(SESSION_HINT_KEY)!]);
 }
 

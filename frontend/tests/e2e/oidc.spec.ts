@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -6,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { logIn, PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
+import { axeViolations, logIn, PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from './helpers';
 
 // "Sign in with Latchkey" in the browser: an application (a tiny HTTP server here, its redirect URI registered
 // with `latchkey clients create`) sends the person to /oauth2/authorize; they sign in, see the consent page,
@@ -14,7 +13,6 @@ import { logIn, PASSWORD, signUpViaApi, TAKE_SCREENSHOTS, uniqueUsername } from 
 // The client libraries' side (openid-client, Authlib) is scripts/test-oidc's.
 
 const API = process.env.E2E_API_URL!;
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 let app: Server;
 let callback: string;
@@ -86,11 +84,6 @@ async function backAtApp(page: Page): Promise<URL> {
 	return new URL(page.url());
 }
 
-async function violations(page: Page): Promise<string[]> {
-	const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-	return results.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
-}
-
 test('signed out: sign in, see what the app gets, allow, and arrive back at the app with a code that works', async ({
 	page,
 	request
@@ -115,7 +108,7 @@ test('signed out: sign in, see what the app gets, allow, and arrive back at the 
 	]);
 	for (const colorScheme of ['light', 'dark'] as const) {
 		await page.emulateMedia({ colorScheme });
-		expect(await violations(page), `consent page in ${colorScheme}`).toEqual([]);
+		expect(await axeViolations(page), `consent page in ${colorScheme}`).toEqual([]);
 	}
 	await page.getByRole('button', { name: 'Allow', exact: true }).click();
 
@@ -179,7 +172,7 @@ test('Connected apps lists the allowed app with what it gets, and revoking it as
 	await expect(item).toContainText('Allowed');
 	await expect(item).toContainText('Your username');
 	await expect(item).toContainText('Stay signed in (offline access)');
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 
 	await item.getByRole('button', { name: 'Revoke access…' }).click();
 	const dialog = page.getByRole('dialog', { name: 'Revoke access for “Photo app”?' });
@@ -199,7 +192,7 @@ test('a return address the app has not registered is explained to the person, wi
 	await expect(page.getByRole('heading', { name: 'This sign-in link doesn’t work', level: 1 })).toBeVisible();
 	await expect(page.getByTestId('authorize-error')).toContainText('an address it has not registered');
 	await expect(page.locator(`a[href^="${callback}"]`)).toHaveCount(0);
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 
 	await page.goto('/authorize?error=invalid_client');
 	await expect(page.getByTestId('authorize-error')).toContainText('is not registered with this Latchkey server');
@@ -214,11 +207,11 @@ test('a sign-out asked by an app without an ID token is confirmed first, then sa
 	await expect(page).toHaveURL(/\/end-session\?request=/);
 	await expect(page.getByRole('heading', { name: 'Sign out of Latchkey?', level: 1 })).toBeVisible();
 	await expect(page.getByTestId('end-session-confirm')).toContainText('Photo app');
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 	await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(page.getByRole('heading', { name: 'You are signed out', level: 1 })).toBeVisible();
 	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
-	expect(await violations(page)).toEqual([]);
+	expect(await axeViolations(page)).toEqual([]);
 	// Signed out for real: the account area asks for a sign-in.
 	await page.goto('/account');
 	await expect(page).toHaveURL(/\/login/);
