@@ -405,9 +405,7 @@ describe('only a 401 signs anyone out', () => {
 		}
 	);
 
-	// Retried: in a full Vitest run (all files at once) this test sometimes hangs until its limit, and never
-	// when its file runs alone, even with the CPU saturated. Not yet understood; see the closing note of 2026-12-03.
-	it('a /refresh that hangs times out, keeps every tab signed in and frees the other tabs', { retry: 2, timeout: 10_000 }, async () => {
+	it('a /refresh that hangs times out, keeps every tab signed in and frees the other tabs', async () => {
 		let hang = false;
 		const send: typeof server.fetch = (request) =>
 			hang && new URL(request.url).pathname === '/refresh' ? stalled(request) : server.fetch(request);

@@ -1,0 +1,20 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { withTimeout } from '$lib/api/refresh';
+import { stalled } from './stalled';
+
+// A garbage collection on demand (what `node --expose-gc` gives), for the one thing this fake must survive.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+describe('the stalled-server fake', () => {
+	it('still hears its timeout after a garbage collection, as a request in flight does', async () => {
+		const pending = withTimeout(stalled, 50)(new Request('http://localhost/refresh', { method: 'POST' }));
+		collectGarbage();
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		collectGarbage();
+
+		await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
+	});
+});
