@@ -58,6 +58,9 @@ export default defineConfig({
 		// guard against a hang, not 5 s of a starved CPU.
 		testTimeout: 30_000,
 		hookTimeout: 30_000,
+		// Worker threads, not child processes: the same 308 tests for about 65 CPU-seconds instead of 80-90
+		// (measured alone), most of it module imports, which a thread starts faster.
+		pool: 'threads',
 		projects: [
 			{
 				extends: './vite.config.ts',
