@@ -19,14 +19,19 @@ EXIT_WITHIN_S = 15.0
 # Every request fully sent before the signal, or up to this long after it, must complete: during the
 # drain the listener stays open and serves. (Without a drain, connections still in the accept backlog
 # when poem closes the listener were reset: FINDINGS.md O1, fixed by the drain.)
-DRAIN_S = 1.0
+# Longer than the default 1 s: the test asks /ready 0.2 s after the signal, and on a loaded machine
+# (scripts/test runs this beside other suites at a load of 15-20) this process can be starved for
+# more than the rest of a 1 s drain, and then meets the closed listener a finished drain leaves.
+DRAIN_S = 3.0
 SERVED_AFTER_SIGNAL_S = 0.5
 
 
 def test_sigterm_under_load_completes_in_flight_requests_and_exits_0(sqlite_database, server_factory):
     # Slow, serialised logins (about 0.2-0.5 s each, one at a time) so that requests are reliably in
     # flight, running or queued for the hasher, when the signal arrives.
-    srv = server_factory(sqlite_database, ARGON2_ITERATIONS="8", HASH_CONCURRENCY="1").start()
+    srv = server_factory(
+        sqlite_database, ARGON2_ITERATIONS="8", HASH_CONCURRENCY="1", SHUTDOWN_DRAIN_SECONDS=str(int(DRAIN_S))
+    ).start()
     users = []
     with srv.client() as c:
         for _ in range(4):
@@ -99,6 +104,7 @@ def test_sigterm_under_load_completes_in_flight_requests_and_exits_0(sqlite_data
     srv.proc.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     ready_status, ready_body = None, ""
+    asked_ready_after = time.monotonic() - signalled
     try:
         ready = httpx.get(srv.url + "/ready", timeout=2.0)
         ready_status, ready_ok_json = ready.status_code, is_error_body(ready)
@@ -129,7 +135,8 @@ def test_sigterm_under_load_completes_in_flight_requests_and_exits_0(sqlite_data
     if took > EXIT_WITHIN_S + DRAIN_S:
         problems.append(f"exit took {took:.1f}s (expected <= {EXIT_WITHIN_S + DRAIN_S}s)")
     if ready_status != 503 or not ready_ok_json:
-        problems.append(f"/ready 0.2 s after SIGTERM (draining): {ready_status} {ready_body} (expected 503 JSON)")
+        problems.append(f"/ready {asked_ready_after:.2f} s after SIGTERM (draining for {DRAIN_S} s): "
+                        f"{ready_status} {ready_body} (expected 503 JSON)")
     for sent, done, status, err in broken:
         problems.append(f"request fully sent {sent - signalled:+.3f}s from SIGTERM failed after "
                         f"{done - sent:.3f}s: status {status} {err}")
