@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { logIn, openSecurity, PASSWORD, signUpViaApi, uniqueUsername } from './helpers';
+import { logIn, logOutFromHeader, openSecurity, PASSWORD, signUpViaApi, uniqueUsername } from './helpers';
 
 // The account area against the real backend: its pages and addresses, sessions in several browsers, the
 // destructive actions behind their confirmations, the password change, the activity's pages and filters.
@@ -66,8 +66,7 @@ test('the account area: one address per section, a navigation that marks where y
 	await expect(page).toHaveURL('/account/activity');
 
 	// Signed out, every page of the area sends to /login and back afterwards.
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 	await page.goto('/account/sessions');
 	await expect(page).toHaveURL('/login?redirectTo=/account/sessions');
 	await logIn(page, username, PASSWORD);
@@ -286,8 +285,7 @@ test('activity reads as a timeline with times as text, pages back through the cu
 }) => {
 	const username = uniqueUsername('act');
 	await signUpViaApi(page, username);
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 	await page.goto('/login');
 	await logIn(page, username, 'a wrong password, once');
 	await expect(page.getByRole('alert')).toContainText(/\S/);

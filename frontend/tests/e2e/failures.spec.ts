@@ -1,5 +1,13 @@
 import { expect, test, type Page, type Route } from '@playwright/test';
-import { logIn, PASSWORD, signUp, signUpViaApi, uniqueUsername, waitForAccessTokenToExpire } from './helpers';
+import {
+	logIn,
+	logOutFromHeader,
+	PASSWORD,
+	signUp,
+	signUpViaApi,
+	uniqueUsername,
+	waitForAccessTokenToExpire
+} from './helpers';
 
 // Only a 401 means "signed out": server hiccups (faked here with page.route) must never sign anyone out.
 
@@ -93,8 +101,7 @@ test('a logout the server could not confirm shows the error and keeps the user s
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 
 	await page.unroute(api.logout);
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 	await page.reload();
 	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
 });
@@ -169,8 +176,7 @@ test('the sign-in password stays after a 503, a 429 or a dropped connection, and
 }) => {
 	const username = uniqueUsername('keep');
 	await signUp(page, username);
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 	await page.goto('/login');
 	const password = page.getByLabel('Password', { exact: true });
 
@@ -195,8 +201,7 @@ test('the sign-in password stays after a 503, a 429 or a dropped connection, and
 test('an odd redirectTo never leaves a signed-in person on the login form', async ({ page }) => {
 	const username = uniqueUsername('odd');
 	await signUp(page, username);
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 
 	// A tab inside the path: browsers drop it, and "/\t/evil.test" becomes the other site "//evil.test".
 	await page.goto('/login?redirectTo=%2F%09%2Fevil.test');
@@ -205,8 +210,7 @@ test('an odd redirectTo never leaves a signed-in person on the login form', asyn
 	await expect(page.getByRole('heading', { name: `Hello, ${username}!` })).toBeVisible();
 
 	// Back to the login page itself: it would have nowhere to go.
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 	await page.goto('/login?redirectTo=%2Flogin%3FredirectTo%3D%252Flogin');
 	await logIn(page, username, PASSWORD);
 	await expect(page).toHaveURL('/');

@@ -62,6 +62,16 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
 }
 
 /**
+ * Logs out with the header's button and waits until the header shows "Log in": a navigation right after the
+ * click would abort a sign-out still on its way (on a loaded machine the next page then showed the signed-in app).
+ */
+export async function logOutFromHeader(page: Page): Promise<void> {
+	const nav = page.getByRole('navigation', { name: 'Main' });
+	await nav.getByRole('button', { name: 'Log out' }).click();
+	await expect(nav.getByRole('link', { name: 'Log in' })).toBeVisible();
+}
+
+/**
  * Opens an empty page on the app's origin (served by the test, not the app): its storage is the app's, and
  * nothing of the app runs.
  */

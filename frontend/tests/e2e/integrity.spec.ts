@@ -3,6 +3,7 @@ import {
 	addVirtualAuthenticator,
 	credentialRequests,
 	logIn,
+	logOutFromHeader,
 	openSecurity,
 	passkeysOf,
 	PASSWORD,
@@ -16,11 +17,9 @@ import {
 // Issue 16's frontend against the real backend: passkeys without a username (the button, and the username
 // field's autofill through conditional mediation), trusted devices, passkey names.
 
-const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
 async function logOut(page: Page) {
-	await nav(page).getByRole('button', { name: 'Log out' }).click();
-	await expect(nav(page).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 }
 
 async function expectSignedIn(page: Page, username: string) {

@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
 	logIn,
+	logOutFromHeader,
 	openSecurity,
 	PASSWORD,
 	saveRecoveryCodes,
@@ -42,8 +43,7 @@ async function linkMailed(address: string, path: '/reset-password' | '/verify-em
 const emailOf = (page: Page) => page.getByRole('region', { name: 'Email address' });
 const recoveryKeyOf = (page: Page) => page.getByRole('region', { name: 'Recovery key' });
 const logOut = async (page: Page) => {
-	await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Log out' }).click();
-	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
+	await logOutFromHeader(page);
 };
 
 /** Sets the address on the security page (which must be open) and follows the link mailed to it. */
