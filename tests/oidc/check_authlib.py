@@ -10,8 +10,10 @@ Usage: python check_authlib.py   (env: ISSUER, APP_URL, CALLBACK, CLIENTS (a JSO
 Last line: `N passed, M failed`.
 """
 
+import atexit
 import json
 import os
+import select
 import subprocess
 import time
 import traceback
@@ -79,12 +81,32 @@ def app(name, auth_method="client_secret_post", secret=None):
     )
 
 
+_person = None
+
+
 def person(*args):
-    out = subprocess.run(["node", PERSON, *args], capture_output=True, text=True, timeout=120)
-    lines = out.stdout.strip().splitlines()
-    if not lines:
-        raise AssertionError(f"person.mjs said nothing: {out.stderr[-2000:]}")
-    return json.loads(lines[-1])
+    """One command to person.mjs, which keeps running (and its browser open) from the first call to the last."""
+    global _person
+    if _person is None or _person.poll() is not None:
+        _person = subprocess.Popen(["node", PERSON, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        atexit.register(_close_person, _person)
+    _person.stdin.write(json.dumps(list(args)) + "\n")
+    _person.stdin.flush()
+    ready, _, _ = select.select([_person.stdout], [], [], 120)
+    line = _person.stdout.readline() if ready else ""
+    if not line:
+        _person.kill()
+        raise AssertionError("person.mjs said nothing (its errors are above)")
+    return json.loads(line)
+
+
+def _close_person(proc):
+    """Ends person.mjs by closing its input, so it closes its browser; killed if it does not within 20 s."""
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
 
 
 def authorize(client, consent="allow", profile=PROFILE, redirect_uri=REDIRECT_URI, **params):

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { browse, signUp } from './person.mjs';
+import { browse, closeBrowsers, signUp } from './person.mjs';
 
 const { ISSUER, APP_URL, CALLBACK, CLIENTS, SCRATCH, ALT_ALG = 'EdDSA' } = process.env;
 const clients = JSON.parse(readFileSync(CLIENTS, 'utf8'));
@@ -249,5 +249,6 @@ await check('logout without id_token_hint asks the person, then says "You are si
 	assert(seen.confirm && seen.ended === 'signed_out', JSON.stringify(seen));
 });
 
+await closeBrowsers();
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

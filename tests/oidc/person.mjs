@@ -1,12 +1,18 @@
 // The person's part of an OpenID Connect flow, in Debian's Chromium through playwright-core: sign up, sign in,
 // consent (Allow or Deny), confirm a sign-out. A browser profile is a directory, so a person stays signed in
-// (and their consent stays remembered) from one call to the next, as in a real browser.
+// (and their consent stays remembered) from one call to the next, as in a real browser. Each profile's browser
+// stays open from its first call until `closeBrowsers()`, as a person's would: starting Chromium for every call
+// cost about 2 CPU-seconds each, most of this suite's CPU time.
 //
-// As a module: `signUp(...)`, `browse(...)`. As a command (for the Python suite), one JSON line on stdout:
+// As a module: `signUp(...)`, `browse(...)`, `closeBrowsers()`. As a command (for the Python suite), one JSON
+// line on stdout:
 //   node person.mjs signup PROFILE APP_URL USERNAME PASSWORD
 //   node person.mjs browse PROFILE URL USERNAME PASSWORD allow|deny STOP_PREFIX
+//   node person.mjs serve    one of the two above per line on stdin, as a JSON array of its words; one JSON line
+//                            out per line in; the browsers close when stdin does
 // The application's redirect URIs (STOP_PREFIX…) are answered by a tiny HTTP server started for the call.
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const ARGS = [
@@ -19,21 +25,41 @@ const ARGS = [
 	'--disable-sync'
 ];
 
-async function withBrowser(profile, use) {
-	const context = await chromium.launchPersistentContext(profile, {
-		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		headless: true,
-		args: ARGS,
-		locale: 'en-GB',
-		viewport: { width: 1280, height: 800 }
-	});
-	context.setDefaultTimeout(15_000);
-	try {
-		const page = context.pages()[0] ?? (await context.newPage());
-		return await use(page);
-	} finally {
-		await context.close();
+/** Each profile's browser (a persistent context), launched on its first call. */
+const browsers = new Map();
+
+function browserFor(profile) {
+	if (!browsers.has(profile)) {
+		const launched = chromium
+			.launchPersistentContext(profile, {
+				executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+				headless: true,
+				args: ARGS,
+				locale: 'en-GB',
+				viewport: { width: 1280, height: 800 }
+			})
+			.then((context) => {
+				context.setDefaultTimeout(15_000);
+				return context;
+			});
+		// A launch that failed is tried again on the next call.
+		launched.catch(() => browsers.delete(profile));
+		browsers.set(profile, launched);
 	}
+	return browsers.get(profile);
+}
+
+async function withBrowser(profile, use) {
+	const context = await browserFor(profile);
+	const page = context.pages()[0] ?? (await context.newPage());
+	return use(page);
+}
+
+/** Closes every profile's browser (a persistent profile keeps its cookies on disk). */
+export async function closeBrowsers() {
+	const open = [...browsers.values()];
+	browsers.clear();
+	await Promise.all(open.map((launched) => launched.then((context) => context.close()).catch(() => {})));
 }
 
 /** A tiny HTTP server on the application's address (STOP_PREFIX's host and port), answering every path. */
@@ -47,7 +73,14 @@ async function applicationServer(prefix) {
 		server.once('error', reject);
 		server.listen(Number(url.port), url.hostname, resolve);
 	});
-	return { close: () => new Promise((resolve) => server.close(resolve)) };
+	// The browser stays open (and keeps its connection alive): close that too, or close() waits for it.
+	return {
+		close: () =>
+			new Promise((resolve) => {
+				server.close(resolve);
+				server.closeAllConnections();
+			})
+	};
 }
 
 /** Creates the account in this profile (which is then signed in), through the app's sign-up page. */
@@ -124,17 +157,35 @@ export async function browse(profile, url, { username, password, consent = 'allo
 	}
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-	const [command, profile, ...rest] = process.argv.slice(2);
-	let result;
+/** One command (`signup …` or `browse …`, as words) and its result; an error is a result too. */
+async function run([command, profile, ...rest]) {
 	try {
-		if (command === 'signup') result = await signUp(profile, ...rest);
-		else if (command === 'browse') {
+		if (command === 'signup') return await signUp(profile, ...rest);
+		if (command === 'browse') {
 			const [url, username, password, consent, stop] = rest;
-			result = await browse(profile, url, { username, password, consent, stop });
-		} else throw new Error(`unknown command ${command}`);
+			return await browse(profile, url, { username, password, consent, stop });
+		}
+		throw new Error(`unknown command ${command}`);
 	} catch (error) {
-		result = { ended: 'exception', error: String(error?.stack ?? error) };
+		return { ended: 'exception', error: String(error?.stack ?? error) };
 	}
-	process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	const words = process.argv.slice(2);
+	if (words[0] === 'serve') {
+		for await (const line of createInterface({ input: process.stdin })) {
+			if (!line.trim()) continue;
+			let result;
+			try {
+				result = await run(JSON.parse(line));
+			} catch (error) {
+				result = { ended: 'exception', error: String(error) };
+			}
+			process.stdout.write(`${JSON.stringify(result)}\n`);
+		}
+	} else {
+		process.stdout.write(`${JSON.stringify(await run(words))}\n`);
+	}
+	await closeBrowsers();
 }
