@@ -69,21 +69,26 @@ describe('RegisterForm', () => {
 		await type('Username', 'alice');
 		await type('Password', 'password1234');
 
-		const meter = await screen.findByRole('meter', { name: 'Password strength' });
-		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toMatch(/not strong enough/));
+		// The first rating loads zxcvbn and builds its dictionaries: about a CPU-second, far longer than
+		// waitFor's default second on a loaded machine (scripts/test runs this beside the browser suite).
+		const zxcvbn = { timeout: 15_000 };
+		const meter = await screen.findByRole('meter', { name: 'Password strength' }, zxcvbn);
+		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toMatch(/not strong enough/), zxcvbn);
 		expect(Number(meter.getAttribute('aria-valuenow'))).toBeLessThan(3);
 		const password = screen.getByLabelText('Password', { selector: 'input' });
 		expect(password.getAttribute('aria-describedby')).toContain('password-strength');
 		expect(document.getElementById('password-strength')?.textContent).toMatch(/Strength: .*not strong enough/);
 
 		await type('Password', 'correct horse battery staple');
-		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toBe('Very strong'));
+		await vi.waitFor(() => expect(meter.getAttribute('aria-valuetext')).toBe('Very strong'), zxcvbn);
 
 		await type('Password', 'alice-in-wonderland-1865');
-		await vi.waitFor(() =>
-			expect(document.getElementById('password-strength')?.textContent).toContain(
-				'Password must not contain your username.'
-			)
+		await vi.waitFor(
+			() =>
+				expect(document.getElementById('password-strength')?.textContent).toContain(
+					'Password must not contain your username.'
+				),
+			zxcvbn
 		);
 
 		await type('Password', '');
