@@ -152,7 +152,8 @@ def _():
 
 @check("sign-up in the app (the person is signed in in this browser)")
 def _():
-    assert person("signup", PROFILE, APP_URL, USERNAME, PASSWORD).get("ok")
+    signed_up = person("signup", PROFILE, APP_URL, USERNAME, PASSWORD)
+    assert signed_up.get("ok"), signed_up
 
 
 @check("code flow with PKCE, consent Allow, code exchange (client_secret_post), parse_id_token validates RS256")
