@@ -4,7 +4,7 @@ import { signUp, uniqueUsername } from './helpers';
 // Playwright turns the back-forward cache off (`--disable-back-forward-cache`); browsers people use keep it
 // on. This test launches Chromium with it on, as a person's browser is.
 
-test('a page restored from the back-forward cache after a sign-out elsewhere checks the session again', async ({
+test('a page restored from the back-forward cache after a sign-out elsewhere checks the session again', { tag: '@full-chromium' }, async ({
 	playwright
 }) => {
 	const browser = await playwright.chromium.launch({

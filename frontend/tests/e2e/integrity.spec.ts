@@ -15,7 +15,8 @@ import {
 } from './helpers';
 
 // Issue 16's frontend against the real backend: passkeys without a username (the button, and the username
-// field's autofill through conditional mediation), trusted devices, passkey names.
+// field's autofill through conditional mediation), trusted devices, passkey names. The autofill tests are tagged
+// @full-chromium: Chromium's headless shell, where the rest of the suite runs, has no conditional mediation.
 
 
 async function logOut(page: Page) {
@@ -54,7 +55,7 @@ test('a passkey signs in from the button with the username left empty', async ({
 	expect((await authenticator.credentials())[0].signCount).toBeGreaterThan(0);
 });
 
-test('the username field offers passkeys through autofill: Chromium’s virtual authenticator answers the quiet request by itself', async ({
+test('the username field offers passkeys through autofill: Chromium’s virtual authenticator answers the quiet request by itself', { tag: '@full-chromium' }, async ({
 	page
 }) => {
 	await recordCredentialRequests(page);
@@ -74,7 +75,7 @@ test('the username field offers passkeys through autofill: Chromium’s virtual 
 	expect((await authenticator.credentials())[0].signCount).toBeGreaterThan(0);
 });
 
-test('the quiet request waits from the start, is aborted for a password sign-in without a word, and starts again after', async ({
+test('the quiet request waits from the start, is aborted for a password sign-in without a word, and starts again after', { tag: '@full-chromium' }, async ({
 	page
 }) => {
 	// No authenticator: the quiet request has nothing to offer and waits, as it does until someone picks a passkey.
@@ -100,7 +101,7 @@ test('the quiet request waits from the start, is aborted for a password sign-in 
 	await expectSignedIn(page, username);
 });
 
-test('the button stops the quiet request first, then asks in the browser’s dialog', async ({ page, browser }) => {
+test('the button stops the quiet request first, then asks in the browser’s dialog', { tag: '@full-chromium' }, async ({ page, browser }) => {
 	// The passkey is made in another browser, and this one's authenticator gets it only once the quiet
 	// request waits (with no authenticator it has nothing to offer, as until someone picks a passkey).
 	const username = uniqueUsername('pkbutton');

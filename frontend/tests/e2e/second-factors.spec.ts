@@ -270,7 +270,7 @@ test('a passkey: added on the account page, then signing in with it alone, even 
 	});
 });
 
-test('a passkey removed on the account page no longer signs in, from the autofill or the button', async ({ page }) => {
+test('a passkey removed on the account page no longer signs in, from the autofill or the button', { tag: '@full-chromium' }, async ({ page }) => {
 	await recordCredentialRequests(page);
 	await addVirtualAuthenticator(page);
 	const username = uniqueUsername('pkgone');
