@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS, HEADLESS_SHELL } from './tests/chromium.mjs';
 
 /**
  * End-to-end tests: the built frontend (served with an SPA fallback) against the real backend binary on a
@@ -46,25 +47,8 @@ process.env.LATCHKEY_E2E_BIN = backend;
 process.env.LATCHKEY_E2E_DATABASE_URL = `sqlite://${join(process.env.LATCHKEY_E2E_DIR, 'e2e.db')}?mode=rwc`;
 process.env.E2E_MAIL_URL = `http://127.0.0.1:${MAIL_PORT}`;
 
-// Debian's Chromium: the full browser, and its headless shell (see `projects`).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HEADLESS_SHELL_PATH = process.env.CHROMIUM_HEADLESS_SHELL_PATH ?? '/usr/bin/chromium-headless-shell';
-const HEADLESS_SHELL = existsSync(HEADLESS_SHELL_PATH) ? HEADLESS_SHELL_PATH : CHROMIUM;
 const VIEWPORT = { viewport: { width: 1280, height: 800 } };
-function launchOptions(executablePath: string) {
-	return {
-		executablePath,
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync'
-		]
-	};
-}
+const launchOptions = (executablePath: string) => ({ executablePath, args: CHROMIUM_ARGS });
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -88,11 +72,10 @@ export default defineConfig({
 		// accessibility tree in test-results/artifacts/*/error-context.md.
 		trace: process.env.E2E_TRACE === '1' ? 'retain-on-failure' : 'off'
 	},
-	// Two builds of Debian's Chromium. Most tests run in its headless shell (the `chromium-headless-shell`
-	// package; Playwright's own default for headless runs): no browser UI to drive, about a third less CPU for
-	// this suite (475 -> 317 CPU-s, measured). What only the full browser has, a test tagged @full-chromium gets:
-	// the back-forward cache and passkey autofill (conditional mediation, which the shell refuses with
-	// NotSupportedError). Without the shell installed, everything runs in the full browser.
+	// Two builds of Debian's Chromium (tests/chromium.mjs). Most tests run in its headless shell, about a third
+	// less CPU. What only the full browser has, a test tagged @full-chromium gets: the back-forward cache and
+	// passkey autofill (conditional mediation, which the shell refuses with NotSupportedError). Without the shell
+	// installed, everything runs in the full browser.
 	projects: [
 		{
 			name: 'headless-shell',

@@ -11,27 +11,11 @@
 //   node person.mjs serve    one of the two above per line on stdin, as a JSON array of its words; one JSON line
 //                            out per line in; the browsers close when stdin does
 // The application's redirect URIs (STOP_PREFIX…) are answered by a tiny HTTP server started for the call.
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
-
-const ARGS = [
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-quic',
-	'--no-first-run',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync'
-];
-
-/**
- * Debian's headless shell of Chromium: what a person does here needs no browser UI, and the shell costs about a
- * third less CPU than the full browser (measured on the frontend's e2e suite). The full browser when it is missing.
- */
-const SHELL = process.env.CHROMIUM_HEADLESS_SHELL_PATH ?? '/usr/bin/chromium-headless-shell';
-const CHROMIUM = existsSync(SHELL) ? SHELL : (process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
+// What a person does here needs no browser UI: the headless shell.
+import { CHROMIUM_ARGS, HEADLESS_SHELL } from '../../frontend/tests/chromium.mjs';
 
 /** Each profile's browser (a persistent context), launched on its first call. */
 const browsers = new Map();
@@ -40,9 +24,9 @@ function browserFor(profile) {
 	if (!browsers.has(profile)) {
 		const launched = chromium
 			.launchPersistentContext(profile, {
-				executablePath: CHROMIUM,
+				executablePath: HEADLESS_SHELL,
 				headless: true,
-				args: ARGS,
+				args: CHROMIUM_ARGS,
 				locale: 'en-GB',
 				viewport: { width: 1280, height: 800 }
 			})
