@@ -28,10 +28,24 @@ const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
  * have no cross-origin frames, the one thing only the default checks.
  */
 export async function axeViolations(page: Page): Promise<string[]> {
+	await transitionsSettled(page);
 	const results = await new AxeBuilder({ page }).withTags(WCAG).setLegacyMode().analyze();
 	return results.violations.flatMap((v) =>
 		v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`)
 	);
+}
+
+/**
+ * Waits until every CSS transition and finite animation on the page has ended. A colour scheme just switched, a
+ * link just made current or a pointer just moved away starts a 150 ms colour transition, and axe's contrast check
+ * reads the colours mid-way (an idle, fast machine failed on a current link at 4.19:1). Endless animations (a
+ * spinner) are left running.
+ */
+async function transitionsSettled(page: Page): Promise<void> {
+	await page.evaluate(async () => {
+		const finite = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity);
+		await Promise.all(finite.map((a) => a.finished.catch(() => undefined)));
+	});
 }
 
 /**
