@@ -32,6 +32,8 @@ use crate::{
 
 /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long the database pool gets to close its connections once everything else has stopped.
+const POOL_CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// How long startup keeps retrying a database that does not answer yet (e.g. a container
 /// that starts at the same time).
 const STARTUP_DB_PATIENCE: Duration = Duration::from_secs(30);
@@ -200,8 +202,17 @@ impl Application {
         {
             tracing::warn!("background writes did not finish in time");
         }
-        if let Err(e) = db.close().await {
-            tracing::warn!(error = %e, "closing the database pool");
+        // Every request and background write has ended: closing the pool only says goodbye to the
+        // database. After an outage sqlx can hold a reconnected connection for 15 s before it lets
+        // go (seen in tests/resilience), and a restart should not wait for that: the server ends the
+        // sessions itself when the process exits.
+        match tokio::time::timeout(POOL_CLOSE_GRACE, db.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database pool"),
+            Err(_) => tracing::warn!(
+                grace_s = POOL_CLOSE_GRACE.as_secs(),
+                "the database pool did not close in time; its connections end with the process"
+            ),
         }
         // Refusals still waiting for their summary line.
         telemetry::refusals::flush();
