@@ -39,11 +39,13 @@ export async function axeViolations(page: Page): Promise<string[]> {
  * Waits until every CSS transition and finite animation on the page has ended. A colour scheme just switched, a
  * link just made current or a pointer just moved away starts a 150 ms colour transition, and axe's contrast check
  * reads the colours mid-way (an idle, fast machine failed on a current link at 4.19:1). Endless animations (a
- * spinner) are left running.
+ * spinner) and paused ones, which would never finish, are left as they are.
  */
 async function transitionsSettled(page: Page): Promise<void> {
 	await page.evaluate(async () => {
-		const finite = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity);
+		const finite = document
+			.getAnimations()
+			.filter((a) => a.playState === 'running' && a.effect?.getComputedTiming().endTime !== Infinity);
 		await Promise.all(finite.map((a) => a.finished.catch(() => undefined)));
 	});
 }
